@@ -1,0 +1,69 @@
+// msgpack encoding and decoding of every wire message (protocol.h).
+//
+// Encoding cannot fail. Decoding never throws and never allocates more than
+// the protocol limits allow: it returns either the message or a DecodeError
+// whose code is kBadRequest (naming the field and the problem) or
+// kUnsupportedVersion. Decoders of untrusted input (agent and admin
+// requests) refuse bodies over kMaxBodyBytes; decoders of broker output
+// (replies, state channel) refuse bodies over kMaxStateBodyBytes.
+//
+// Thread safety: all functions are pure and may be called concurrently.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+
+#include "roster/protocol.h"
+
+namespace roster {
+
+// Why a body was refused. `seq` is the request's seq when it could be read
+// (so the error reply can echo it), 0 otherwise.
+struct DecodeError {
+  ErrorCode code = ErrorCode::kBadRequest;
+  std::string message;
+  uint64_t seq = 0;
+};
+
+// Either a decoded T or a DecodeError.
+template <typename T>
+class Decoded {
+ public:
+  Decoded(T value) : v_(std::move(value)) {}             // NOLINT: implicit by design
+  Decoded(DecodeError error) : v_(std::move(error)) {}   // NOLINT: implicit by design
+
+  bool ok() const { return v_.index() == 0; }
+  // REQUIRES: ok()
+  const T& value() const& { return std::get<0>(v_); }
+  T& value() & { return std::get<0>(v_); }
+  T&& value() && { return std::get<0>(std::move(v_)); }
+  // REQUIRES: !ok()
+  const DecodeError& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, DecodeError> v_;
+};
+
+// Encoders: one msgpack map with "v": 1 and "type" set, as in PROTOCOL.md.
+std::string encode(const AgentRequest& msg);
+std::string encode(const AgentReply& msg);
+std::string encode(const Snapshot& msg);  // type "snapshot": state channel and admin reply
+std::string encode(const Delta& msg);
+std::string encode(const Beat& msg);
+std::string encode(const AdminRequest& msg);
+std::string encode(const AdminReply& msg);  // an ErrorReply here carries no seq
+
+// Decoders of untrusted input (limit kMaxBodyBytes).
+Decoded<AgentRequest> decode_agent_request(std::string_view body);
+Decoded<AdminRequest> decode_admin_request(std::string_view body);
+
+// Decoders of broker output (limit kMaxStateBodyBytes).
+Decoded<AgentReply> decode_agent_reply(std::string_view body);
+Decoded<AdminReply> decode_admin_reply(std::string_view body);
+Decoded<Snapshot> decode_snapshot(std::string_view body);
+Decoded<Delta> decode_delta(std::string_view body);
+Decoded<Beat> decode_beat(std::string_view body);
+
+}  // namespace roster

@@ -1,0 +1,213 @@
+// Wire protocol v1 of roster: constants, limits, error codes and the typed
+// messages of the agent, state and admin channels. docs/PROTOCOL.md is the
+// user-facing reference; this header is the single place the constants live.
+//
+// All types here are plain values: copyable, comparable, no invariants beyond
+// what the codec (codec.h) checks when decoding.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace roster {
+
+// The protocol version every body carries as "v".
+inline constexpr uint64_t kProtocolVersion = 1;
+
+// Limits on untrusted input (every body the broker reads).
+inline constexpr size_t kMaxNodeIdBytes = 128;
+inline constexpr size_t kMaxAddrBytes = 256;
+inline constexpr size_t kMaxLabels = 32;
+inline constexpr size_t kMaxLabelKeyBytes = 64;
+inline constexpr size_t kMaxLabelValueBytes = 256;
+inline constexpr size_t kMaxReasonBytes = 256;       // leave "reason"
+inline constexpr size_t kMaxMessageBytes = 1024;     // error "message"
+inline constexpr size_t kMaxBodyBytes = 64 * 1024;   // agent and admin requests
+
+// Limit on state-channel and admin-reply bodies (snapshots of many nodes),
+// which come from the broker rather than from untrusted peers.
+inline constexpr size_t kMaxStateBodyBytes = 512u * 1024 * 1024;
+
+// Topics of the state channel. Subscribe to kTopicPrefix for everything.
+inline constexpr std::string_view kTopicPrefix = "roster.";
+inline constexpr std::string_view kTopicSnapshot = "roster.snapshot";
+inline constexpr std::string_view kTopicDelta = "roster.delta";
+inline constexpr std::string_view kTopicBeat = "roster.beat";
+
+// Default endpoints of the broker.
+inline constexpr std::string_view kDefaultAgentsEndpoint = "tcp://*:7400";
+inline constexpr std::string_view kDefaultPublishEndpoint = "tcp://*:7401";
+inline constexpr std::string_view kDefaultAdminEndpoint = "tcp://127.0.0.1:7402";
+
+// Error codes carried by {type: error}. The wire spelling is to_string().
+enum class ErrorCode : uint8_t {
+  kBadRequest,          // not msgpack, not a map, missing/mistyped field, over a limit
+  kUnsupportedVersion,  // "v" is not 1
+  kUnknownNode,         // heartbeat/leave for an incarnation not held: join again
+  kStaleIncarnation,    // inc lower than the current one
+  kExpired,             // lease ran out, declared dead: join with a higher inc
+  kLeft,                // this incarnation left
+  kRemoved,             // removed by the operator or forgotten (tombstone)
+};
+inline constexpr size_t kErrorCodeCount = 7;
+
+// Returns the wire spelling, e.g. "stale_incarnation".
+std::string_view to_string(ErrorCode code);
+// Parses a wire spelling; nullopt if unknown.
+std::optional<ErrorCode> error_code_from_string(std::string_view s);
+
+// Observed state of a node incarnation. The wire spelling is to_string().
+enum class NodeState : uint8_t {
+  kAlive,
+  kSuspect,
+  kDead,
+  kLeft,
+  kRemoved,  // only ever seen in deltas: the node was forgotten or removed
+};
+inline constexpr size_t kNodeStateCount = 5;
+
+// Returns the wire spelling, e.g. "suspect".
+std::string_view to_string(NodeState state);
+// Parses a wire spelling; nullopt if unknown.
+std::optional<NodeState> node_state_from_string(std::string_view s);
+
+// True iff `id` is 1..kMaxNodeIdBytes bytes of [A-Za-z0-9._:-].
+bool is_valid_node_id(std::string_view id);
+
+using Labels = std::map<std::string, std::string>;
+
+// ---------------------------------------------------------------------------
+// Agent channel: agent DEALER -> broker ROUTER.
+
+// Register or re-register an incarnation with its metadata.
+struct JoinRequest {
+  std::string node;
+  uint64_t inc = 0;
+  uint64_t seq = 0;
+  uint64_t lease_ms = 0;
+  std::string addr;  // optional on the wire; empty when absent
+  Labels labels;     // optional on the wire
+};
+
+struct HeartbeatRequest {
+  std::string node;
+  uint64_t inc = 0;
+  uint64_t seq = 0;
+};
+
+struct LeaveRequest {
+  std::string node;
+  uint64_t inc = 0;
+  uint64_t seq = 0;
+  std::string reason;  // optional on the wire; empty when absent
+};
+
+using AgentRequest = std::variant<JoinRequest, HeartbeatRequest, LeaveRequest>;
+
+// Reply to an accepted request.
+struct Ack {
+  uint64_t seq = 0;       // echoed
+  uint64_t epoch = 0;     // the broker's state lineage
+  uint64_t lease_ms = 0;  // granted: clamped to the broker's min..max
+  NodeState state = NodeState::kAlive;
+};
+
+// Reply to a refused request, on the agent and the admin channel.
+struct ErrorReply {
+  uint64_t seq = 0;  // echoed; 0 when unreadable (and on the admin channel)
+  ErrorCode code = ErrorCode::kBadRequest;
+  std::string message;  // human readable
+};
+
+using AgentReply = std::variant<Ack, ErrorReply>;
+
+// ---------------------------------------------------------------------------
+// State channel: broker XPUB -> controller SUB, frames [topic, body].
+
+// One node incarnation as observers see it. A kRemoved record needs only
+// node and inc; the other fields are then empty/zero.
+struct NodeRecord {
+  std::string node;
+  uint64_t inc = 0;
+  NodeState state = NodeState::kAlive;
+  std::string addr;
+  Labels labels;
+  uint64_t lease_ms = 0;
+  uint64_t since_ms = 0;  // Unix ms when it entered this state
+};
+
+// The whole view at `version`: it holds every delta up to `version`.
+struct Snapshot {
+  uint64_t epoch = 0;
+  uint64_t version = 0;
+  bool complete = false;  // false while the broker warms up after a start
+  uint64_t time_ms = 0;   // Unix ms
+  std::vector<NodeRecord> nodes;
+};
+
+// One committed batch of changes; version == prev_version + 1.
+struct Delta {
+  uint64_t epoch = 0;
+  uint64_t version = 0;
+  uint64_t prev_version = 0;
+  uint64_t time_ms = 0;
+  std::vector<NodeRecord> changes;
+};
+
+// Liveness signal of the broker, every beat interval.
+struct Beat {
+  uint64_t epoch = 0;
+  uint64_t version = 0;
+  uint64_t time_ms = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Admin channel: client DEALER or REQ -> broker ROUTER.
+
+struct SnapshotQuery {};
+struct NodeQuery {
+  std::string node;
+};
+struct RemoveCommand {
+  std::string node;
+  std::optional<uint64_t> inc;  // when set, remove only this incarnation
+};
+struct StatsQuery {};
+
+using AdminRequest = std::variant<SnapshotQuery, NodeQuery, RemoveCommand, StatsQuery>;
+
+// Reply to NodeQuery: the record plus when the broker last heard from it.
+struct NodeInfo {
+  NodeRecord record;
+  uint64_t last_seen_ms = 0;  // Unix ms
+};
+
+// Reply to RemoveCommand: the delta at `version` carries the removal.
+struct RemovedReply {
+  std::string node;
+  uint64_t inc = 0;
+  uint64_t version = 0;
+};
+
+// Reply to StatsQuery.
+struct Stats {
+  uint64_t epoch = 0;
+  uint64_t version = 0;
+  uint64_t nodes = 0;
+  std::map<std::string, uint64_t> by_state;  // state name -> count
+  uint64_t messages = 0;                      // agent + admin requests received
+  std::map<std::string, uint64_t> errors;     // error code -> count
+  uint64_t uptime_ms = 0;
+  std::map<std::string, uint64_t> counters;   // extra broker counters (stalls, drops, ...)
+};
+
+// A Snapshot in an admin reply is encoded with type "snapshot".
+using AdminReply = std::variant<Snapshot, NodeInfo, RemovedReply, Stats, ErrorReply>;
+
+}  // namespace roster

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds roster, and runs every test: first in the
+# normal build (build/), then in the ASan+UBSan build (build-asan/), then a
+# short smoke run of the benchmarks. Exits non-zero on any failure.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+jobs="$(nproc 2>/dev/null || echo 2)"
+
+"$root/scripts/setup.sh"
+
+echo "== build (RelWithDebInfo) =="
+"$root/scripts/build.sh" "$root/build"
+echo "== tests =="
+(cd "$root/build" && ctest --output-on-failure -j "$jobs" --timeout 600)
+
+echo "== build (ASan + UBSan) =="
+"$root/scripts/build.sh" "$root/build-asan" -DROSTER_SANITIZE=ON -DROSTER_BUILD_BENCH=OFF
+echo "== tests under sanitizers =="
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+(cd "$root/build-asan" && ctest --output-on-failure -j "$jobs" --timeout 900 -LE no_sanitizer)
+
+if [ -x "$root/scripts/bench.sh" ]; then
+  echo "== benchmark smoke run =="
+  "$root/scripts/bench.sh" --smoke
+fi
+echo "test.sh: all tests passed"
