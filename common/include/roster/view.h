@@ -1,0 +1,55 @@
+// A membership view built from the state channel: a snapshot plus the deltas
+// that follow it. Used by the broker's publisher (its own copy of the state)
+// and by the subscriber library (the controller's copy).
+//
+// Thread safety: none; one owner.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "roster/protocol.h"
+
+namespace roster {
+
+class View {
+ public:
+  // What apply() did with a delta.
+  enum class ApplyResult {
+    kApplied,   // prev_version matched: the view is now at delta.version
+    kOld,       // delta.version <= version(): already contained, ignored
+    kGap,       // prev_version > version(): deltas were missed, resync needed
+    kEpoch,     // another epoch: resync needed
+    kNoBase,    // the view has no snapshot yet
+  };
+
+  // Replaces the whole view with `snapshot`.
+  void reset(const Snapshot& snapshot);
+
+  // Applies `delta` if it continues this view (same epoch, prev_version ==
+  // version()). A kRemoved record deletes the node; any other record
+  // replaces the node's record. Changes nothing unless kApplied.
+  ApplyResult apply(const Delta& delta);
+
+  // Marks the view complete or not (snapshots carry it; deltas do not).
+  void set_complete(bool complete) { complete_ = complete; }
+
+  bool has_base() const { return has_base_; }
+  uint64_t epoch() const { return epoch_; }
+  uint64_t version() const { return version_; }
+  bool complete() const { return complete_; }
+  // Records by node id, in id order.
+  const std::map<std::string, NodeRecord>& nodes() const { return nodes_; }
+  // The view as a snapshot stamped with `time_ms`, nodes in id order.
+  Snapshot to_snapshot(uint64_t time_ms) const;
+
+ private:
+  bool has_base_ = false;
+  uint64_t epoch_ = 0;
+  uint64_t version_ = 0;
+  bool complete_ = false;
+  std::map<std::string, NodeRecord> nodes_;
+};
+
+}  // namespace roster
