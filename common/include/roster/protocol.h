@@ -210,4 +210,111 @@ struct Stats {
 // A Snapshot in an admin reply is encoded with type "snapshot".
 using AdminReply = std::variant<Snapshot, NodeInfo, RemovedReply, Stats, ErrorReply>;
 
+// ---------------------------------------------------------------------------
+// Equality: member-wise, for tests and for comparing views.
+
+inline bool operator==(const JoinRequest& a, const JoinRequest& b) {
+  return a.node == b.node && a.inc == b.inc && a.seq == b.seq && a.lease_ms == b.lease_ms &&
+         a.addr == b.addr && a.labels == b.labels;
+}
+inline bool operator==(const HeartbeatRequest& a, const HeartbeatRequest& b) {
+  return a.node == b.node && a.inc == b.inc && a.seq == b.seq;
+}
+inline bool operator==(const LeaveRequest& a, const LeaveRequest& b) {
+  return a.node == b.node && a.inc == b.inc && a.seq == b.seq && a.reason == b.reason;
+}
+inline bool operator==(const Ack& a, const Ack& b) {
+  return a.seq == b.seq && a.epoch == b.epoch && a.lease_ms == b.lease_ms && a.state == b.state;
+}
+inline bool operator==(const ErrorReply& a, const ErrorReply& b) {
+  return a.seq == b.seq && a.code == b.code && a.message == b.message;
+}
+inline bool operator==(const NodeRecord& a, const NodeRecord& b) {
+  return a.node == b.node && a.inc == b.inc && a.state == b.state && a.addr == b.addr &&
+         a.labels == b.labels && a.lease_ms == b.lease_ms && a.since_ms == b.since_ms;
+}
+inline bool operator==(const Snapshot& a, const Snapshot& b) {
+  return a.epoch == b.epoch && a.version == b.version && a.complete == b.complete &&
+         a.time_ms == b.time_ms && a.nodes == b.nodes;
+}
+inline bool operator==(const Delta& a, const Delta& b) {
+  return a.epoch == b.epoch && a.version == b.version && a.prev_version == b.prev_version &&
+         a.time_ms == b.time_ms && a.changes == b.changes;
+}
+inline bool operator==(const Beat& a, const Beat& b) {
+  return a.epoch == b.epoch && a.version == b.version && a.time_ms == b.time_ms;
+}
+inline bool operator==(const SnapshotQuery&, const SnapshotQuery&) {
+  return true;
+}
+inline bool operator==(const NodeQuery& a, const NodeQuery& b) {
+  return a.node == b.node;
+}
+inline bool operator==(const RemoveCommand& a, const RemoveCommand& b) {
+  return a.node == b.node && a.inc == b.inc;
+}
+inline bool operator==(const StatsQuery&, const StatsQuery&) {
+  return true;
+}
+inline bool operator==(const NodeInfo& a, const NodeInfo& b) {
+  return a.record == b.record && a.last_seen_ms == b.last_seen_ms;
+}
+inline bool operator==(const RemovedReply& a, const RemovedReply& b) {
+  return a.node == b.node && a.inc == b.inc && a.version == b.version;
+}
+inline bool operator==(const Stats& a, const Stats& b) {
+  return a.epoch == b.epoch && a.version == b.version && a.nodes == b.nodes &&
+         a.by_state == b.by_state && a.messages == b.messages && a.errors == b.errors &&
+         a.uptime_ms == b.uptime_ms && a.counters == b.counters;
+}
+
+inline bool operator!=(const JoinRequest& a, const JoinRequest& b) {
+  return !(a == b);
+}
+inline bool operator!=(const HeartbeatRequest& a, const HeartbeatRequest& b) {
+  return !(a == b);
+}
+inline bool operator!=(const LeaveRequest& a, const LeaveRequest& b) {
+  return !(a == b);
+}
+inline bool operator!=(const Ack& a, const Ack& b) {
+  return !(a == b);
+}
+inline bool operator!=(const ErrorReply& a, const ErrorReply& b) {
+  return !(a == b);
+}
+inline bool operator!=(const NodeRecord& a, const NodeRecord& b) {
+  return !(a == b);
+}
+inline bool operator!=(const Snapshot& a, const Snapshot& b) {
+  return !(a == b);
+}
+inline bool operator!=(const Delta& a, const Delta& b) {
+  return !(a == b);
+}
+inline bool operator!=(const Beat& a, const Beat& b) {
+  return !(a == b);
+}
+inline bool operator!=(const SnapshotQuery& a, const SnapshotQuery& b) {
+  return !(a == b);
+}
+inline bool operator!=(const NodeQuery& a, const NodeQuery& b) {
+  return !(a == b);
+}
+inline bool operator!=(const RemoveCommand& a, const RemoveCommand& b) {
+  return !(a == b);
+}
+inline bool operator!=(const StatsQuery& a, const StatsQuery& b) {
+  return !(a == b);
+}
+inline bool operator!=(const NodeInfo& a, const NodeInfo& b) {
+  return !(a == b);
+}
+inline bool operator!=(const RemovedReply& a, const RemovedReply& b) {
+  return !(a == b);
+}
+inline bool operator!=(const Stats& a, const Stats& b) {
+  return !(a == b);
+}
+
 }  // namespace roster
