@@ -1,0 +1,138 @@
+// Internal to the codec: the two halves of every decoder.
+//
+// tokenize() runs msgpack-cxx's parser with a visitor that enforces the
+// structural limits (body size, nesting depth, declared sizes that cannot fit
+// in the bytes left) and records a flat list of tokens pointing into the
+// body. Nothing is allocated in proportion to a declared size.
+//
+// Reader then reads typed fields out of the tokens and produces errors that
+// name the field and the problem. Errors are values; nothing here throws
+// except std::bad_alloc, which the decoders catch.
+//
+// Thread safety: none; one decoder call owns its tokens and its Reader.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "roster/codec.h"
+#include "roster/protocol.h"
+
+namespace roster::codec {
+
+// The msgpack type of one token.
+enum class Kind : uint8_t {
+  kNil,
+  kBool,
+  kUint,
+  kNegInt,
+  kFloat,
+  kStr,
+  kBin,
+  kExt,
+  kArray,
+  kMap,
+};
+
+// Returns e.g. "an unsigned integer", for error messages.
+std::string_view describe(Kind kind);
+
+// Returns `text` in single quotes for an error message: at most 32 bytes,
+// bytes outside printable ASCII replaced by '?'.
+std::string quote(std::string_view text);
+
+// One msgpack value. Containers are followed by their elements (a map by
+// key, value, key, value, ...); `end` skips the whole subtree.
+struct Token {
+  union {
+    uint64_t uint = 0;  // value of a kUint, 0/1 for a kBool
+    const char* data;   // bytes of a str/bin/ext, inside the body
+  };
+  uint32_t size = 0;  // bytes of a str/bin/ext, elements of an array, pairs of a map
+  uint32_t end = 0;   // index one past the last token of this value
+  Kind kind = Kind::kNil;
+
+  std::string_view str() const { return {data, size}; }
+};
+
+// Parses `body` into `tokens`. Returns true on success; otherwise sets
+// `error` to the reason. Refuses bodies over `max_body` bytes, containers
+// nested deeper than `max_depth`, anything but exactly one msgpack value,
+// and size headers that cannot fit in the body.
+bool tokenize(std::string_view body, size_t max_body, size_t max_depth, std::vector<Token>* tokens,
+              std::string* error);
+
+// Index of a token; kAbsent when a field is not in the map.
+using Slot = uint32_t;
+inline constexpr Slot kAbsent = UINT32_MAX;
+
+// Reads typed fields from tokens. Every getter returns false after recording
+// the first error; later calls keep the first error.
+class Reader {
+ public:
+  explicit Reader(const std::vector<Token>& tokens) : tokens_(tokens) {}
+
+  const Token& at(Slot slot) const { return tokens_[slot]; }
+
+  // Finds the values of the `count` keys `names` in the map at `map` and
+  // stores their indexes in `slots` (kAbsent when missing). Unknown keys are
+  // ignored. Fails on a non-string key or a known key given twice.
+  bool collect(Slot map, const std::string_view* names, size_t count, Slot* slots);
+
+  // Required or optional fields: a missing required field fails; a missing
+  // optional one leaves *out unchanged. `name` is used in error messages.
+  bool uint_field(Slot slot, std::string_view name, bool required, uint64_t* out);
+  bool bool_field(Slot slot, std::string_view name, bool required, bool* out);
+  // A string of at most max_bytes bytes (and at least min_bytes).
+  bool str_field(Slot slot, std::string_view name, bool required, size_t min_bytes,
+                 size_t max_bytes, std::string* out);
+  bool str_view_field(Slot slot, std::string_view name, std::string_view* out);
+  bool node_id_field(Slot slot, std::string_view name, std::string* out);
+  bool state_field(Slot slot, std::string_view name, NodeState* out);
+  bool code_field(Slot slot, std::string_view name, ErrorCode* out);
+  // At most kMaxLabels labels under the key and value limits.
+  bool labels_field(Slot slot, std::string_view name, bool required, Labels* out);
+  // A map of name -> unsigned count (stats).
+  bool counts_field(Slot slot, std::string_view name, bool required,
+                    std::map<std::string, uint64_t>* out);
+  // An array of node records; `out` is replaced.
+  bool records_field(Slot slot, std::string_view name, std::vector<NodeRecord>* out);
+  // The record fields of the map at `map` (also the admin `node` reply).
+  bool record(Slot map, NodeRecord* out);
+
+  // Checks "v": missing or mistyped is kBadRequest, another number is
+  // kUnsupportedVersion.
+  bool version_field(Slot slot);
+
+  // Records an error about `name` (prefixed by the current record's path)
+  // and returns false.
+  bool fail(std::string_view name, std::string_view problem,
+            ErrorCode code = ErrorCode::kBadRequest);
+  // Records an error about the whole body and returns false.
+  bool fail_body(std::string_view problem);
+  bool failed() const { return failed_; }
+
+  // The seq echoed in errors once known.
+  void set_seq(uint64_t seq) { seq_ = seq; }
+  // REQUIRES: failed()
+  DecodeError error() const { return DecodeError{code_, message_, seq_}; }
+
+ private:
+  bool mistyped(std::string_view name, std::string_view expected, Slot slot);
+
+  const std::vector<Token>& tokens_;
+  bool failed_ = false;
+  ErrorCode code_ = ErrorCode::kBadRequest;
+  std::string message_;
+  uint64_t seq_ = 0;
+  // Path of the record being read, e.g. "nodes[3].", for error messages.
+  std::string_view array_name_;
+  size_t array_index_ = 0;
+  bool in_record_ = false;
+};
+
+}  // namespace roster::codec
