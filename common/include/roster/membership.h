@@ -47,7 +47,8 @@ struct MembershipOptions {
   // A gap between two calls longer than this is a stall of the observer (the
   // broker was paused or starved), not of the nodes: every lease is extended
   // by the gap before anything expires. The caller must call tick() much more
-  // often than this when healthy.
+  // often than this when healthy: sleeping until next_deadline() is enough.
+  // 0 disables stall protection.
   uint64_t stall_threshold_ms = 1'000;
 };
 
@@ -75,7 +76,9 @@ class Membership {
 
   // Applies one agent request at `now` and returns its reply (an Ack with
   // the granted lease and the resulting state, or an ErrorReply with the
-  // protocol code). Any change joins the pending batch.
+  // protocol code). Any change joins the pending batch. Runs no timers: a
+  // lease that ended since the last tick() is still renewed.
+  // O(1) expected (hash lookups), O(log n) when a deadline moves earlier.
   AgentReply handle(const AgentRequest& request, TimeMs now);
 
   // Operator removal: forgets `node` at once (only incarnation `inc` when
@@ -89,6 +92,10 @@ class Membership {
   void tick(TimeMs now);
 
   // The earliest time tick() has work to do; nullopt when nothing is armed.
+  // While anything is armed it is never later than the latest call plus half
+  // the stall threshold, so a caller that sleeps until it is never taken for
+  // a stalled observer. It may be early (a timer whose deadline moved later
+  // since); ticking early is harmless.
   std::optional<TimeMs> next_deadline() const;
 
   // Commits the pending batch as one Delta (version = previous + 1,
