@@ -1,0 +1,97 @@
+#include "agent_flags.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <vector>
+
+#include "roster/duration.h"
+
+namespace roster {
+
+namespace {
+std::string hostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "";
+  return name;
+}
+
+// A CLI11 validator accepting what parse_duration_ms accepts.
+const CLI::Validator kDuration(
+    [](std::string& text) -> std::string {
+      if (parse_duration_ms(text)) return "";
+      return "'" + text + "' is not a duration (e.g. 250ms, 3s, 1m)";
+    },
+    "DURATION");
+
+std::optional<std::string> parse_labels(const std::vector<std::string>& items, Labels& labels) {
+  for (const auto& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return "--label '" + item + "' is not of the form key=value";
+    }
+    labels[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+ParsedFlags parse_agent_flags(int argc, char** argv) {
+  CLI::App app{
+      "roster-agent: keeps this node registered with a roster broker (join, heartbeat every "
+      "interval, leave on SIGTERM/SIGINT).\nExit status: 0 left, 1 refused by the broker or "
+      "runtime error, 2 usage, 3 removed by the operator.",
+      "roster-agent"};
+  AgentFlags flags;
+  AgentConfig& config = flags.config;
+  std::vector<std::string> labels;
+  std::string lease = "3s";
+  std::string interval;
+  std::string leave_timeout = "1s";
+  config.node_id = hostname();
+
+  app.add_option("--broker", config.brokers,
+                 "broker agent endpoint, e.g. tcp://broker:7400; repeat for failover (tried in "
+                 "order)")
+      ->required()
+      ->take_all();
+  app.add_option("--node-id", config.node_id, "node id: 1..128 bytes of [A-Za-z0-9._:-]")
+      ->capture_default_str();
+  app.add_option("--addr", config.addr, "address published for controllers");
+  app.add_option("--label", labels, "label key=value; repeatable");
+  app.add_option("--lease", lease, "requested lease")->check(kDuration)->capture_default_str();
+  app.add_option("--interval", interval, "heartbeat interval (default: lease/3)")->check(kDuration);
+  app.add_option("--leave-timeout", leave_timeout,
+                 "how long to wait for the ack of the leave on SIGTERM/SIGINT")
+      ->check(kDuration)
+      ->capture_default_str();
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return {std::nullopt, app.exit(e)};
+  } catch (const CLI::CallForAllHelp& e) {
+    return {std::nullopt, app.exit(e)};
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return {std::nullopt, kExitUsage};
+  }
+
+  config.lease_ms = *parse_duration_ms(lease);
+  if (!interval.empty()) config.interval_ms = *parse_duration_ms(interval);
+  config.leave_timeout_ms = *parse_duration_ms(leave_timeout);
+  std::optional<std::string> error = parse_labels(labels, config.labels);
+  if (!error) error = validate_agent_config(config);
+  if (error) {
+    std::cerr << "roster-agent: " << *error << "\nRun with --help for more information.\n";
+    return {std::nullopt, kExitUsage};
+  }
+  return {std::move(flags), kExitOk};
+}
+
+}  // namespace roster

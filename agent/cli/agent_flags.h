@@ -1,0 +1,33 @@
+// The command line of roster-agent, parsed into an AgentConfig.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "roster/agent_config.h"
+
+namespace roster {
+
+// Exit statuses of roster-agent (documented in docs/OPERATIONS.md).
+inline constexpr int kExitOk = 0;       // left (or stopped) after SIGTERM/SIGINT
+inline constexpr int kExitFailure = 1;  // refused by the broker (bad_request...), runtime error
+inline constexpr int kExitUsage = 2;    // invalid command line
+inline constexpr int kExitRemoved = 3;  // removed by the operator: must not be restarted blindly
+
+// What the command line asks for.
+struct AgentFlags {
+  AgentConfig config;
+  std::string log_level = "info";
+};
+
+// Either the flags, or the exit status to leave with at once (help printed:
+// kExitOk; invalid flags, message printed to stderr: kExitUsage).
+struct ParsedFlags {
+  std::optional<AgentFlags> flags;
+  int exit_status = kExitOk;
+};
+
+// Parses argv. Prints help or a clear error message itself.
+ParsedFlags parse_agent_flags(int argc, char** argv);
+
+}  // namespace roster

@@ -1,0 +1,71 @@
+// roster::Agent: heartbeats a roster broker from inside a service's own
+// process. It joins, renews its lease every interval, rejoins when the broker
+// forgot it, takes a higher incarnation when its old one was declared dead,
+// fails over between broker endpoints, and leaves on stop(). The protocol
+// is in docs/PROTOCOL.md; the behaviour in docs/OPERATIONS.md ("Agent").
+//
+// Thread safety: an Agent runs its own thread, which owns every ZeroMQ
+// socket. All public member functions are safe to call from any thread,
+// concurrently, except the destructor. The state callback runs on the
+// agent's thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "roster/agent_config.h"
+#include "roster/agent_state.h"
+
+namespace roster {
+
+// Called on the agent's thread, one call at a time, for every change of
+// state. It must return quickly (the agent does not heartbeat while it runs)
+// and must not call Agent::stop() or destroy the Agent (that would wait for
+// the very thread running the callback); update_labels() and status() are
+// fine.
+using AgentCallback = std::function<void(const AgentStateChange&)>;
+
+// Where an agent is: its phase, incarnation and current broker endpoint.
+struct AgentStatus {
+  AgentPhase phase = AgentPhase::kIdle;
+  uint64_t incarnation = 0;
+  std::string broker;
+};
+
+class Agent {
+ public:
+  // `on_state` may be empty.
+  explicit Agent(AgentConfig config, AgentCallback on_state = nullptr);
+  // Stops as stop(true) would, if still running.
+  ~Agent();
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+
+  // Validates the configuration and starts the agent's thread, which joins
+  // the first broker at once. Returns nullopt when started, else the reason
+  // (invalid configuration, already started). Starts at most once.
+  std::optional<std::string> start();
+
+  // Stops the agent and waits for its thread. With `leave`, sends a leave
+  // and waits for its ack up to the leave timeout first (so observers see
+  // `left` at once rather than a lease expiry). Idempotent; returns at once
+  // when never started or already stopped (e.g. after `removed`).
+  // REQUIRES: not called from the state callback.
+  void stop(bool leave = true);
+
+  // Replaces the labels. While joined they are sent at once as a join of
+  // the current incarnation (so subscribers see one delta) and repeated
+  // until acked. Returns nullopt when accepted, else why not (over a limit).
+  std::optional<std::string> update_labels(Labels labels);
+
+  // The agent's current phase, incarnation and broker endpoint.
+  AgentStatus status() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace roster

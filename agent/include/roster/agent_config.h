@@ -1,0 +1,56 @@
+// Configuration of the embeddable agent (roster::Agent, agent.h) and its
+// validation. The same struct backs the roster-agent command line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "roster/protocol.h"
+
+namespace roster {
+
+// What an agent announces and how it talks to the broker. Defaults suit a
+// LAN cluster: a 3 s lease renewed every second.
+struct AgentConfig {
+  // Broker agent endpoints (e.g. "tcp://broker-a:7400"), tried in order: an
+  // agent that loses its broker moves on to the next one, wrapping around.
+  std::vector<std::string> brokers;
+  // This node's id: 1..128 bytes of [A-Za-z0-9._:-].
+  std::string node_id;
+  // Where controllers reach the node (opaque to roster); may be empty.
+  std::string addr;
+  // Metadata published with the node; at most 32 labels.
+  Labels labels;
+  // Requested lease. The broker clamps it to its own bounds and the agent
+  // follows the granted value. A short lease detects failure fast (and also
+  // notices a lost broker fast) but costs heartbeats.
+  uint64_t lease_ms = 3'000;
+  // Heartbeat period; 0 means lease/3, so two heartbeats can be lost before
+  // the lease runs out. REQUIRES: 0 or shorter than the lease.
+  uint64_t interval_ms = 0;
+  // How long stop(true) waits for the broker to acknowledge the leave.
+  uint64_t leave_timeout_ms = 1'000;
+  // Reconnection backoff after a lost broker: the n-th consecutive attempt
+  // waits a random time in [backoff_min_ms, min(backoff_max, min*2^n)], so a
+  // fleet that lost its broker does not come back in lockstep. 0 for the
+  // maximum means the lease.
+  uint64_t backoff_min_ms = 100;
+  uint64_t backoff_max_ms = 0;
+  // Incarnation of this run; 0 means wall-clock nanoseconds at start(), so a
+  // restarted process always supersedes its previous life.
+  uint64_t incarnation = 0;
+};
+
+// Returns nullopt if `config` is usable, else a message naming the bad field.
+std::optional<std::string> validate_agent_config(const AgentConfig& config);
+
+// Returns nullopt if `labels` respect the protocol limits, else why not.
+std::optional<std::string> validate_labels(const Labels& labels);
+
+// The heartbeat period for `lease_ms`: `interval_ms` when set, else
+// lease/3 (at least 1 ms).
+uint64_t effective_interval_ms(uint64_t lease_ms, uint64_t interval_ms);
+
+}  // namespace roster

@@ -1,0 +1,53 @@
+// What an agent reports about itself: its phase and the changes of state
+// delivered to the callback of roster::Agent (agent.h).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace roster {
+
+// Where the agent is in its life.
+enum class AgentPhase : uint8_t {
+  kIdle,         // not started
+  kJoining,      // a join is out, no ack yet
+  kJoined,       // acked; heartbeating every interval
+  kBackoff,      // broker lost; waiting before trying the next endpoint
+  kLeaving,      // leave sent; waiting for its ack up to the leave timeout
+  kStopped,      // stopped by stop(), with or without a leave
+  kRemoved,      // the broker said `removed`: the operator removed this node
+  kConfigError,  // the broker refused the request (bad_request/unsupported_version)
+};
+
+// Returns a lower-case name, e.g. "joined".
+std::string_view to_string(AgentPhase phase);
+
+// A change of state the agent reports.
+enum class AgentEvent : uint8_t {
+  kJoined,       // first ack of this agent
+  kRejoined,     // ack of a join after a broker loss, unknown_node or a new incarnation
+  kBrokerLost,   // no reply within the lease: socket closed, next endpoint after a backoff
+  kRemoved,      // refused with `removed`: heartbeating stopped for good (terminal)
+  kConfigError,  // refused with bad_request/unsupported_version (terminal)
+  kLeft,         // the leave was acknowledged (terminal)
+  kStopped,      // stopped without an acknowledged leave (terminal)
+};
+
+// Returns a lower-case name, e.g. "broker_lost".
+std::string_view to_string(AgentEvent event);
+
+// True for the events after which the agent sends nothing more.
+bool is_terminal(AgentEvent event);
+
+// One reported change: the event, the broker endpoint it concerns, the
+// incarnation in use and a human-readable detail (e.g. the broker's error
+// message, the lease granted, the backoff before the next attempt).
+struct AgentStateChange {
+  AgentEvent event = AgentEvent::kJoined;
+  std::string broker;
+  uint64_t incarnation = 0;
+  std::string detail;
+};
+
+}  // namespace roster

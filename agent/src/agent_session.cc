@@ -1,0 +1,280 @@
+#include "agent_session.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+namespace roster {
+
+namespace {
+constexpr uint64_t kNanosPerMilli = 1'000'000;
+
+uint64_t backoff_max(const AgentConfig& config) {
+  return config.backoff_max_ms ? config.backoff_max_ms : config.lease_ms;
+}
+}  // namespace
+
+AgentSession::AgentSession(AgentConfig config, uint64_t incarnation, uint64_t jitter_seed)
+    : config_(std::move(config)),
+      inc_(incarnation),
+      lease_ms_(config_.lease_ms),
+      interval_ms_(effective_interval_ms(config_.lease_ms, config_.interval_ms)),
+      backoff_(config_.backoff_min_ms, backoff_max(config_), jitter_seed) {}
+
+void AgentSession::start(TimeMs now) {
+  if (phase_ != AgentPhase::kIdle) return;
+  endpoint_ = 0;
+  actions_.push_back(OpenSocket{endpoint_});
+  socket_open_ = true;
+  phase_ = AgentPhase::kJoining;
+  send_join(now);
+}
+
+bool AgentSession::finished() const {
+  return phase_ == AgentPhase::kStopped || phase_ == AgentPhase::kRemoved ||
+         phase_ == AgentPhase::kConfigError;
+}
+
+void AgentSession::send_join(TimeMs now) {
+  JoinRequest join;
+  join.node = config_.node_id;
+  join.inc = inc_;
+  join.seq = next_seq_++;
+  join.lease_ms = config_.lease_ms;
+  join.addr = config_.addr;
+  join.labels = config_.labels;
+  outstanding_.push_back({join.seq, now, true});
+  actions_.push_back(SendRequest{std::move(join)});
+  next_send_at_ = now + static_cast<TimeMs>(interval_ms_);
+}
+
+void AgentSession::send_heartbeat(TimeMs now) {
+  HeartbeatRequest heartbeat{config_.node_id, inc_, next_seq_++};
+  outstanding_.push_back({heartbeat.seq, now, false});
+  actions_.push_back(SendRequest{std::move(heartbeat)});
+  next_send_at_ = now + static_cast<TimeMs>(interval_ms_);
+}
+
+// Requests sent before a rejoin are abandoned: their replies describe a
+// state the agent has already reacted to.
+void AgentSession::rejoin(TimeMs now) {
+  outstanding_.clear();
+  phase_ = AgentPhase::kJoining;
+  send_join(now);
+}
+
+void AgentSession::report(AgentEvent event, std::string detail) {
+  actions_.push_back(AgentStateChange{event, config_.brokers[endpoint_], inc_, std::move(detail)});
+}
+
+void AgentSession::finish(AgentPhase phase, AgentEvent event, std::string detail) {
+  if (socket_open_) actions_.push_back(CloseSocket{});
+  socket_open_ = false;
+  outstanding_.clear();
+  phase_ = phase;
+  report(event, std::move(detail));
+}
+
+// No reply within the lease: the broker (or the path to it) is gone. Close
+// the socket so nothing queued for it is ever delivered, and try the next
+// endpoint after a jittered backoff.
+void AgentSession::lose_broker(TimeMs now) {
+  const uint64_t delay = backoff_.next_delay_ms();
+  actions_.push_back(CloseSocket{});
+  socket_open_ = false;
+  outstanding_.clear();
+  const size_t next = (endpoint_ + 1) % config_.brokers.size();
+  report(AgentEvent::kBrokerLost, "no reply within " + std::to_string(lease_ms_) + " ms; trying " +
+                                      config_.brokers[next] + " in " + std::to_string(delay) +
+                                      " ms");
+  endpoint_ = next;
+  phase_ = AgentPhase::kBackoff;
+  reconnect_at_ = now + static_cast<TimeMs>(delay);
+}
+
+void AgentSession::tick(TimeMs now) {
+  switch (phase_) {
+    case AgentPhase::kJoining:
+    case AgentPhase::kJoined:
+      if (!outstanding_.empty() &&
+          now - outstanding_.front().sent_at >= static_cast<TimeMs>(lease_ms_)) {
+        lose_broker(now);
+        return;
+      }
+      if (now < next_send_at_) return;
+      // A join is repeated until acked; so is a label change.
+      if (phase_ == AgentPhase::kJoining || labels_dirty_) {
+        send_join(now);
+      } else {
+        send_heartbeat(now);
+      }
+      return;
+    case AgentPhase::kBackoff:
+      if (now < reconnect_at_) return;
+      actions_.push_back(OpenSocket{endpoint_});
+      socket_open_ = true;
+      phase_ = AgentPhase::kJoining;
+      send_join(now);
+      return;
+    case AgentPhase::kLeaving:
+      if (now < leave_deadline_) return;
+      finish(AgentPhase::kStopped, AgentEvent::kStopped,
+             "no ack of the leave within " + std::to_string(config_.leave_timeout_ms) + " ms");
+      return;
+    default:
+      return;
+  }
+}
+
+void AgentSession::on_reply(const AgentReply& reply, TimeMs now) {
+  if (phase_ == AgentPhase::kLeaving) {
+    on_leave_reply(reply);
+    return;
+  }
+  if (phase_ != AgentPhase::kJoining && phase_ != AgentPhase::kJoined) {
+    ++stale_replies_;
+    return;
+  }
+  const uint64_t seq = std::visit([](const auto& r) { return r.seq; }, reply);
+  // Only a reply to an outstanding request counts; it also answers every
+  // older one (the broker handles a connection's requests in order).
+  auto it = std::find_if(outstanding_.begin(), outstanding_.end(),
+                         [seq](const Outstanding& o) { return o.seq == seq; });
+  if (it == outstanding_.end()) {
+    ++stale_replies_;
+    return;
+  }
+  const bool was_join = it->is_join;
+  outstanding_.erase(outstanding_.begin(), it + 1);
+  if (const auto* ack = std::get_if<Ack>(&reply)) {
+    on_ack(*ack, was_join, seq, now);
+  } else {
+    on_error(std::get<ErrorReply>(reply), now);
+  }
+}
+
+void AgentSession::on_ack(const Ack& ack, bool was_join, uint64_t seq, TimeMs now) {
+  if (ack.lease_ms > 0 && ack.lease_ms != lease_ms_) {
+    lease_ms_ = ack.lease_ms;
+    // Follow a lease clamped below the requested one; keep an explicit
+    // interval only while it still fits twice into the lease.
+    const uint64_t wanted = effective_interval_ms(lease_ms_, config_.interval_ms);
+    interval_ms_ = wanted * 2 <= lease_ms_ ? wanted : effective_interval_ms(lease_ms_, 0);
+  }
+  if (was_join && labels_dirty_ && seq >= labels_from_seq_) labels_dirty_ = false;
+  if (phase_ != AgentPhase::kJoining) return;
+  // Heartbeats acked while a join is out do not end the joining.
+  if (!was_join) return;
+  phase_ = AgentPhase::kJoined;
+  backoff_.reset();
+  next_send_at_ = now + static_cast<TimeMs>(interval_ms_);
+  report(ever_joined_ ? AgentEvent::kRejoined : AgentEvent::kJoined,
+         "lease " + std::to_string(lease_ms_) + " ms, heartbeat every " +
+             std::to_string(interval_ms_) + " ms, broker epoch " + std::to_string(ack.epoch));
+  ever_joined_ = true;
+}
+
+void AgentSession::on_error(const ErrorReply& error, TimeMs now) {
+  const std::string detail = std::string(to_string(error.code)) + ": " + error.message;
+  switch (error.code) {
+    case ErrorCode::kUnknownNode:
+      // The broker does not hold this incarnation (it restarted, or forgot
+      // us): register it again, same incarnation.
+      rejoin(now);
+      return;
+    case ErrorCode::kExpired:
+    case ErrorCode::kStaleIncarnation:
+    case ErrorCode::kLeft:
+      // This incarnation can never come back: start a new, higher one.
+      inc_ = std::max(static_cast<uint64_t>(now) * kNanosPerMilli, inc_ + 1);
+      rejoin(now);
+      return;
+    case ErrorCode::kRemoved:
+      // The operator removed this node: coming back would make it a zombie.
+      finish(AgentPhase::kRemoved, AgentEvent::kRemoved, detail);
+      return;
+    case ErrorCode::kBadRequest:
+    case ErrorCode::kUnsupportedVersion:
+      finish(AgentPhase::kConfigError, AgentEvent::kConfigError, detail);
+      return;
+  }
+}
+
+void AgentSession::on_leave_reply(const AgentReply& reply) {
+  const uint64_t seq = std::visit([](const auto& r) { return r.seq; }, reply);
+  if (seq != leave_seq_) {
+    ++stale_replies_;
+    return;
+  }
+  if (std::holds_alternative<Ack>(reply)) {
+    finish(AgentPhase::kStopped, AgentEvent::kLeft, "leave acknowledged");
+    return;
+  }
+  const auto& error = std::get<ErrorReply>(reply);
+  finish(AgentPhase::kStopped, AgentEvent::kStopped,
+         "leave refused: " + std::string(to_string(error.code)) + ": " + error.message);
+}
+
+void AgentSession::update_labels(Labels labels, TimeMs now) {
+  config_.labels = std::move(labels);
+  if (finished() || phase_ == AgentPhase::kLeaving) return;
+  labels_dirty_ = true;
+  labels_from_seq_ = next_seq_;
+  if (phase_ == AgentPhase::kJoined) send_join(now);
+}
+
+void AgentSession::leave(TimeMs now) {
+  if (finished() || phase_ == AgentPhase::kLeaving) return;
+  if (phase_ == AgentPhase::kIdle) {
+    phase_ = AgentPhase::kStopped;
+    return;
+  }
+  if (!socket_open_) {
+    // Between brokers: say goodbye to the one we would try next.
+    actions_.push_back(OpenSocket{endpoint_});
+    socket_open_ = true;
+  }
+  outstanding_.clear();
+  LeaveRequest leave{config_.node_id, inc_, next_seq_++, "agent stopped"};
+  leave_seq_ = leave.seq;
+  actions_.push_back(SendRequest{std::move(leave)});
+  phase_ = AgentPhase::kLeaving;
+  leave_deadline_ = now + static_cast<TimeMs>(config_.leave_timeout_ms);
+}
+
+void AgentSession::abandon() {
+  if (finished()) return;
+  if (phase_ == AgentPhase::kIdle) {
+    phase_ = AgentPhase::kStopped;
+    return;
+  }
+  finish(AgentPhase::kStopped, AgentEvent::kStopped, "stopped without leave");
+}
+
+std::optional<TimeMs> AgentSession::next_deadline() const {
+  switch (phase_) {
+    case AgentPhase::kJoining:
+    case AgentPhase::kJoined: {
+      TimeMs deadline = next_send_at_;
+      if (!outstanding_.empty()) {
+        deadline =
+            std::min(deadline, outstanding_.front().sent_at + static_cast<TimeMs>(lease_ms_));
+      }
+      return deadline;
+    }
+    case AgentPhase::kBackoff:
+      return reconnect_at_;
+    case AgentPhase::kLeaving:
+      return leave_deadline_;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::vector<SessionAction> AgentSession::take_actions() {
+  std::vector<SessionAction> out;
+  out.swap(actions_);
+  return out;
+}
+
+}  // namespace roster
