@@ -84,12 +84,11 @@ class MembershipTest : public ::testing::Test {
   View view_;
 };
 
-const Ack& AckOf(const AgentReply& reply) {
-  static const Ack kNone{};
+Ack AckOf(const AgentReply& reply) {
   const Ack* ack = std::get_if<Ack>(&reply);
   EXPECT_NE(ack, nullptr) << "expected an ack, got error "
                           << (ack ? "" : std::get<ErrorReply>(reply).message);
-  return ack ? *ack : kNone;
+  return ack ? *ack : Ack{};
 }
 
 std::optional<ErrorCode> ErrorOf(const AgentReply& reply) {
@@ -98,15 +97,17 @@ std::optional<ErrorCode> ErrorOf(const AgentReply& reply) {
 }
 
 TEST_F(MembershipTest, JoinOfNewNodeMakesItAlive) {
-  const Ack& ack = AckOf(Join("a", 1, 1, 1'000, "tcp://a:1", {{"zone", "z1"}}));
+  Ack ack = AckOf(Join("a", 1, 1, 1'000, "tcp://a:1", {{"zone", "z1"}}));
   EXPECT_EQ(ack.state, NodeState::kAlive);
   EXPECT_EQ(ack.epoch, 7u);
   EXPECT_EQ(ack.lease_ms, 1'000u);
   EXPECT_EQ(ack.seq, 1u);
   auto delta = Commit();
   ASSERT_TRUE(delta);
+  EXPECT_EQ(delta->epoch, 7u);
   EXPECT_EQ(delta->version, 1u);
   EXPECT_EQ(delta->prev_version, 0u);
+  EXPECT_EQ(delta->time_ms, static_cast<uint64_t>(kStart));
   ASSERT_EQ(delta->changes.size(), 1u);
   const NodeRecord& r = delta->changes[0];
   EXPECT_EQ(r.node, "a");
@@ -116,20 +117,40 @@ TEST_F(MembershipTest, JoinOfNewNodeMakesItAlive) {
   EXPECT_EQ(r.labels, (Labels{{"zone", "z1"}}));
   EXPECT_EQ(r.lease_ms, 1'000u);
   EXPECT_EQ(r.since_ms, static_cast<uint64_t>(kStart));
+  EXPECT_EQ(core_.node("a")->last_seen_ms, static_cast<uint64_t>(kStart));
+  EXPECT_EQ(core_.counters().nodes, 1u);
+  EXPECT_EQ(core_.counters().by_state[static_cast<size_t>(NodeState::kAlive)], 1u);
 }
 
-TEST_F(MembershipTest, LeaseEndMakesNodeSuspectThenDeadThenForgotten) {
+TEST_F(MembershipTest, AliveBecomesSuspectWhenLeaseEnds) {
   AckOf(Join("a", 1, 1, 1'000));
   Commit();
   Advance(999);
   EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+  EXPECT_FALSE(Commit());
   Advance(1);
   EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
-  EXPECT_EQ(core_.node("a")->record.since_ms, static_cast<uint64_t>(kStart + 1'000));
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  ASSERT_EQ(delta->changes.size(), 1u);
+  EXPECT_EQ(delta->changes[0].state, NodeState::kSuspect);
+  EXPECT_EQ(delta->changes[0].since_ms, static_cast<uint64_t>(kStart + 1'000));
+}
+
+TEST_F(MembershipTest, SuspectBecomesDeadAfterDeadAfterFromLeaseEnd) {
+  AckOf(Join("a", 1, 1, 1'000));
+  Advance(1'000 + 1'999);
+  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+  Advance(1);
+  EXPECT_EQ(StateOf("a"), NodeState::kDead);
+  EXPECT_EQ(core_.node("a")->record.since_ms, static_cast<uint64_t>(kStart + 3'000));
   Commit();
-  Advance(1'999);
-  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
-  Advance(1);
+  EXPECT_EQ(core_.counters().by_state[static_cast<size_t>(NodeState::kDead)], 1u);
+}
+
+TEST_F(MembershipTest, DeadIsForgottenAfterForgetDeadAfter) {
+  AckOf(Join("a", 1, 1, 1'000));
+  Advance(3'000);
   EXPECT_EQ(StateOf("a"), NodeState::kDead);
   Commit();
   Advance(4'999);
@@ -139,15 +160,662 @@ TEST_F(MembershipTest, LeaseEndMakesNodeSuspectThenDeadThenForgotten) {
   auto delta = Commit();
   ASSERT_TRUE(delta);
   ASSERT_EQ(delta->changes.size(), 1u);
-  EXPECT_EQ(delta->changes[0].state, NodeState::kRemoved);
+  EXPECT_EQ(delta->changes[0].node, "a");
   EXPECT_EQ(delta->changes[0].inc, 1u);
-  EXPECT_EQ(core_.counters().tombstones, 1u);
+  EXPECT_EQ(delta->changes[0].state, NodeState::kRemoved);
   EXPECT_EQ(core_.counters().nodes, 0u);
+  EXPECT_EQ(core_.counters().tombstones, 1u);
+}
+
+TEST_F(MembershipTest, HeartbeatRenewsTheLease) {
+  AckOf(Join("a", 1, 1, 1'000));
+  Advance(800);
+  Ack ack = AckOf(Beat("a", 1, 2));
+  EXPECT_EQ(ack.state, NodeState::kAlive);
+  EXPECT_EQ(ack.lease_ms, 1'000u);
+  EXPECT_EQ(ack.seq, 2u);
+  Advance(999);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+  EXPECT_EQ(core_.node("a")->last_seen_ms, static_cast<uint64_t>(kStart + 800));
+  Advance(1);
+  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+}
+
+TEST_F(MembershipTest, HeartbeatRevivesSuspect) {
+  AckOf(Join("a", 1, 1, 1'000));
+  Advance(1'500);
+  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+  Commit();
+  EXPECT_EQ(AckOf(Beat("a", 1, 2)).state, NodeState::kAlive);
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  ASSERT_EQ(delta->changes.size(), 1u);
+  EXPECT_EQ(delta->changes[0].state, NodeState::kAlive);
+  EXPECT_EQ(delta->changes[0].since_ms, static_cast<uint64_t>(kStart + 1'500));
+  // The death timer of the suspect state no longer applies.
+  Advance(999);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+  Advance(1);
+  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+}
+
+TEST_F(MembershipTest, JoinOfCurrentIncarnationRevivesSuspect) {
+  AckOf(Join("a", 1, 1, 1'000));
+  Advance(1'200);
+  Commit();
+  EXPECT_EQ(AckOf(Join("a", 1, 2, 1'000)).state, NodeState::kAlive);
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  EXPECT_EQ(delta->changes.at(0).state, NodeState::kAlive);
+}
+
+TEST_F(MembershipTest, LeaveMakesNodeLeft) {
+  AckOf(Join("a", 1, 1, 1'000));
+  Commit();
+  Advance(200);
+  Ack ack = AckOf(Leave("a", 1, 2));
+  EXPECT_EQ(ack.state, NodeState::kLeft);
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  ASSERT_EQ(delta->changes.size(), 1u);
+  EXPECT_EQ(delta->changes[0].state, NodeState::kLeft);
+  EXPECT_EQ(delta->changes[0].since_ms, static_cast<uint64_t>(kStart + 200));
+}
+
+TEST_F(MembershipTest, LeaveOfSuspectMakesNodeLeft) {
+  AckOf(Join("a", 1, 1, 1'000));
+  Advance(1'100);
+  EXPECT_EQ(AckOf(Leave("a", 1, 2)).state, NodeState::kLeft);
+  Commit();
+}
+
+TEST_F(MembershipTest, LeftIsForgottenAfterForgetLeftAfter) {
+  AckOf(Join("a", 1, 1, 1'000));
+  AckOf(Leave("a", 1, 2));
+  Commit();
+  // The lease no longer matters once left.
+  Advance(2'999);
+  EXPECT_EQ(StateOf("a"), NodeState::kLeft);
+  Advance(1);
+  EXPECT_EQ(StateOf("a"), std::nullopt);
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  EXPECT_EQ(delta->changes.at(0).state, NodeState::kRemoved);
+  EXPECT_EQ(core_.counters().tombstones, 1u);
+}
+
+TEST_F(MembershipTest, JoinWithHigherIncarnationReplacesTheOld) {
+  AckOf(Join("a", 1, 5, 1'000, "old"));
+  Commit();
+  Advance(100);
+  Ack ack = AckOf(Join("a", 2, 1, 2'000, "new"));
+  EXPECT_EQ(ack.state, NodeState::kAlive);
+  EXPECT_EQ(ack.lease_ms, 2'000u);
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  ASSERT_EQ(delta->changes.size(), 1u);
+  EXPECT_EQ(delta->changes[0].inc, 2u);
+  EXPECT_EQ(delta->changes[0].addr, "new");
+  EXPECT_EQ(delta->changes[0].since_ms, static_cast<uint64_t>(kStart + 100));
+  EXPECT_EQ(core_.counters().nodes, 1u);
+  // The new incarnation starts its own seq.
+  EXPECT_EQ(AckOf(Beat("a", 2, 2)).state, NodeState::kAlive);
+  EXPECT_EQ(ErrorOf(Beat("a", 1, 6)), ErrorCode::kStaleIncarnation);
+}
+
+TEST_F(MembershipTest, JoinWithHigherIncarnationReplacesDeadAndLeft) {
+  AckOf(Join("a", 1, 1, 1'000));
+  AckOf(Join("b", 1, 1, 10'000));
+  Advance(2'000);
+  AckOf(Leave("b", 1, 2));
+  Advance(1'000);
+  EXPECT_EQ(StateOf("a"), NodeState::kDead);
+  EXPECT_EQ(StateOf("b"), NodeState::kLeft);
+  Commit();
+  EXPECT_EQ(AckOf(Join("a", 2, 1)).state, NodeState::kAlive);
+  EXPECT_EQ(AckOf(Join("b", 2, 1)).state, NodeState::kAlive);
+  Commit();
+  // The old forget timers no longer apply to the new incarnations.
+  Advance(900);
+  AckOf(Beat("a", 2, 2));
+  AckOf(Beat("b", 2, 2));
+  Advance(900);
+  AckOf(Beat("a", 2, 3));
+  AckOf(Beat("b", 2, 3));
+  Advance(900);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+  EXPECT_EQ(StateOf("b"), NodeState::kAlive);
+  EXPECT_EQ(core_.counters().by_state[static_cast<size_t>(NodeState::kAlive)], 2u);
+  EXPECT_EQ(core_.counters().by_state[static_cast<size_t>(NodeState::kDead)], 0u);
+  EXPECT_EQ(core_.counters().by_state[static_cast<size_t>(NodeState::kLeft)], 0u);
+}
+
+TEST_F(MembershipTest, JoinOfCurrentIncarnationUpdatesMetadata) {
+  AckOf(Join("a", 1, 1, 1'000, "tcp://a:1", {{"zone", "z1"}}));
+  Advance(500);
+  Commit();
+  Ack ack = AckOf(Join("a", 1, 2, 4'000, "tcp://a:2", {{"zone", "z2"}, {"rack", "r"}}));
+  EXPECT_EQ(ack.lease_ms, 4'000u);
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  ASSERT_EQ(delta->changes.size(), 1u);
+  const NodeRecord& r = delta->changes[0];
+  EXPECT_EQ(r.inc, 1u);
+  EXPECT_EQ(r.addr, "tcp://a:2");
+  EXPECT_EQ(r.labels, (Labels{{"rack", "r"}, {"zone", "z2"}}));
+  EXPECT_EQ(r.lease_ms, 4'000u);
+  EXPECT_EQ(r.since_ms, static_cast<uint64_t>(kStart));  // still alive since the join
+  // The new lease counts from the re-join.
+  Advance(3'999);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+  Advance(1);
+  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+}
+
+TEST_F(MembershipTest, JoinOfCurrentIncarnationWithSameMetadataOnlyRenews) {
+  AckOf(Join("a", 1, 1, 1'000, "x"));
+  Commit();
+  Advance(900);
+  AckOf(Join("a", 1, 2, 1'000, "x"));
+  EXPECT_FALSE(core_.has_pending());
+  EXPECT_FALSE(Commit());
+  Advance(999);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+}
+
+TEST_F(MembershipTest, ShorterLeaseOnRejoinTakesEffectAtOnce) {
+  AckOf(Join("a", 1, 1, 10'000));
+  Advance(100);
+  AckOf(Join("a", 1, 2, 500));
+  Advance(499);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+  Advance(1);
+  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+}
+
+TEST_F(MembershipTest, LeaseIsClampedToMinAndMax) {
+  EXPECT_EQ(AckOf(Join("short", 1, 1, 1)).lease_ms, 100u);
+  EXPECT_EQ(AckOf(Join("zero", 1, 1, 0)).lease_ms, 100u);
+  EXPECT_EQ(AckOf(Join("long", 1, 1, 1'000'000)).lease_ms, 10'000u);
+  EXPECT_EQ(AckOf(Join("exact", 1, 1, 10'000)).lease_ms, 10'000u);
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  for (const NodeRecord& r : delta->changes) {
+    EXPECT_EQ(r.lease_ms, r.node == "short" || r.node == "zero" ? 100u : 10'000u) << r.node;
+  }
+  Advance(100);
+  EXPECT_EQ(StateOf("short"), NodeState::kSuspect);
+  EXPECT_EQ(StateOf("long"), NodeState::kAlive);
+  Advance(9'899);
+  EXPECT_EQ(StateOf("long"), NodeState::kAlive);
+  Advance(1);
+  EXPECT_EQ(StateOf("long"), NodeState::kSuspect);
+}
+
+TEST_F(MembershipTest, RepeatedSeqIsAckedButRenewsNothing) {
+  AckOf(Join("a", 1, 1, 1'000));
+  Advance(500);
+  AckOf(Beat("a", 1, 5));
+  Advance(500);
+  Ack repeated = AckOf(Beat("a", 1, 5));
+  EXPECT_EQ(repeated.seq, 5u);
+  EXPECT_EQ(repeated.state, NodeState::kAlive);
+  Ack lower = AckOf(Beat("a", 1, 3));
+  EXPECT_EQ(lower.seq, 3u);
+  EXPECT_EQ(core_.node("a")->last_seen_ms, static_cast<uint64_t>(kStart + 500));
+  Advance(499);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+  Advance(1);
+  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+  Commit();
+  // Not even a suspect node is revived by an old seq.
+  EXPECT_EQ(AckOf(Beat("a", 1, 5)).state, NodeState::kSuspect);
+  EXPECT_FALSE(Commit());
+}
+
+TEST_F(MembershipTest, RepeatedJoinSeqDoesNotUpdateMetadata) {
+  AckOf(Join("a", 1, 3, 1'000, "first"));
+  Commit();
+  AckOf(Join("a", 1, 3, 1'000, "replayed"));
+  AckOf(Join("a", 1, 2, 1'000, "older"));
+  EXPECT_FALSE(Commit());
+  EXPECT_EQ(core_.node("a")->record.addr, "first");
+}
+
+TEST_F(MembershipTest, RepeatedLeaveSeqIsNotApplied) {
+  AckOf(Join("a", 1, 3, 1'000));
+  EXPECT_EQ(AckOf(Leave("a", 1, 3)).state, NodeState::kAlive);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+}
+
+TEST_F(MembershipTest, OperatorRemovesLiveNodeAtOnce) {
+  AckOf(Join("a", 4, 1, 1'000));
+  Commit();
+  RemoveResult result = core_.remove("a", std::nullopt, now());
+  const auto* removed = std::get_if<RemovedReply>(&result);
+  ASSERT_NE(removed, nullptr);
+  EXPECT_EQ(removed->node, "a");
+  EXPECT_EQ(removed->inc, 4u);
+  EXPECT_EQ(removed->version, 2u);
+  EXPECT_EQ(StateOf("a"), std::nullopt);
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  EXPECT_EQ(delta->version, 2u);
+  ASSERT_EQ(delta->changes.size(), 1u);
+  EXPECT_EQ(delta->changes[0].state, NodeState::kRemoved);
+  EXPECT_EQ(delta->changes[0].inc, 4u);
+  // Its next message tells it so, whatever it is.
+  EXPECT_EQ(ErrorOf(Beat("a", 4, 2)), ErrorCode::kRemoved);
+  EXPECT_EQ(ErrorOf(Join("a", 4, 3)), ErrorCode::kRemoved);
+  EXPECT_EQ(ErrorOf(Leave("a", 4, 4)), ErrorCode::kRemoved);
+  // Its old timers are gone: nothing happens when they would have fired.
+  Advance(20'000);
+  EXPECT_FALSE(Commit());
+}
+
+TEST_F(MembershipTest, OperatorRemovesGivenIncarnationOnly) {
+  AckOf(Join("a", 4, 1, 1'000));
+  Commit();
+  RemoveResult wrong = core_.remove("a", 3, now());
+  ASSERT_TRUE(std::holds_alternative<ErrorReply>(wrong));
+  EXPECT_EQ(std::get<ErrorReply>(wrong).code, ErrorCode::kUnknownNode);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+  EXPECT_FALSE(Commit());
+  RemoveResult right = core_.remove("a", 4, now());
+  ASSERT_TRUE(std::holds_alternative<RemovedReply>(right));
+  Commit();
+}
+
+TEST_F(MembershipTest, OperatorRemovalOfUnknownNodeIsRefused) {
+  RemoveResult result = core_.remove("nobody", std::nullopt, now());
+  ASSERT_TRUE(std::holds_alternative<ErrorReply>(result));
+  EXPECT_EQ(std::get<ErrorReply>(result).code, ErrorCode::kUnknownNode);
+  EXPECT_FALSE(Commit());
+}
+
+TEST_F(MembershipTest, OperatorRemovesDeadAndLeftNodes) {
+  AckOf(Join("a", 1, 1, 1'000));
+  AckOf(Join("b", 1, 1, 10'000));
+  Advance(2'000);
+  AckOf(Leave("b", 1, 2));
+  Advance(1'000);
+  Commit();
+  EXPECT_TRUE(std::holds_alternative<RemovedReply>(core_.remove("a", std::nullopt, now())));
+  EXPECT_TRUE(std::holds_alternative<RemovedReply>(core_.remove("b", 1, now())));
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  EXPECT_EQ(delta->changes.size(), 2u);
+  EXPECT_EQ(core_.counters().nodes, 0u);
+  EXPECT_EQ(core_.counters().tombstones, 2u);
+}
+
+class ShortTimersTest : public MembershipTest {
+ protected:
+  static MembershipOptions Options() {
+    MembershipOptions o = TestOptions();
+    o.dead_after_ms = 100;
+    return o;
+  }
+  ShortTimersTest() : MembershipTest(Options()) {}
+};
+
+TEST_F(ShortTimersTest, OneTickRunsSeveralStepsAndTheDeltaHasTheFinalRecord) {
+  AckOf(Join("a", 1, 1, 100));
+  Commit();
+  clock_.advance(900);  // a late tick, still under the stall threshold
+  core_.tick(now());
+  EXPECT_EQ(StateOf("a"), NodeState::kDead);
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  ASSERT_EQ(delta->changes.size(), 1u);
+  EXPECT_EQ(delta->changes[0].state, NodeState::kDead);
+  // Dead since the scheduled time, not since the late tick.
+  EXPECT_EQ(delta->changes[0].since_ms, static_cast<uint64_t>(kStart + 200));
+}
+
+// --- refusals ---------------------------------------------------------------
+
+TEST_F(MembershipTest, JoinWithLowerIncarnationIsStale) {
+  AckOf(Join("a", 5, 1));
+  EXPECT_EQ(ErrorOf(Join("a", 4, 2)), ErrorCode::kStaleIncarnation);
+  EXPECT_EQ(core_.node("a")->record.inc, 5u);
+}
+
+TEST_F(MembershipTest, HeartbeatWithLowerIncarnationIsStale) {
+  AckOf(Join("a", 5, 1));
+  auto reply = Beat("a", 4, 9);
+  EXPECT_EQ(ErrorOf(reply), ErrorCode::kStaleIncarnation);
+  EXPECT_EQ(std::get<ErrorReply>(reply).seq, 9u);
+  EXPECT_FALSE(std::get<ErrorReply>(reply).message.empty());
+}
+
+TEST_F(MembershipTest, LeaveWithLowerIncarnationIsStale) {
+  AckOf(Join("a", 5, 1));
+  EXPECT_EQ(ErrorOf(Leave("a", 4, 2)), ErrorCode::kStaleIncarnation);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
 }
 
 TEST_F(MembershipTest, HeartbeatOfUnknownNodeIsRefused) {
   EXPECT_EQ(ErrorOf(Beat("ghost", 1, 1)), ErrorCode::kUnknownNode);
   EXPECT_FALSE(Commit());
+}
+
+TEST_F(MembershipTest, HeartbeatOfHigherIncarnationThanHeldIsUnknown) {
+  AckOf(Join("a", 1, 1));
+  EXPECT_EQ(ErrorOf(Beat("a", 2, 1)), ErrorCode::kUnknownNode);
+  EXPECT_EQ(core_.node("a")->record.inc, 1u);
+}
+
+TEST_F(MembershipTest, LeaveOfUnknownNodeIsRefused) {
+  EXPECT_EQ(ErrorOf(Leave("ghost", 1, 1)), ErrorCode::kUnknownNode);
+  AckOf(Join("a", 1, 1));
+  Commit();
+  EXPECT_EQ(ErrorOf(Leave("a", 2, 2)), ErrorCode::kUnknownNode);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+  EXPECT_FALSE(Commit());
+}
+
+TEST_F(MembershipTest, MessagesOfDeadIncarnationAreExpired) {
+  AckOf(Join("a", 1, 1, 1'000));
+  Advance(3'000);
+  ASSERT_EQ(StateOf("a"), NodeState::kDead);
+  Commit();
+  EXPECT_EQ(ErrorOf(Beat("a", 1, 2)), ErrorCode::kExpired);
+  EXPECT_EQ(ErrorOf(Join("a", 1, 3)), ErrorCode::kExpired);
+  EXPECT_EQ(ErrorOf(Leave("a", 1, 4)), ErrorCode::kExpired);
+  EXPECT_EQ(StateOf("a"), NodeState::kDead);
+  EXPECT_FALSE(Commit());
+}
+
+TEST_F(MembershipTest, MessagesOfLeftIncarnationAreLeft) {
+  AckOf(Join("a", 1, 1, 1'000));
+  AckOf(Leave("a", 1, 2));
+  Commit();
+  EXPECT_EQ(ErrorOf(Beat("a", 1, 3)), ErrorCode::kLeft);
+  EXPECT_EQ(ErrorOf(Join("a", 1, 4)), ErrorCode::kLeft);
+  EXPECT_EQ(StateOf("a"), NodeState::kLeft);
+  EXPECT_FALSE(Commit());
+}
+
+TEST_F(MembershipTest, LeaveOfLeftIncarnationIsAckedAgain) {
+  AckOf(Join("a", 1, 1, 1'000));
+  AckOf(Leave("a", 1, 2));
+  Commit();
+  Advance(1'000);
+  EXPECT_EQ(AckOf(Leave("a", 1, 2)).state, NodeState::kLeft);
+  EXPECT_EQ(AckOf(Leave("a", 1, 3)).state, NodeState::kLeft);
+  EXPECT_FALSE(Commit());
+  // A repeated leave does not postpone forgetting.
+  Advance(2'000);
+  EXPECT_EQ(StateOf("a"), std::nullopt);
+}
+
+TEST_F(MembershipTest, JoinWithInvalidNodeIdIsBadRequest) {
+  EXPECT_EQ(ErrorOf(Join("", 1, 1)), ErrorCode::kBadRequest);
+  EXPECT_EQ(ErrorOf(Join("bad id", 1, 1)), ErrorCode::kBadRequest);
+  EXPECT_EQ(ErrorOf(Join(std::string(kMaxNodeIdBytes + 1, 'x'), 1, 1)), ErrorCode::kBadRequest);
+  EXPECT_FALSE(Commit());
+}
+
+// --- tombstones ---------------------------------------------------------------
+
+TEST_F(MembershipTest, TombstonePreventsResurrection) {
+  AckOf(Join("a", 3, 1, 1'000));
+  AckOf(Leave("a", 3, 2));
+  Advance(3'000);
+  ASSERT_EQ(StateOf("a"), std::nullopt);
+  Commit();
+  // Delayed messages of the forgotten incarnation, or older ones.
+  EXPECT_EQ(ErrorOf(Join("a", 3, 9)), ErrorCode::kRemoved);
+  EXPECT_EQ(ErrorOf(Join("a", 2, 9)), ErrorCode::kRemoved);
+  EXPECT_EQ(ErrorOf(Beat("a", 3, 9)), ErrorCode::kRemoved);
+  EXPECT_EQ(ErrorOf(Leave("a", 3, 9)), ErrorCode::kRemoved);
+  EXPECT_FALSE(Commit());
+  // A new incarnation may join, and the tombstone still guards the old one.
+  EXPECT_EQ(AckOf(Join("a", 4, 1)).state, NodeState::kAlive);
+  EXPECT_EQ(ErrorOf(Beat("a", 3, 10)), ErrorCode::kRemoved);
+  Commit();
+}
+
+TEST_F(MembershipTest, TombstoneExpiresAfterTtl) {
+  AckOf(Join("a", 3, 1, 1'000));
+  RemoveResult removed = core_.remove("a", std::nullopt, now());
+  ASSERT_TRUE(std::holds_alternative<RemovedReply>(removed));
+  Commit();
+  ASSERT_TRUE(core_.next_deadline().has_value());
+  Advance(59'900);
+  EXPECT_EQ(core_.counters().tombstones, 1u);
+  EXPECT_EQ(ErrorOf(Beat("a", 3, 2)), ErrorCode::kRemoved);
+  Advance(100);
+  EXPECT_EQ(core_.counters().tombstones, 0u);
+  EXPECT_EQ(core_.counters().tombstones_evicted, 0u);
+  EXPECT_EQ(ErrorOf(Beat("a", 3, 2)), ErrorCode::kUnknownNode);
+  EXPECT_EQ(core_.next_deadline(), std::nullopt);
+}
+
+TEST_F(MembershipTest, ForgettingANewerIncarnationRefreshesTheTombstone) {
+  AckOf(Join("a", 1, 1));
+  core_.remove("a", std::nullopt, now());
+  Advance(30'000);
+  AckOf(Join("a", 2, 1));
+  core_.remove("a", std::nullopt, now());
+  EXPECT_EQ(core_.counters().tombstones, 1u);
+  Advance(59'900);
+  EXPECT_EQ(ErrorOf(Join("a", 1, 5)), ErrorCode::kRemoved);
+  EXPECT_EQ(ErrorOf(Join("a", 2, 5)), ErrorCode::kRemoved);
+  Commit();
+}
+
+class SmallTombstoneCapTest : public MembershipTest {
+ protected:
+  static MembershipOptions Options() {
+    MembershipOptions o = TestOptions();
+    o.max_tombstones = 2;
+    return o;
+  }
+  SmallTombstoneCapTest() : MembershipTest(Options()) {}
+};
+
+TEST_F(SmallTombstoneCapTest, OldestTombstoneIsEvictedAtTheCap) {
+  for (const char* id : {"a", "b", "c"}) {
+    AckOf(Join(id, 1, 1));
+    ASSERT_TRUE(std::holds_alternative<RemovedReply>(core_.remove(id, std::nullopt, now())));
+    Advance(100);
+  }
+  Commit();
+  MembershipCounters c = core_.counters();
+  EXPECT_EQ(c.tombstones, 2u);
+  EXPECT_EQ(c.tombstones_evicted, 1u);
+  // "a" was evicted: its old incarnation is no longer recognised.
+  EXPECT_EQ(ErrorOf(Beat("a", 1, 2)), ErrorCode::kUnknownNode);
+  EXPECT_EQ(ErrorOf(Beat("b", 1, 2)), ErrorCode::kRemoved);
+  EXPECT_EQ(ErrorOf(Beat("c", 1, 2)), ErrorCode::kRemoved);
+}
+
+// --- versioned batches ------------------------------------------------------
+
+TEST_F(MembershipTest, CommitWithoutChangeDoesNotBumpVersion) {
+  EXPECT_FALSE(Commit());
+  EXPECT_EQ(core_.version(), 0u);
+  AckOf(Join("a", 1, 1));
+  EXPECT_TRUE(core_.has_pending());
+  EXPECT_TRUE(Commit());
+  EXPECT_FALSE(core_.has_pending());
+  EXPECT_FALSE(Commit());
+  AckOf(Beat("a", 1, 2));
+  EXPECT_FALSE(Commit());
+  EXPECT_EQ(core_.version(), 1u);
+}
+
+TEST_F(MembershipTest, NodeChangedSeveralTimesAppearsOnceWithFinalRecord) {
+  AckOf(Join("a", 1, 1, 1'000, "one"));
+  AckOf(Join("a", 1, 2, 1'000, "two"));
+  AckOf(Leave("a", 1, 3));
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  ASSERT_EQ(delta->changes.size(), 1u);
+  EXPECT_EQ(delta->changes[0].state, NodeState::kLeft);
+  EXPECT_EQ(delta->changes[0].addr, "two");
+}
+
+TEST_F(MembershipTest, RemovedThenRejoinedInOneBatchShowsTheNewIncarnation) {
+  AckOf(Join("a", 1, 1));
+  Commit();
+  core_.remove("a", std::nullopt, now());
+  AckOf(Join("a", 2, 1, 1'000, "back"));
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  ASSERT_EQ(delta->changes.size(), 1u);
+  EXPECT_EQ(delta->changes[0].state, NodeState::kAlive);
+  EXPECT_EQ(delta->changes[0].inc, 2u);
+  EXPECT_EQ(delta->changes[0].addr, "back");
+}
+
+TEST_F(MembershipTest, ExpirySweepIsOneDelta) {
+  for (int i = 0; i < 50; ++i) AckOf(Join("n" + std::to_string(i), 1, 1, 1'000));
+  Commit();
+  Advance(1'000);
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  EXPECT_EQ(delta->changes.size(), 50u);
+  for (const NodeRecord& r : delta->changes) EXPECT_EQ(r.state, NodeState::kSuspect);
+  EXPECT_EQ(core_.counters().by_state[static_cast<size_t>(NodeState::kSuspect)], 50u);
+}
+
+// --- stall protection ---------------------------------------------------------
+
+TEST_F(MembershipTest, StalledObserverExtendsEveryLease) {
+  for (int i = 0; i < 10; ++i) AckOf(Join("n" + std::to_string(i), 1, 1, 1'000));
+  Commit();
+  Advance(500);
+  // The broker is paused for 10 s; the healthy nodes' heartbeats queue up.
+  clock_.advance(10'000);
+  core_.tick(now());
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(StateOf("n" + std::to_string(i)), NodeState::kAlive);
+  EXPECT_FALSE(Commit());
+  MembershipCounters c = core_.counters();
+  EXPECT_EQ(c.stalls, 1u);
+  EXPECT_EQ(c.stalled_ms, 10'000u);
+  // Leases were extended by the stall: the remaining 500 ms still hold.
+  Advance(499);
+  EXPECT_EQ(StateOf("n0"), NodeState::kAlive);
+  Advance(1);
+  EXPECT_EQ(StateOf("n0"), NodeState::kSuspect);
+  // since_ms reports the real time the extended lease ended.
+  EXPECT_EQ(core_.node("n0")->record.since_ms, static_cast<uint64_t>(kStart + 11'000));
+}
+
+TEST_F(MembershipTest, StallIsDetectedByAnyCall) {
+  AckOf(Join("a", 1, 1, 1'000));
+  clock_.advance(5'000);
+  // The first call after the pause is a heartbeat (queued while paused).
+  EXPECT_EQ(AckOf(Beat("a", 1, 2)).state, NodeState::kAlive);
+  EXPECT_EQ(core_.counters().stalls, 1u);
+}
+
+TEST_F(MembershipTest, GapUnderThresholdIsNotAStall) {
+  AckOf(Join("a", 1, 1, 1'000));
+  clock_.advance(1'000);
+  core_.tick(now());
+  EXPECT_EQ(core_.counters().stalls, 0u);
+  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+}
+
+TEST_F(MembershipTest, IdleGapWithNothingHeldIsNotAStall) {
+  clock_.advance(60'000);
+  core_.tick(now());
+  EXPECT_EQ(core_.counters().stalls, 0u);
+}
+
+TEST_F(MembershipTest, StallAlsoDelaysDeathAndForgetting) {
+  AckOf(Join("a", 1, 1, 1'000));
+  Advance(1'000);
+  ASSERT_EQ(StateOf("a"), NodeState::kSuspect);
+  clock_.advance(7'000);
+  core_.tick(now());
+  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+  Advance(2'000);
+  EXPECT_EQ(StateOf("a"), NodeState::kDead);
+  Commit();
+}
+
+// --- warm-up and deadlines ----------------------------------------------------
+
+TEST_F(MembershipTest, SnapshotIsIncompleteDuringWarmUp) {
+  EXPECT_FALSE(core_.snapshot(now()).complete);
+  EXPECT_FALSE(core_.snapshot(kStart + 9'999).complete);
+  EXPECT_TRUE(core_.snapshot(kStart + 10'000).complete);
+  Snapshot s = core_.snapshot(kStart + 10'000);
+  EXPECT_EQ(s.epoch, 7u);
+  EXPECT_EQ(s.time_ms, static_cast<uint64_t>(kStart + 10'000));
+}
+
+TEST_F(MembershipTest, SnapshotListsNodesInIdOrder) {
+  for (const char* id : {"c", "a", "b"}) AckOf(Join(id, 1, 1));
+  Commit();
+  Snapshot s = core_.snapshot(now());
+  ASSERT_EQ(s.nodes.size(), 3u);
+  EXPECT_EQ(s.nodes[0].node, "a");
+  EXPECT_EQ(s.nodes[1].node, "b");
+  EXPECT_EQ(s.nodes[2].node, "c");
+  EXPECT_EQ(s.version, 1u);
+}
+
+TEST_F(MembershipTest, NextDeadlineFollowsTimersAndStaysUnderStallThreshold) {
+  EXPECT_EQ(core_.next_deadline(), std::nullopt);
+  AckOf(Join("a", 1, 1, 300));
+  EXPECT_EQ(core_.next_deadline(), kStart + 300);
+  AckOf(Join("b", 1, 1, 200));
+  EXPECT_EQ(core_.next_deadline(), kStart + 200);
+  AckOf(Join("c", 1, 1, 5'000));
+  AckOf(Leave("a", 1, 2));
+  AckOf(Leave("b", 1, 2));
+  // The leases' timers were armed first; a deadline that moved later is
+  // re-armed when its timer comes up (early, never late).
+  EXPECT_EQ(core_.next_deadline(), kStart + 200);
+  clock_.set(kStart + 200);
+  core_.tick(now());
+  EXPECT_EQ(core_.next_deadline(), kStart + 300);
+  clock_.set(kStart + 300);
+  core_.tick(now());
+  // Only long timers remain (forget left at +3000, lease of c at +5000):
+  // woken at half the stall threshold so as not to be taken for a stall.
+  EXPECT_EQ(core_.next_deadline(), kStart + 800);
+  EXPECT_EQ(StateOf("a"), NodeState::kLeft);
+}
+
+TEST_F(MembershipTest, SleepingUntilNextDeadlineNeverStalls) {
+  AckOf(Join("a", 1, 1, 10'000));
+  AckOf(Join("b", 1, 1, 10'000));
+  for (int i = 0; i < 200; ++i) {
+    std::optional<TimeMs> deadline = core_.next_deadline();
+    if (!deadline) break;
+    clock_.set(std::max(*deadline, now()));
+    core_.tick(now());
+    if (i % 10 == 0) AckOf(Beat("b", 1, 2 + i));
+  }
+  EXPECT_EQ(core_.counters().stalls, 0u);
+  EXPECT_EQ(StateOf("b"), NodeState::kAlive);
+  EXPECT_NE(StateOf("a"), NodeState::kAlive);
+}
+
+class NoStallProtectionTest : public MembershipTest {
+ protected:
+  static MembershipOptions Options() {
+    MembershipOptions o = TestOptions();
+    o.stall_threshold_ms = 0;
+    return o;
+  }
+  NoStallProtectionTest() : MembershipTest(Options()) {}
+};
+
+TEST_F(NoStallProtectionTest, ZeroThresholdDisablesStallProtection) {
+  AckOf(Join("a", 1, 1, 1'000));
+  EXPECT_EQ(core_.next_deadline(), kStart + 1'000);
+  clock_.advance(5'000);
+  core_.tick(now());
+  EXPECT_EQ(core_.counters().stalls, 0u);
+  EXPECT_EQ(StateOf("a"), NodeState::kDead);
 }
 
 }  // namespace
