@@ -1,0 +1,58 @@
+#include "broker.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <iostream>
+
+#include "event_loop.h"
+#include "publisher.h"
+#include "ready_file.h"
+#include "roster/clock.h"
+#include "shutdown_signal.h"
+
+namespace roster::broker {
+
+namespace {
+int startup_error(const std::string& message) {
+  std::cerr << "roster-broker: " << message << std::endl;
+  return kExitUsage;
+}
+}  // namespace
+
+int run_broker(const BrokerOptions& options, int stop_fd) {
+  SystemClock clock;
+  const TimeMs start = clock.now_ms();
+  // Unix milliseconds at start: a new epoch on every start.
+  const auto epoch = static_cast<uint64_t>(start);
+  // Declared first, so it is destroyed after every socket.
+  zmq::context_t context(1);
+
+  EventLoop loop(context, clock, options, epoch, start);
+  if (auto error = loop.bind()) return startup_error(*error);
+
+  PublisherOptions publisher_options;
+  publisher_options.endpoint = options.publish_endpoint;
+  publisher_options.snapshot_interval_ms = options.snapshot_interval_ms;
+  publisher_options.beat_interval_ms = options.beat_interval_ms;
+  auto started = Publisher::start(context, clock, publisher_options, loop.initial_snapshot());
+  if (auto* error = std::get_if<std::string>(&started)) return startup_error(*error);
+  Publisher& publisher = *std::get<std::unique_ptr<Publisher>>(started);
+  loop.attach(publisher);
+
+  ReadyInfo ready{loop.agents_endpoint(), publisher.endpoint(), loop.admin_endpoint(),
+                  static_cast<long>(getpid())};
+  if (!options.ready_file.empty()) {
+    if (auto error = write_ready_file(options.ready_file, ready)) return startup_error(*error);
+  }
+  spdlog::info("roster-broker started: epoch={} pid={} bound agents={} publish={} admin={} ({})",
+               epoch, ready.pid, ready.agents, ready.publish, ready.admin, describe(options));
+
+  loop.run(stop_fd);
+  int signal = take_shutdown_signal(stop_fd);
+  publisher.stop();
+  spdlog::info("roster-broker stopped (signal {})", signal);
+  return kExitOk;
+}
+
+}  // namespace roster::broker

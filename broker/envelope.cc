@@ -1,0 +1,83 @@
+#include "envelope.h"
+
+#include <zmq.h>
+
+namespace roster::broker {
+
+namespace {
+
+std::string peer_address(zmq::message_t& frame) {
+  const char* address = zmq_msg_gets(frame.handle(), "Peer-Address");
+  return address ? std::string(address) : std::string();
+}
+
+}  // namespace
+
+std::optional<RoutedRequest> receive_routed(zmq::socket_t& router) {
+  zmq::message_t frame;
+  if (!router.recv(frame, zmq::recv_flags::dontwait)) return std::nullopt;
+  RoutedRequest request;
+  request.routing_id = frame.to_string();
+  request.frames = 1;
+  bool more = frame.more();
+  // Frames after the routing id; only the first two are kept.
+  zmq::message_t second;
+  zmq::message_t third;
+  while (more) {
+    zmq::message_t next;
+    // The rest of a multipart message is delivered atomically.
+    (void)router.recv(next, zmq::recv_flags::none);
+    more = next.more();
+    ++request.frames;
+    if (request.frames == 2) {
+      second = std::move(next);
+    } else if (request.frames == 3) {
+      third = std::move(next);
+    }
+  }
+  if (request.frames >= 2) request.peer = peer_address(second);
+  if (request.frames == 2) {
+    request.well_formed = true;
+    request.body = std::move(second);
+  } else if (request.frames == 3 && second.size() == 0) {
+    request.well_formed = true;
+    request.delimiter = true;
+    request.body = std::move(third);
+  } else {
+    request.delimiter = request.frames >= 2 && second.size() == 0;
+  }
+  return request;
+}
+
+bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool delimiter,
+                  std::string_view body) {
+  try {
+    if (!router.send(zmq::buffer(routing_id),
+                     zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return false;
+    }
+    if (delimiter) router.send(zmq::message_t(), zmq::send_flags::sndmore);
+    router.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::none);
+    return true;
+  } catch (const zmq::error_t&) {
+    // EHOSTUNREACH only with ZMQ_ROUTER_MANDATORY; treat any failure as a drop.
+    return false;
+  }
+}
+
+bool reply_routed(zmq::socket_t& router, const RoutedRequest& request, std::string_view body) {
+  return reply_routed(router, request.routing_id, request.delimiter, body);
+}
+
+std::string printable_id(std::string_view routing_id) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(routing_id.size() * 2);
+  for (unsigned char c : routing_id) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+  }
+  return out;
+}
+
+}  // namespace roster::broker

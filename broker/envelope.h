@@ -1,0 +1,48 @@
+// Reading requests from and replying on a ROUTER socket. A well-formed
+// request is [routing id, body] (DEALER client) or [routing id, empty,
+// body] (REQ client); a reply goes back with the same envelope.
+//
+// Thread safety: none; call from the thread that owns the socket.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <zmq.hpp>
+
+namespace roster::broker {
+
+// One multipart message read from a ROUTER.
+struct RoutedRequest {
+  std::string routing_id;
+  // The client put an empty delimiter frame before the body (REQ); the
+  // reply must carry one too.
+  bool delimiter = false;
+  // Exactly one body frame after the envelope. When false, `body` is empty
+  // and the request deserves a bad_request reply.
+  bool well_formed = false;
+  // Frames of the message (routing id included).
+  size_t frames = 0;
+  zmq::message_t body;
+  // The peer's address ("Peer-Address" metadata) when the transport gives
+  // one, for logs.
+  std::string peer;
+};
+
+// Reads one message from `router` without blocking; nullopt if none is
+// waiting. Never keeps more than a few frames of a long multipart message.
+std::optional<RoutedRequest> receive_routed(zmq::socket_t& router);
+
+// Sends `body` to the request's sender with the request's envelope. Never
+// blocks; returns false if the reply could not be queued (peer gone or at
+// its high-water mark).
+bool reply_routed(zmq::socket_t& router, const RoutedRequest& request, std::string_view body);
+bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool delimiter,
+                  std::string_view body);
+
+// Printable form of a routing id (hex), for logs.
+std::string printable_id(std::string_view routing_id);
+
+}  // namespace roster::broker

@@ -1,0 +1,239 @@
+#include "event_loop.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+
+#include "roster/codec.h"
+
+namespace roster::broker {
+
+namespace {
+
+// Longest poll: ticks come at least this often, far more often than any
+// sane stall threshold.
+constexpr TimeMs kMaxPollMs = 50;
+// Messages read per socket per round, so that a flood on one socket cannot
+// starve ticks, commits or the other socket.
+constexpr int kReadsPerRound = 512;
+// Bodies are at most kMaxBodyBytes; the slack lets a slightly larger body
+// through to get a clear bad_request instead of a dropped connection.
+constexpr int64_t kMaxMessageSize = static_cast<int64_t>(kMaxBodyBytes) + 1024;
+// Queued messages per peer before the ROUTER drops replies (and before
+// backpressure reaches senders).
+constexpr int kRouterHwm = 10'000;
+// Warnings let through per kind per window.
+constexpr uint64_t kWarningsPerWindow = 5;
+constexpr TimeMs kWarningWindowMs = 1'000;
+// Deltas with more changes than this are logged as one summary line.
+constexpr size_t kMaxChangeLines = 10;
+
+void configure_router(zmq::socket_t& socket) {
+  socket.set(zmq::sockopt::linger, 0);
+  socket.set(zmq::sockopt::maxmsgsize, kMaxMessageSize);
+  socket.set(zmq::sockopt::sndhwm, kRouterHwm);
+  socket.set(zmq::sockopt::rcvhwm, kRouterHwm);
+  socket.set(zmq::sockopt::router_mandatory, 0);
+}
+
+std::optional<std::string> bind_socket(zmq::socket_t& socket, std::string_view flag,
+                                       const std::string& endpoint) {
+  try {
+    socket.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    return "cannot bind " + std::string(flag) + " " + endpoint + ": " + e.what();
+  }
+  return std::nullopt;
+}
+
+std::string frame_layout_message(size_t frames) {
+  return "expected frames [body] or [empty, body], got " + std::to_string(frames - 1) + " frames";
+}
+
+}  // namespace
+
+EventLoop::EventLoop(zmq::context_t& context, const Clock& clock, const BrokerOptions& options,
+                     uint64_t epoch, TimeMs start)
+    : context_(context),
+      clock_(clock),
+      options_(options),
+      start_(start),
+      membership_(options.membership, epoch, start),
+      warnings_(kWarningsPerWindow, kWarningWindowMs),
+      last_commit_(start) {}
+
+std::optional<std::string> EventLoop::bind() {
+  agents_ = zmq::socket_t(context_, zmq::socket_type::router);
+  admin_ = zmq::socket_t(context_, zmq::socket_type::router);
+  configure_router(agents_);
+  configure_router(admin_);
+  if (auto error = bind_socket(agents_, "--agents", options_.agents_endpoint)) return error;
+  return bind_socket(admin_, "--admin", options_.admin_endpoint);
+}
+
+std::string EventLoop::agents_endpoint() const {
+  return agents_.get(zmq::sockopt::last_endpoint);
+}
+std::string EventLoop::admin_endpoint() const {
+  return admin_.get(zmq::sockopt::last_endpoint);
+}
+
+Snapshot EventLoop::initial_snapshot() const {
+  return membership_.snapshot(start_);
+}
+
+void EventLoop::attach(Publisher& publisher) {
+  publisher_ = &publisher;
+  admin_handler_ = std::make_unique<AdminHandler>(membership_, publisher, counters_, warnings_,
+                                                  start_, [this](TimeMs now) { commit(now); });
+}
+
+void EventLoop::run(int stop_fd) {
+  std::array<zmq::pollitem_t, 4> items = {{
+      {agents_.handle(), 0, ZMQ_POLLIN, 0},
+      {admin_.handle(), 0, ZMQ_POLLIN, 0},
+      {publisher_->pipe().handle(), 0, ZMQ_POLLIN, 0},
+      {nullptr, stop_fd, ZMQ_POLLIN, 0},
+  }};
+  while (true) {
+    TimeMs now = clock_.now_ms();
+    TimeMs wake = now + kMaxPollMs;
+    if (auto deadline = membership_.next_deadline()) wake = std::min(wake, *deadline);
+    if (membership_.has_pending()) {
+      wake = std::min(wake, last_commit_ + static_cast<TimeMs>(options_.publish_interval_ms));
+    }
+    try {
+      zmq::poll(items.data(), items.size(),
+                std::chrono::milliseconds(std::max<TimeMs>(0, wake - now)));
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+      continue;
+    }
+    if (items[3].revents & ZMQ_POLLIN) break;
+    int reads = 0;
+    for (; reads < kReadsPerRound; ++reads) {
+      auto request = receive_routed(agents_);
+      if (!request) break;
+      handle_agent(*request, clock_.now_ms());
+    }
+    if (reads == kReadsPerRound) ++counters_.busy_rounds;
+    for (reads = 0; reads < kReadsPerRound; ++reads) {
+      auto request = receive_routed(admin_);
+      if (!request) break;
+      handle_admin(*request, clock_.now_ms());
+    }
+    relay_snapshots();
+    now = clock_.now_ms();
+    membership_.tick(now);
+    maybe_commit(now);
+    check_warm_up(now);
+    warnings_.flush(now);
+  }
+  commit(clock_.now_ms());
+}
+
+void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
+  ++counters_.agent_requests;
+  AgentReply reply;
+  if (!request.well_formed) {
+    ++counters_.bad_frames;
+    reply = ErrorReply{0, ErrorCode::kBadRequest, frame_layout_message(request.frames)};
+  } else {
+    Decoded<AgentRequest> decoded = decode_agent_request(request.body.to_string_view());
+    if (decoded.ok()) {
+      reply = membership_.handle(decoded.value(), now);
+    } else {
+      const DecodeError& e = decoded.error();
+      reply = ErrorReply{e.seq, e.code, e.message};
+    }
+  }
+  if (const auto* refused = std::get_if<ErrorReply>(&reply)) {
+    count_error(refused->code, "agent", request, refused->message, now);
+  }
+  reply_routed(agents_, request, encode(reply));
+}
+
+void EventLoop::handle_admin(RoutedRequest& request, TimeMs now) {
+  ++counters_.admin_requests;
+  AdminAnswer answer;
+  if (!request.well_formed) {
+    ++counters_.bad_frames;
+    answer = AdminHandler::error(ErrorCode::kBadRequest, frame_layout_message(request.frames));
+  } else {
+    answer = admin_handler_->handle(request.body.to_string_view(), request.routing_id,
+                                    request.delimiter, now);
+  }
+  if (answer.error) count_error(*answer.error, "admin", request, answer.error_message, now);
+  if (answer.body) reply_routed(admin_, request, *answer.body);
+}
+
+void EventLoop::relay_snapshots() {
+  while (auto relay = publisher_->receive_relay()) {
+    if (relay->routing_id.empty()) continue;
+    reply_routed(admin_, relay->routing_id, relay->delimiter, relay->body.to_string_view());
+  }
+}
+
+void EventLoop::maybe_commit(TimeMs now) {
+  if (!membership_.has_pending()) return;
+  if (now - last_commit_ < static_cast<TimeMs>(options_.publish_interval_ms)) return;
+  commit(now);
+}
+
+void EventLoop::commit(TimeMs now) {
+  std::optional<Delta> delta = membership_.commit(now);
+  if (!delta) return;
+  last_commit_ = now;
+  ++counters_.deltas;
+  log_changes(*delta);
+  publisher_->publish(std::move(*delta));
+}
+
+void EventLoop::check_warm_up(TimeMs now) {
+  if (warm_ || membership_.has_pending()) return;
+  if (now - start_ < static_cast<TimeMs>(options_.membership.max_lease_ms)) return;
+  // The core decides; this full copy happens once, when warm-up ends.
+  if (!membership_.snapshot(now).complete) return;
+  warm_ = true;
+  publisher_->mark_complete();
+  spdlog::info("warm-up over: snapshots are complete from version {}", membership_.version());
+}
+
+void EventLoop::log_changes(const Delta& delta) {
+  if (delta.changes.size() <= kMaxChangeLines) {
+    for (const NodeRecord& r : delta.changes) {
+      spdlog::info("node {} inc {} {} (version {})", r.node, r.inc, to_string(r.state),
+                   delta.version);
+    }
+    return;
+  }
+  uint64_t by_state[kNodeStateCount] = {};
+  for (const NodeRecord& r : delta.changes) ++by_state[static_cast<size_t>(r.state)];
+  std::string summary;
+  for (size_t i = 0; i < kNodeStateCount; ++i) {
+    if (by_state[i] == 0) continue;
+    if (!summary.empty()) summary += ", ";
+    summary +=
+        std::to_string(by_state[i]) + " " + std::string(to_string(static_cast<NodeState>(i)));
+  }
+  spdlog::info("{} nodes changed (version {}): {}", delta.changes.size(), delta.version, summary);
+  for (const NodeRecord& r : delta.changes) {
+    spdlog::debug("node {} inc {} {} (version {})", r.node, r.inc, to_string(r.state),
+                  delta.version);
+  }
+}
+
+void EventLoop::count_error(ErrorCode code, std::string_view channel, const RoutedRequest& request,
+                            std::string_view message, TimeMs now) {
+  ++counters_.errors[static_cast<size_t>(code)];
+  std::string_view kind = to_string(code);
+  if (!warnings_.allow(kind, now)) return;
+  bool hostile = code == ErrorCode::kBadRequest || code == ErrorCode::kUnsupportedVersion;
+  auto level = hostile ? spdlog::level::warn : spdlog::level::info;
+  spdlog::log(level, "{} request refused ({}) from {} peer {}: {}", channel, kind,
+              request.peer.empty() ? "?" : request.peer, printable_id(request.routing_id), message);
+}
+
+}  // namespace roster::broker

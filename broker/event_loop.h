@@ -1,0 +1,79 @@
+// The broker's event loop: one thread that owns the membership core and the
+// two ROUTER sockets (agents, admin). Each round it polls (timeout from the
+// core's next deadline, capped so ticks come far more often than the stall
+// threshold), reads what is waiting (bounded per round), ticks the core,
+// commits the batch and hands the Delta to the publisher. It never encodes
+// a snapshot: the publisher does.
+//
+// Thread safety: none. Construct, bind(), attach() and run() on one thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "admin.h"
+#include "counters.h"
+#include "envelope.h"
+#include "options.h"
+#include "publisher.h"
+#include "rate_limited_log.h"
+#include "roster/clock.h"
+#include "roster/membership.h"
+
+namespace roster::broker {
+
+class EventLoop {
+ public:
+  // `context` and `clock` must outlive the loop. `start` (from `clock`) is
+  // the start of the warm-up and of the uptime.
+  EventLoop(zmq::context_t& context, const Clock& clock, const BrokerOptions& options,
+            uint64_t epoch, TimeMs start);
+
+  // Creates and binds the agents and admin sockets. Returns a one-line
+  // error (naming the flag and endpoint) or nullopt.
+  std::optional<std::string> bind();
+  // Resolved endpoints (ZMQ_LAST_ENDPOINT). REQUIRES: bind() succeeded.
+  std::string agents_endpoint() const;
+  std::string admin_endpoint() const;
+
+  // The committed state as the publisher's initial view.
+  Snapshot initial_snapshot() const;
+
+  // Connects the publisher. REQUIRES: before run(); `publisher` outlives
+  // the loop's run().
+  void attach(Publisher& publisher);
+
+  // Serves until `stop_fd` (e.g. a signalfd) becomes readable. Pending
+  // changes are committed and handed to the publisher before returning.
+  void run(int stop_fd);
+
+ private:
+  void handle_agent(RoutedRequest& request, TimeMs now);
+  void handle_admin(RoutedRequest& request, TimeMs now);
+  void relay_snapshots();
+  void maybe_commit(TimeMs now);
+  void commit(TimeMs now);
+  void check_warm_up(TimeMs now);
+  void log_changes(const Delta& delta);
+  void count_error(ErrorCode code, std::string_view channel, const RoutedRequest& request,
+                   std::string_view message, TimeMs now);
+
+  zmq::context_t& context_;
+  const Clock& clock_;
+  BrokerOptions options_;
+  TimeMs start_;
+  Membership membership_;
+  zmq::socket_t agents_;
+  zmq::socket_t admin_;
+  Publisher* publisher_ = nullptr;
+  std::unique_ptr<AdminHandler> admin_handler_;
+  LoopCounters counters_;
+  RateLimitedLog warnings_;
+  TimeMs last_commit_ = 0;
+  bool warm_ = false;  // warm-up over and the publisher told
+};
+
+}  // namespace roster::broker

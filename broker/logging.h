@@ -1,0 +1,17 @@
+// The broker's logger: spdlog, asynchronous, to stderr. A full queue drops
+// the oldest line instead of blocking the caller, so a flood of bad input
+// can never stall the event loop on logging.
+#pragma once
+
+#include <string>
+
+namespace roster::broker {
+
+// Installs the asynchronous stderr logger as spdlog's default at `level`
+// (an spdlog level name). Call once, before any thread logs.
+void start_logging(const std::string& level);
+
+// Flushes and stops the logger. Call once, after every thread stopped.
+void stop_logging();
+
+}  // namespace roster::broker

@@ -1,0 +1,34 @@
+// roster-broker: parses options, starts logging, runs the broker until
+// SIGTERM or SIGINT. Exit statuses: broker.h and docs/OPERATIONS.md.
+#include <iostream>
+#include <variant>
+
+#include "broker.h"
+#include "logging.h"
+#include "options.h"
+#include "shutdown_signal.h"
+
+int main(int argc, char** argv) {
+  using namespace roster::broker;
+  ParseResult parsed = parse_options(argc, argv);
+  if (auto* exit = std::get_if<ParseExit>(&parsed)) {
+    (exit->exit_status == 0 ? std::cout : std::cerr) << exit->text << std::endl;
+    return exit->exit_status;
+  }
+  const BrokerOptions& options = std::get<BrokerOptions>(parsed);
+  // Before any thread starts, so every thread inherits the blocked mask.
+  int stop_fd = block_shutdown_signals();
+  if (stop_fd < 0) {
+    std::cerr << "roster-broker: cannot set up signal handling" << std::endl;
+    return kExitFailure;
+  }
+  start_logging(options.log_level);
+  int status = kExitFailure;
+  try {
+    status = run_broker(options, stop_fd);
+  } catch (const std::exception& e) {
+    std::cerr << "roster-broker: fatal: " << e.what() << std::endl;
+  }
+  stop_logging();
+  return status;
+}

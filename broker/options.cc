@@ -1,0 +1,141 @@
+#include "options.h"
+
+#include <CLI/CLI.hpp>
+
+#include <sstream>
+
+#include "roster/duration.h"
+
+namespace roster::broker {
+
+namespace {
+
+// Turns "3s" into "3000" so CLI11 can store it in an integer; rejects
+// anything parse_duration_ms() refuses.
+CLI::Validator duration_transform() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        auto ms = parse_duration_ms(text);
+        if (!ms) return "invalid duration '" + text + "' (examples: 250ms, 3s, 1.5s, 5m, 1h)";
+        text = std::to_string(*ms);
+        return {};
+      },
+      "DURATION", "duration");
+}
+
+void add_duration(CLI::App& app, const std::string& name, uint64_t& target,
+                  const std::string& help) {
+  app.add_option(name, target, help)
+      ->transform(duration_transform())
+      ->type_name("DURATION")
+      ->default_str(format_duration_ms(target));
+}
+
+void add_endpoint(CLI::App& app, const std::string& name, std::string& target,
+                  const std::string& help) {
+  app.add_option(name, target, help)->type_name("ENDPOINT")->capture_default_str();
+}
+
+// Checks that hold between options; an error message or empty.
+std::string check_combination(const BrokerOptions& o) {
+  const MembershipOptions& m = o.membership;
+  if (m.min_lease_ms == 0) return "--min-lease must be greater than 0";
+  if (m.min_lease_ms > m.max_lease_ms) {
+    return "--min-lease (" + format_duration_ms(m.min_lease_ms) +
+           ") is greater than --max-lease (" + format_duration_ms(m.max_lease_ms) + ")";
+  }
+  if (m.stall_threshold_ms == 0) return "--stall-threshold must be greater than 0";
+  if (o.beat_interval_ms == 0) return "--beat-interval must be greater than 0";
+  if (m.max_tombstones == 0) return "--max-tombstones must be greater than 0";
+  if (o.agents_endpoint.empty() || o.publish_endpoint.empty() || o.admin_endpoint.empty()) {
+    return "endpoints must not be empty";
+  }
+  return {};
+}
+
+}  // namespace
+
+ParseResult parse_options(int argc, const char* const* argv) {
+  BrokerOptions o;
+  MembershipOptions& m = o.membership;
+  CLI::App app{
+      "roster-broker: cluster membership broker. Agents heartbeat the agents endpoint; "
+      "membership snapshots, deltas and beats are published on the publish endpoint; "
+      "operators query the admin endpoint. Durations: 250ms, 3s, 1.5s, 5m, 1h.",
+      "roster-broker"};
+  app.option_defaults()->always_capture_default();
+
+  add_endpoint(app, "--agents", o.agents_endpoint, "Agent channel (ROUTER) to bind");
+  add_endpoint(app, "--publish", o.publish_endpoint, "State channel (XPUB) to bind");
+  add_endpoint(app, "--admin", o.admin_endpoint,
+               "Admin channel (ROUTER) to bind; keep it on loopback or a trusted network");
+  add_duration(app, "--min-lease", m.min_lease_ms, "Shortest lease granted to an agent");
+  add_duration(app, "--max-lease", m.max_lease_ms,
+               "Longest lease granted to an agent; also the warm-up after a start "
+               "(snapshots say complete: false meanwhile)");
+  add_duration(app, "--dead-after", m.dead_after_ms,
+               "A suspect node (lease expired) is declared dead after this long");
+  add_duration(app, "--forget-dead-after", m.forget_dead_after_ms,
+               "A dead node is forgotten (removed) after this long");
+  add_duration(app, "--forget-left-after", m.forget_left_after_ms,
+               "A node that left is forgotten (removed) after this long");
+  add_duration(app, "--tombstone-ttl", m.tombstone_ttl_ms,
+               "A forgotten incarnation is refused with 'removed' for this long");
+  app.add_option("--max-tombstones", m.max_tombstones,
+                 "At most this many tombstones are kept (oldest evicted first)")
+      ->capture_default_str();
+  add_duration(app, "--stall-threshold", m.stall_threshold_ms,
+               "A pause of the broker longer than this extends every lease instead of "
+               "expiring nodes");
+  add_duration(app, "--publish-interval", o.publish_interval_ms,
+               "Coalescing window for deltas (0: publish after every event-loop round)");
+  add_duration(app, "--snapshot-interval", o.snapshot_interval_ms,
+               "Publish a full snapshot this often (0: only when a subscriber arrives)");
+  add_duration(app, "--beat-interval", o.beat_interval_ms, "Publish roster.beat this often");
+  app.add_option("--log-level", o.log_level, "Log level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  app.add_option("--ready-file", o.ready_file,
+                 "Once every socket is bound, write agents=EP, publish=EP, admin=EP and pid=N "
+                 "lines here (atomically: FILE.tmp then rename)")
+      ->type_name("FILE");
+  app.set_config("--config", "",
+                 "Read options from a TOML/INI file: one 'option = value' line per long option "
+                 "name without the dashes, e.g. min-lease = \"2s\"")
+      ->type_name("FILE");
+  app.allow_config_extras(false);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return ParseExit{0, app.help()};
+  } catch (const CLI::CallForAllHelp&) {
+    return ParseExit{0, app.help("", CLI::AppFormatMode::All)};
+  } catch (const CLI::ParseError& e) {
+    return ParseExit{2, std::string("roster-broker: ") + e.what() + " (see --help)"};
+  }
+  std::string problem = check_combination(o);
+  if (!problem.empty()) return ParseExit{2, "roster-broker: " + problem + " (see --help)"};
+  return o;
+}
+
+std::string describe(const BrokerOptions& o) {
+  const MembershipOptions& m = o.membership;
+  std::ostringstream out;
+  out << "agents=" << o.agents_endpoint << " publish=" << o.publish_endpoint
+      << " admin=" << o.admin_endpoint << " min_lease=" << format_duration_ms(m.min_lease_ms)
+      << " max_lease=" << format_duration_ms(m.max_lease_ms)
+      << " dead_after=" << format_duration_ms(m.dead_after_ms)
+      << " forget_dead_after=" << format_duration_ms(m.forget_dead_after_ms)
+      << " forget_left_after=" << format_duration_ms(m.forget_left_after_ms)
+      << " tombstone_ttl=" << format_duration_ms(m.tombstone_ttl_ms)
+      << " max_tombstones=" << m.max_tombstones
+      << " stall_threshold=" << format_duration_ms(m.stall_threshold_ms)
+      << " publish_interval=" << format_duration_ms(o.publish_interval_ms)
+      << " snapshot_interval=" << format_duration_ms(o.snapshot_interval_ms)
+      << " beat_interval=" << format_duration_ms(o.beat_interval_ms)
+      << " log_level=" << o.log_level;
+  return out.str();
+}
+
+}  // namespace roster::broker

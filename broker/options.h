@@ -1,0 +1,57 @@
+// Command line and config-file options of roster-broker.
+//
+// parse_options() never throws and never exits: it returns the options, or
+// what to print and the exit status (0 for --help, 2 for any error).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "roster/membership.h"
+#include "roster/protocol.h"
+
+namespace roster::broker {
+
+// Every setting of the broker. Durations are milliseconds.
+struct BrokerOptions {
+  // Agent channel (ROUTER), state channel (XPUB), admin channel (ROUTER).
+  std::string agents_endpoint{kDefaultAgentsEndpoint};
+  std::string publish_endpoint{kDefaultPublishEndpoint};
+  std::string admin_endpoint{kDefaultAdminEndpoint};
+  // Lifecycle knobs, passed to the membership core as they are.
+  MembershipOptions membership;
+  // Coalescing window for deltas: 0 publishes after every round of the
+  // event loop (natural batching); more trades latency for fewer deltas.
+  uint64_t publish_interval_ms = 0;
+  // A full snapshot on the state channel this often (0: never, only on
+  // new subscriptions). Bounds how long a subscriber that lost a delta
+  // and has no admin access stays stale.
+  uint64_t snapshot_interval_ms = 30'000;
+  // roster.beat this often; subscribers call the broker unreachable after
+  // three missed beats.
+  uint64_t beat_interval_ms = 1'000;
+  // spdlog level name: trace, debug, info, warn, error, critical, off.
+  std::string log_level = "info";
+  // When set, the resolved endpoints and pid are written here once every
+  // socket is bound (see docs/OPERATIONS.md).
+  std::string ready_file;
+};
+
+// What to do instead of running: print `text` (to stdout when exit_status
+// is 0, else to stderr) and exit with `exit_status`.
+struct ParseExit {
+  int exit_status = 2;
+  std::string text;
+};
+
+using ParseResult = std::variant<BrokerOptions, ParseExit>;
+
+// Parses argv (and the --config file if given). Checks durations, ranges
+// and option combinations; endpoints are checked when bound.
+ParseResult parse_options(int argc, const char* const* argv);
+
+// One line listing every endpoint and setting, for the startup log.
+std::string describe(const BrokerOptions& options);
+
+}  // namespace roster::broker

@@ -1,0 +1,106 @@
+// The publisher: a thread that owns the state channel (XPUB) and its own
+// copy of the membership view, so that encoding and publishing snapshots
+// never runs on the event loop.
+//
+// Shaped like a CZMQ actor: start() spawns the thread, which binds the XPUB
+// and signals ready (or the bind error) over an inproc PAIR pipe; stop()
+// sends a terminate command and joins. Everything the event loop hands over
+// goes through the pipe, in order:
+//   - publish(delta): apply to the view, publish roster.delta;
+//   - mark_complete(): warm-up is over, later snapshots say complete: true;
+//   - request_snapshot(envelope): encode a snapshot for an admin client;
+//     the encoded reply comes back on pipe() for the loop to relay.
+// On its own the thread publishes roster.beat every beat interval,
+// roster.snapshot every snapshot interval, and a snapshot soon after a new
+// subscription that covers "roster.snapshot" (rate limited).
+//
+// Thread safety: every member function is for the one thread that owns the
+// event loop; counters() may be read from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+
+#include <zmq.hpp>
+
+#include "roster/clock.h"
+#include "roster/protocol.h"
+
+namespace roster::broker {
+
+struct PublisherOptions {
+  std::string endpoint;                    // XPUB endpoint to bind
+  uint64_t snapshot_interval_ms = 30'000;  // 0: only on subscriptions
+  uint64_t beat_interval_ms = 1'000;
+  // Minimum gap between two snapshots triggered by subscriptions: a storm
+  // of subscribers costs at most one snapshot per gap.
+  uint64_t subscription_snapshot_gap_ms = 50;
+};
+
+// What the publisher has done, readable from any thread.
+struct PublisherCounters {
+  std::atomic<uint64_t> deltas{0};
+  std::atomic<uint64_t> snapshots{0};        // published on the state channel
+  std::atomic<uint64_t> admin_snapshots{0};  // encoded for admin clients
+  std::atomic<uint64_t> beats{0};
+  std::atomic<uint64_t> subscriptions{0};
+  std::atomic<uint64_t> view_errors{0};  // deltas that did not continue the view (a bug)
+};
+
+// A relayed admin reply read from pipe().
+struct AdminRelay {
+  std::string routing_id;
+  bool delimiter = false;
+  zmq::message_t body;
+};
+
+class Publisher {
+ public:
+  // Starts the thread with `initial` as its view and binds the XPUB.
+  // Returns the publisher, or a one-line error (e.g. the bind failure).
+  // `context` and `clock` must outlive the publisher.
+  static std::variant<std::unique_ptr<Publisher>, std::string> start(
+      zmq::context_t& context, const Clock& clock, const PublisherOptions& options,
+      const Snapshot& initial);
+  // Stops the thread if still running.
+  ~Publisher();
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  // Sends the terminate command and waits for the thread to finish. Every
+  // command sent before is handled first. Idempotent.
+  void stop();
+
+  // The XPUB's resolved endpoint (ZMQ_LAST_ENDPOINT).
+  const std::string& endpoint() const { return endpoint_; }
+
+  // Hands one committed delta to the publisher. Never blocks.
+  void publish(Delta delta);
+  // Warm-up is over: later snapshots say complete: true.
+  void mark_complete();
+  // Asks for an encoded snapshot for this admin client; the reply arrives
+  // as an AdminRelay (see receive_relay()).
+  void request_snapshot(const std::string& routing_id, bool delimiter);
+
+  // The loop's end of the pipe, to poll for relays.
+  zmq::socket_t& pipe() { return pipe_; }
+  // Reads one relayed admin reply without blocking; nullopt if none.
+  std::optional<AdminRelay> receive_relay();
+
+  const PublisherCounters& counters() const { return *counters_; }
+
+ private:
+  Publisher(zmq::context_t& context, std::string pipe_endpoint);
+
+  zmq::socket_t pipe_;
+  std::string endpoint_;
+  std::thread thread_;
+  std::unique_ptr<PublisherCounters> counters_;
+};
+
+}  // namespace roster::broker

@@ -1,0 +1,25 @@
+// The --ready-file contract: once every socket is bound, the broker writes
+//   agents=EP
+//   publish=EP
+//   admin=EP
+//   pid=N
+// (resolved endpoints, e.g. tcp://127.0.0.1:* becomes the real port) to
+// FILE.tmp and renames it to FILE, so a reader never sees a partial file.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace roster::broker {
+
+struct ReadyInfo {
+  std::string agents;
+  std::string publish;
+  std::string admin;
+  long pid = 0;
+};
+
+// Writes `info` to `path` atomically. Returns a one-line error or nullopt.
+std::optional<std::string> write_ready_file(const std::string& path, const ReadyInfo& info);
+
+}  // namespace roster::broker
