@@ -1,0 +1,368 @@
+// roster::Agent against a scripted broker (FakeBroker): each test makes the
+// broker reply one way and checks what the agent sends next.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "event_log.h"
+#include "fake_broker.h"
+#include "roster/agent.h"
+
+namespace roster::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// Generous for "eventually": tests also run under sanitizers on 2 cores.
+constexpr milliseconds kEventually = seconds(10);
+
+AgentConfig test_config(std::vector<std::string> brokers) {
+  AgentConfig config;
+  config.brokers = std::move(brokers);
+  config.node_id = "node-1";
+  config.addr = "10.0.0.1:8080";
+  config.labels = {{"zone", "a"}};
+  config.lease_ms = 600;
+  config.interval_ms = 100;
+  config.leave_timeout_ms = 500;
+  config.backoff_min_ms = 20;
+  config.backoff_max_ms = 100;
+  return config;
+}
+
+// Starts an agent and completes its first join; returns the join.
+FakeBroker::Received join_and_ack(FakeBroker& broker, Agent& agent, EventLog& log) {
+  EXPECT_EQ(agent.start(), std::nullopt);
+  auto join = broker.next_of<JoinRequest>(kEventually);
+  EXPECT_TRUE(join.has_value());
+  if (!join) return {};
+  broker.ack(*join);
+  EXPECT_TRUE(log.wait_for(AgentEvent::kJoined));
+  return *join;
+}
+
+TEST(AgentFakeBroker, JoinCarriesTheConfigurationThenHeartbeatsRenewTheSameIncarnation) {
+  FakeBroker broker;
+  EventLog log;
+  AgentConfig config = test_config({broker.endpoint()});
+  config.incarnation = 42;
+  Agent agent(config, log.callback());
+  auto join = join_and_ack(broker, agent, log);
+  const auto& request = std::get<JoinRequest>(join.request);
+  EXPECT_EQ(request.node, "node-1");
+  EXPECT_EQ(request.inc, 42u);
+  EXPECT_EQ(request.lease_ms, 600u);
+  EXPECT_EQ(request.addr, "10.0.0.1:8080");
+  EXPECT_EQ(request.labels, (Labels{{"zone", "a"}}));
+
+  uint64_t last_seq = request.seq;
+  for (int i = 0; i < 3; ++i) {
+    auto heartbeat = broker.next(kEventually);
+    ASSERT_TRUE(heartbeat.has_value());
+    const auto* beat = std::get_if<HeartbeatRequest>(&heartbeat->request);
+    ASSERT_NE(beat, nullptr);
+    EXPECT_EQ(beat->node, "node-1");
+    EXPECT_EQ(beat->inc, 42u);
+    EXPECT_GT(beat->seq, last_seq);
+    last_seq = beat->seq;
+    broker.ack(*heartbeat);
+  }
+  EXPECT_EQ(agent.status().phase, AgentPhase::kJoined);
+  EXPECT_EQ(log.count(AgentEvent::kJoined), 1u);
+}
+
+TEST(AgentFakeBroker, DefaultIncarnationIsWallClockNanoseconds) {
+  FakeBroker broker;
+  EventLog log;
+  const auto before = std::chrono::system_clock::now().time_since_epoch();
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  auto join = join_and_ack(broker, agent, log);
+  const auto after = std::chrono::system_clock::now().time_since_epoch();
+  EXPECT_GE(inc_of(join.request), static_cast<uint64_t>(std::chrono::nanoseconds(before).count()));
+  EXPECT_LE(inc_of(join.request), static_cast<uint64_t>(std::chrono::nanoseconds(after).count()));
+}
+
+TEST(AgentFakeBroker, UnknownNodeRejoinsWithTheSameIncarnation) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  auto join = join_and_ack(broker, agent, log);
+  auto heartbeat = broker.next_of<HeartbeatRequest>(kEventually);
+  ASSERT_TRUE(heartbeat.has_value());
+  broker.refuse(*heartbeat, ErrorCode::kUnknownNode);
+
+  auto rejoin = broker.next(kEventually);
+  ASSERT_TRUE(rejoin.has_value());
+  ASSERT_TRUE(std::holds_alternative<JoinRequest>(rejoin->request));
+  EXPECT_EQ(inc_of(rejoin->request), inc_of(join.request));
+  EXPECT_GT(seq_of(rejoin->request), seq_of(heartbeat->request));
+  broker.ack(*rejoin);
+  EXPECT_TRUE(log.wait_for(AgentEvent::kRejoined));
+}
+
+// expired, stale_incarnation and left: that incarnation cannot come back.
+class AgentIncarnationRefused : public ::testing::TestWithParam<ErrorCode> {};
+
+TEST_P(AgentIncarnationRefused, TakesAHigherIncarnationAndJoins) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  auto join = join_and_ack(broker, agent, log);
+  auto heartbeat = broker.next_of<HeartbeatRequest>(kEventually);
+  ASSERT_TRUE(heartbeat.has_value());
+  broker.refuse(*heartbeat, GetParam());
+
+  auto rejoin = broker.next(kEventually);
+  ASSERT_TRUE(rejoin.has_value());
+  ASSERT_TRUE(std::holds_alternative<JoinRequest>(rejoin->request));
+  EXPECT_GT(inc_of(rejoin->request), inc_of(join.request));
+  broker.ack(*rejoin);
+  ASSERT_TRUE(log.wait_for(AgentEvent::kRejoined));
+  EXPECT_EQ(agent.status().incarnation, inc_of(rejoin->request));
+
+  auto next_heartbeat = broker.next_of<HeartbeatRequest>(kEventually);
+  ASSERT_TRUE(next_heartbeat.has_value());
+  EXPECT_EQ(inc_of(next_heartbeat->request), inc_of(rejoin->request));
+}
+
+INSTANTIATE_TEST_SUITE_P(Codes, AgentIncarnationRefused,
+                         ::testing::Values(ErrorCode::kExpired, ErrorCode::kStaleIncarnation,
+                                           ErrorCode::kLeft),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
+
+TEST(AgentFakeBroker, RemovedStopsHeartbeatingForGood) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  join_and_ack(broker, agent, log);
+  auto heartbeat = broker.next_of<HeartbeatRequest>(kEventually);
+  ASSERT_TRUE(heartbeat.has_value());
+  broker.refuse(*heartbeat, ErrorCode::kRemoved);
+
+  ASSERT_TRUE(log.wait_for(AgentEvent::kRemoved));
+  EXPECT_EQ(agent.status().phase, AgentPhase::kRemoved);
+  // Several intervals and more than a lease: no heartbeat, no join.
+  EXPECT_FALSE(broker.next(milliseconds(1000)).has_value());
+  EXPECT_EQ(log.count(AgentEvent::kRejoined), 0u);
+  agent.stop(true);  // nothing to leave: returns at once
+  EXPECT_FALSE(broker.next(milliseconds(50)).has_value());
+}
+
+class AgentConfigurationRefused : public ::testing::TestWithParam<ErrorCode> {};
+
+TEST_P(AgentConfigurationRefused, ReportsAConfigurationErrorAndStops) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  ASSERT_EQ(agent.start(), std::nullopt);
+  auto join = broker.next_of<JoinRequest>(kEventually);
+  ASSERT_TRUE(join.has_value());
+  broker.refuse(*join, GetParam());
+
+  ASSERT_TRUE(log.wait_for(AgentEvent::kConfigError));
+  EXPECT_EQ(agent.status().phase, AgentPhase::kConfigError);
+  const auto changes = log.changes();
+  EXPECT_NE(changes.back().detail.find(std::string(to_string(GetParam()))), std::string::npos)
+      << changes.back().detail;
+  EXPECT_FALSE(broker.next(milliseconds(300)).has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Codes, AgentConfigurationRefused,
+                         ::testing::Values(ErrorCode::kBadRequest, ErrorCode::kUnsupportedVersion),
+                         [](const auto& info) { return std::string(to_string(info.param)); });
+
+TEST(AgentFakeBroker, RepliesToNoOutstandingRequestAreIgnored) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  ASSERT_EQ(agent.start(), std::nullopt);
+  auto join = broker.next_of<JoinRequest>(kEventually);
+  ASSERT_TRUE(join.has_value());
+  const uint64_t seq = seq_of(join->request);
+  // A reply to a seq never sent, and a `removed` for one: both ignored.
+  broker.reply(*join, Ack{seq + 1000, 1, 600, NodeState::kAlive});
+  broker.reply(*join, ErrorReply{seq + 1000, ErrorCode::kRemoved, "not for you"});
+  broker.ack(*join);
+  ASSERT_TRUE(log.wait_for(AgentEvent::kJoined));
+  // The ack came after both stale replies and the agent is still joined.
+  auto heartbeat = broker.next_of<HeartbeatRequest>(kEventually);
+  ASSERT_TRUE(heartbeat.has_value());
+  // A second reply to an answered request is stale too.
+  broker.refuse(*join, ErrorCode::kRemoved);
+  broker.ack(*heartbeat);
+  auto later = broker.next_of<HeartbeatRequest>(kEventually);
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(agent.status().phase, AgentPhase::kJoined);
+  EXPECT_EQ(log.count(AgentEvent::kRemoved), 0u);
+}
+
+TEST(AgentFakeBroker, SilentBrokerIsLostAndTheNextEndpointIsTried) {
+  FakeBroker silent;
+  FakeBroker second;
+  EventLog log;
+  Agent agent(test_config({silent.endpoint(), second.endpoint()}), log.callback());
+  ASSERT_EQ(agent.start(), std::nullopt);
+  // The first broker receives the join and never answers.
+  ASSERT_TRUE(silent.next_of<JoinRequest>(kEventually).has_value());
+  auto join = second.next_of<JoinRequest>(kEventually);
+  ASSERT_TRUE(join.has_value());
+  EXPECT_EQ(log.count(AgentEvent::kBrokerLost), 1u);
+  second.ack(*join);
+  ASSERT_TRUE(log.wait_for(AgentEvent::kJoined));
+  EXPECT_EQ(agent.status().broker, second.endpoint());
+  ASSERT_TRUE(second.next_of<HeartbeatRequest>(kEventually).has_value());
+}
+
+TEST(AgentFakeBroker, JoinedAgentLosingItsBrokerFailsOverAndRejoins) {
+  FakeBroker first;
+  FakeBroker second;
+  EventLog log;
+  Agent agent(test_config({first.endpoint(), second.endpoint()}), log.callback());
+  auto join = join_and_ack(first, agent, log);
+  // The first broker stops answering heartbeats.
+  ASSERT_TRUE(first.next_of<HeartbeatRequest>(kEventually).has_value());
+  ASSERT_TRUE(log.wait_for(AgentEvent::kBrokerLost));
+  auto rejoin = second.next_of<JoinRequest>(kEventually);
+  ASSERT_TRUE(rejoin.has_value());
+  EXPECT_EQ(inc_of(rejoin->request), inc_of(join.request));
+  second.ack(*rejoin);
+  ASSERT_TRUE(log.wait_for(AgentEvent::kRejoined));
+}
+
+TEST(AgentFakeBroker, NoBacklogOfStaleHeartbeatsReachesAReturningBroker) {
+  auto broker = std::make_unique<FakeBroker>();
+  const std::string endpoint = broker->endpoint();
+  EventLog log;
+  Agent agent(test_config({endpoint}), log.callback());
+  join_and_ack(*broker, agent, log);
+  ASSERT_TRUE(broker->next_of<HeartbeatRequest>(kEventually).has_value());
+  // The broker vanishes for several leases' worth of heartbeats.
+  broker.reset();
+  ASSERT_TRUE(log.wait_for(AgentEvent::kBrokerLost, 3));
+  broker = std::make_unique<FakeBroker>(endpoint);
+  // The first thing the returning broker hears is a fresh join.
+  auto first = broker->next(kEventually);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(std::holds_alternative<JoinRequest>(first->request))
+      << "got a request of type index " << first->request.index();
+  broker->ack(*first);
+  ASSERT_TRUE(log.wait_for(AgentEvent::kRejoined));
+  // Then heartbeats at the normal pace, not a burst of old ones: the next
+  // one carries a seq above the join's.
+  auto heartbeat = broker->next(kEventually);
+  ASSERT_TRUE(heartbeat.has_value());
+  ASSERT_TRUE(std::holds_alternative<HeartbeatRequest>(heartbeat->request));
+  EXPECT_GT(seq_of(heartbeat->request), seq_of(first->request));
+}
+
+TEST(AgentFakeBroker, LabelUpdateIsSentAsAJoinOfTheSameIncarnation) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  auto join = join_and_ack(broker, agent, log);
+  ASSERT_EQ(agent.update_labels({{"zone", "b"}, {"role", "db"}}), std::nullopt);
+  auto update = broker.next_of<JoinRequest>(kEventually);
+  ASSERT_TRUE(update.has_value());
+  const auto& request = std::get<JoinRequest>(update->request);
+  EXPECT_EQ(request.inc, inc_of(join.request));
+  EXPECT_EQ(request.labels, (Labels{{"zone", "b"}, {"role", "db"}}));
+  EXPECT_EQ(request.addr, "10.0.0.1:8080");
+  broker.ack(*update);
+  // Acked: back to heartbeats, and no rejoin was reported.
+  ASSERT_TRUE(broker.next_of<HeartbeatRequest>(kEventually).has_value());
+  EXPECT_EQ(log.count(AgentEvent::kRejoined), 0u);
+}
+
+TEST(AgentFakeBroker, UnackedLabelUpdateIsRepeated) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  join_and_ack(broker, agent, log);
+  ASSERT_EQ(agent.update_labels({{"zone", "c"}}), std::nullopt);
+  auto update = broker.next_of<JoinRequest>(kEventually);
+  ASSERT_TRUE(update.has_value());
+  // Not acked: the next request is the same update again, not a heartbeat.
+  auto again = broker.next(kEventually);
+  ASSERT_TRUE(again.has_value());
+  ASSERT_TRUE(std::holds_alternative<JoinRequest>(again->request));
+  EXPECT_EQ(std::get<JoinRequest>(again->request).labels, (Labels{{"zone", "c"}}));
+}
+
+TEST(AgentFakeBroker, LabelsOverTheLimitsAreRefused) {
+  FakeBroker broker;
+  Agent agent(test_config({broker.endpoint()}));
+  EXPECT_NE(agent.update_labels({{"", "x"}}), std::nullopt);
+  EXPECT_NE(agent.update_labels({{"k", std::string(kMaxLabelValueBytes + 1, 'v')}}), std::nullopt);
+}
+
+TEST(AgentFakeBroker, StopWithLeaveSendsALeaveAndWaitsForItsAck) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  auto join = join_and_ack(broker, agent, log);
+  std::thread stopper([&] { agent.stop(true); });
+  auto leave = broker.next_of<LeaveRequest>(kEventually);
+  ASSERT_TRUE(leave.has_value());
+  EXPECT_EQ(inc_of(leave->request), inc_of(join.request));
+  EXPECT_EQ(std::get<LeaveRequest>(leave->request).node, "node-1");
+  broker.ack(*leave);
+  stopper.join();
+  EXPECT_EQ(log.count(AgentEvent::kLeft), 1u);
+  EXPECT_EQ(agent.status().phase, AgentPhase::kStopped);
+  EXPECT_FALSE(broker.next(milliseconds(300)).has_value());
+}
+
+TEST(AgentFakeBroker, StopWithLeaveGivesUpAfterTheLeaveTimeout) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  join_and_ack(broker, agent, log);
+  const auto started = std::chrono::steady_clock::now();
+  std::thread stopper([&] { agent.stop(true); });
+  ASSERT_TRUE(broker.next_of<LeaveRequest>(kEventually).has_value());
+  stopper.join();
+  const auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(waited, milliseconds(500));
+  EXPECT_EQ(log.count(AgentEvent::kLeft), 0u);
+  EXPECT_EQ(log.count(AgentEvent::kStopped), 1u);
+}
+
+TEST(AgentFakeBroker, StopWithoutLeaveSendsNothing) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  join_and_ack(broker, agent, log);
+  agent.stop(false);
+  EXPECT_EQ(log.count(AgentEvent::kStopped), 1u);
+  while (auto received = broker.next(milliseconds(200))) {
+    EXPECT_FALSE(std::holds_alternative<LeaveRequest>(received->request));
+  }
+}
+
+TEST(AgentFakeBroker, StartRefusesAnInvalidConfiguration) {
+  AgentConfig config = test_config({"tcp://127.0.0.1:1"});
+  config.node_id = "bad id";
+  Agent bad_id(config);
+  EXPECT_NE(bad_id.start(), std::nullopt);
+
+  config = test_config({});
+  Agent no_broker(config);
+  EXPECT_NE(no_broker.start(), std::nullopt);
+
+  config = test_config({"tcp://127.0.0.1:1"});
+  config.interval_ms = config.lease_ms;
+  Agent slow_heartbeat(config);
+  EXPECT_NE(slow_heartbeat.start(), std::nullopt);
+}
+
+TEST(AgentFakeBroker, StartsOnlyOnce) {
+  FakeBroker broker;
+  Agent agent(test_config({broker.endpoint()}));
+  EXPECT_EQ(agent.start(), std::nullopt);
+  EXPECT_NE(agent.start(), std::nullopt);
+}
+
+}  // namespace
+}  // namespace roster::testing

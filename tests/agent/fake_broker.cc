@@ -1,0 +1,73 @@
+#include "fake_broker.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "roster/codec.h"
+
+namespace roster::testing {
+
+FakeBroker::FakeBroker(const std::string& endpoint) {
+  router_.emplace(context_, zmq::socket_type::router);
+  router_->set(zmq::sockopt::linger, 0);
+  router_->bind(endpoint.empty() ? "tcp://127.0.0.1:*" : endpoint);
+  endpoint_ = router_->get(zmq::sockopt::last_endpoint);
+}
+
+FakeBroker::~FakeBroker() {
+  close();
+}
+
+void FakeBroker::close() {
+  router_.reset();
+}
+
+std::optional<FakeBroker::Received> FakeBroker::next(std::chrono::milliseconds timeout) {
+  if (!router_) return std::nullopt;
+  zmq_pollitem_t item{router_->handle(), 0, ZMQ_POLLIN, 0};
+  if (zmq::poll(&item, 1, timeout) == 0) return std::nullopt;
+  std::vector<zmq::message_t> frames;
+  do {
+    zmq::message_t frame;
+    if (!router_->recv(frame, zmq::recv_flags::none)) break;
+    frames.push_back(std::move(frame));
+  } while (frames.back().more());
+  EXPECT_EQ(frames.size(), 2u) << "the agent sends one frame per message";
+  if (frames.size() != 2) return std::nullopt;
+  auto decoded = decode_agent_request(frames[1].to_string_view());
+  EXPECT_TRUE(decoded.ok()) << decoded.error().message;
+  if (!decoded.ok()) return std::nullopt;
+  return Received{frames[0].to_string(), std::move(decoded).value()};
+}
+
+void FakeBroker::reply(const Received& to, const AgentReply& reply) {
+  const std::string body = encode(reply);
+  router_->send(zmq::buffer(to.routing_id), zmq::send_flags::sndmore);
+  router_->send(zmq::buffer(body), zmq::send_flags::none);
+}
+
+void FakeBroker::ack(const Received& to, uint64_t lease_ms) {
+  Ack ack;
+  ack.seq = seq_of(to.request);
+  ack.epoch = 1;
+  ack.lease_ms = lease_ms;
+  if (const auto* join = std::get_if<JoinRequest>(&to.request)) ack.lease_ms = join->lease_ms;
+  ack.state =
+      std::holds_alternative<LeaveRequest>(to.request) ? NodeState::kLeft : NodeState::kAlive;
+  reply(to, ack);
+}
+
+void FakeBroker::refuse(const Received& to, ErrorCode code) {
+  reply(to, ErrorReply{seq_of(to.request), code, "scripted by the test"});
+}
+
+uint64_t seq_of(const AgentRequest& request) {
+  return std::visit([](const auto& r) { return r.seq; }, request);
+}
+
+uint64_t inc_of(const AgentRequest& request) {
+  return std::visit([](const auto& r) { return r.inc; }, request);
+}
+
+}  // namespace roster::testing
