@@ -1,0 +1,583 @@
+// One test per rejection rule of the decoders, named after the bad input.
+// Bodies are built field by field so that each test changes one thing in an
+// otherwise valid message.
+#include <gtest/gtest.h>
+
+#include <msgpack.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "roster/codec.h"
+
+namespace roster {
+namespace {
+
+// --- A small msgpack builder: values are encoded msgpack fragments. -------
+
+class Sink {
+ public:
+  void write(const char* data, size_t size) { out.append(data, size); }
+  std::string out;
+};
+
+template <typename F>
+std::string packed(F&& f) {
+  Sink sink;
+  msgpack::packer<Sink> pk(sink);
+  f(pk);
+  return sink.out;
+}
+
+std::string u(uint64_t v) {
+  return packed([&](auto& pk) { pk.pack_uint64(v); });
+}
+std::string neg(int64_t v) {
+  return packed([&](auto& pk) { pk.pack_int64(v); });
+}
+std::string f64(double v) {
+  return packed([&](auto& pk) { pk.pack_double(v); });
+}
+std::string s(std::string_view v) {
+  return packed([&](auto& pk) {
+    pk.pack_str(static_cast<uint32_t>(v.size()));
+    pk.pack_str_body(v.data(), static_cast<uint32_t>(v.size()));
+  });
+}
+std::string bin(std::string_view v) {
+  return packed([&](auto& pk) {
+    pk.pack_bin(static_cast<uint32_t>(v.size()));
+    pk.pack_bin_body(v.data(), static_cast<uint32_t>(v.size()));
+  });
+}
+std::string nil() {
+  return "\xc0";
+}
+
+// A map from raw (already encoded) keys and values, in order.
+using RawPairs = std::vector<std::pair<std::string, std::string>>;
+std::string raw_map(const RawPairs& pairs) {
+  std::string out = packed([&](auto& pk) { pk.pack_map(static_cast<uint32_t>(pairs.size())); });
+  for (const auto& [k, v] : pairs) out += k + v;
+  return out;
+}
+std::string arr(const std::vector<std::string>& items) {
+  std::string out = packed([&](auto& pk) { pk.pack_array(static_cast<uint32_t>(items.size())); });
+  for (const auto& item : items) out += item;
+  return out;
+}
+
+// A body: string keys with encoded values, in order.
+class Fields {
+ public:
+  Fields(std::initializer_list<std::pair<std::string, std::string>> fields) : f_(fields) {}
+  // Replaces the value of `key`, or appends it.
+  Fields& set(const std::string& key, std::string value) {
+    for (auto& [k, v] : f_) {
+      if (k == key) {
+        v = std::move(value);
+        return *this;
+      }
+    }
+    f_.emplace_back(key, std::move(value));
+    return *this;
+  }
+  Fields& erase(const std::string& key) {
+    for (auto it = f_.begin(); it != f_.end(); ++it) {
+      if (it->first == key) {
+        f_.erase(it);
+        break;
+      }
+    }
+    return *this;
+  }
+  // The encoded map.
+  std::string str() const {
+    RawPairs pairs;
+    for (const auto& [k, v] : f_) pairs.emplace_back(s(k), v);
+    return raw_map(pairs);
+  }
+  // The encoded map, valid while this Fields lives (for the decoders).
+  operator std::string_view() const {  // NOLINT: implicit by design
+    body_ = str();
+    return body_;
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> f_;
+  mutable std::string body_;
+};
+
+Fields heartbeat() {
+  return {{"v", u(1)}, {"type", s("heartbeat")}, {"node", s("n1")}, {"inc", u(5)}, {"seq", u(7)}};
+}
+Fields join() {
+  return {{"v", u(1)},        {"type", s("join")},
+          {"node", s("n1")},  {"inc", u(5)},
+          {"seq", u(7)},      {"lease_ms", u(3000)},
+          {"addr", s("h:1")}, {"labels", raw_map({{s("zone"), s("a")}})}};
+}
+Fields leave() {
+  return {{"v", u(1)}, {"type", s("leave")}, {"node", s("n1")}, {"inc", u(5)}, {"seq", u(7)}};
+}
+std::string record_map(const std::string& node) {
+  return Fields{{"node", s(node)},  {"inc", u(1)},           {"state", s("alive")},
+                {"addr", s("h:1")}, {"labels", raw_map({})}, {"lease_ms", u(1000)},
+                {"since_ms", u(5)}}
+      .str();
+}
+Fields snapshot(std::vector<std::string> nodes) {
+  return {{"v", u(1)},          {"type", s("snapshot")}, {"epoch", u(1)},      {"version", u(2)},
+          {"complete", "\xc3"}, {"time_ms", u(3)},       {"nodes", arr(nodes)}};
+}
+Fields delta(std::vector<std::string> changes) {
+  return {{"v", u(1)},
+          {"type", s("delta")},
+          {"epoch", u(1)},
+          {"version", u(3)},
+          {"prev_version", u(2)},
+          {"time_ms", u(3)},
+          {"changes", arr(changes)}};
+}
+Fields beat() {
+  return {{"v", u(1)}, {"type", s("beat")}, {"epoch", u(1)}, {"version", u(2)}, {"time_ms", u(3)}};
+}
+
+std::string labels_of(size_t count) {
+  RawPairs pairs;
+  for (size_t i = 0; i < count; ++i) pairs.emplace_back(s("k" + std::to_string(i)), s("v"));
+  return raw_map(pairs);
+}
+
+// Asserts that `d` is a bad_request whose message contains every `parts`.
+template <typename T>
+void expect_bad_request(const Decoded<T>& d, std::initializer_list<std::string_view> parts) {
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code, ErrorCode::kBadRequest) << d.error().message;
+  for (std::string_view part : parts) {
+    EXPECT_NE(d.error().message.find(part), std::string::npos)
+        << "'" << part << "' not in: " << d.error().message;
+  }
+}
+
+// --- Sanity: the builder makes valid bodies. ------------------------------
+
+TEST(CodecReject, BuiltBodiesAreValid) {
+  EXPECT_TRUE(decode_agent_request(heartbeat()).ok());
+  EXPECT_TRUE(decode_agent_request(join()).ok());
+  EXPECT_TRUE(decode_agent_request(leave()).ok());
+  EXPECT_TRUE(decode_snapshot(snapshot({record_map("a")})).ok());
+  EXPECT_TRUE(decode_delta(delta({record_map("a")})).ok());
+  EXPECT_TRUE(decode_beat(beat()).ok());
+}
+
+// --- Not one msgpack map. --------------------------------------------------
+
+TEST(CodecReject, NotMsgpack) {
+  expect_bad_request(decode_agent_request("\xc1"), {"not msgpack"});
+  expect_bad_request(decode_admin_request("\xc1\x00"), {"not msgpack"});
+}
+
+TEST(CodecReject, EmptyBody) {
+  expect_bad_request(decode_agent_request(""), {"empty"});
+}
+
+TEST(CodecReject, NotAMap) {
+  expect_bad_request(decode_agent_request(arr({u(1), u(2)})), {"not a msgpack map", "array"});
+  expect_bad_request(decode_agent_request(u(7)), {"not a msgpack map"});
+  expect_bad_request(decode_snapshot(s("snapshot")), {"not a msgpack map", "string"});
+}
+
+TEST(CodecReject, JsonText) {
+  expect_bad_request(decode_agent_request(R"({"v":1,"type":"heartbeat"})"), {"not a msgpack map"});
+}
+
+TEST(CodecReject, TrailingBytes) {
+  std::string body = heartbeat().str() + std::string(1, '\0');
+  expect_bad_request(decode_agent_request(body), {"1 trailing bytes"});
+  expect_bad_request(decode_beat(beat().str() + beat().str()), {"trailing"});
+}
+
+TEST(CodecReject, TruncatedBody) {
+  std::string body = heartbeat().str();
+  for (size_t n = 1; n < body.size(); ++n) {
+    auto d = decode_agent_request(body.substr(0, n));
+    expect_bad_request(d, {});
+    EXPECT_FALSE(d.error().message.empty());
+  }
+}
+
+TEST(CodecReject, NonStringKey) {
+  std::string body = raw_map({{s("v"), u(1)}, {u(3), s("x")}, {s("type"), s("heartbeat")}});
+  expect_bad_request(decode_agent_request(body), {"map key", "expected a string"});
+}
+
+TEST(CodecReject, DuplicateField) {
+  std::string body = raw_map({{s("v"), u(1)},
+                              {s("type"), s("heartbeat")},
+                              {s("node"), s("a")},
+                              {s("node"), s("b")},
+                              {s("inc"), u(1)},
+                              {s("seq"), u(1)}});
+  expect_bad_request(decode_agent_request(body), {"field 'node'", "given twice"});
+}
+
+// --- Version and type. -----------------------------------------------------
+
+TEST(CodecReject, MissingVersion) {
+  expect_bad_request(decode_agent_request(heartbeat().erase("v")), {"field 'v'", "missing"});
+}
+
+TEST(CodecReject, MistypedVersion) {
+  expect_bad_request(decode_agent_request(heartbeat().set("v", s("1"))),
+                     {"field 'v'", "expected an unsigned integer, got a string"});
+}
+
+TEST(CodecReject, UnsupportedVersion) {
+  auto d = decode_agent_request(heartbeat().set("v", u(2)));
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code, ErrorCode::kUnsupportedVersion);
+  EXPECT_NE(d.error().message.find("version 2"), std::string::npos) << d.error().message;
+  EXPECT_EQ(d.error().seq, 7u);
+  for (auto code : {decode_admin_request(Fields{{"v", u(0)}, {"type", s("stats")}}).error().code,
+                    decode_beat(beat().set("v", u(99))).error().code,
+                    decode_snapshot(snapshot({}).set("v", u(2))).error().code}) {
+    EXPECT_EQ(code, ErrorCode::kUnsupportedVersion);
+  }
+}
+
+TEST(CodecReject, MissingType) {
+  expect_bad_request(decode_agent_request(heartbeat().erase("type")), {"field 'type'", "missing"});
+}
+
+TEST(CodecReject, UnknownType) {
+  expect_bad_request(decode_agent_request(heartbeat().set("type", s("hello"))),
+                     {"field 'type'", "unknown type 'hello'"});
+  expect_bad_request(decode_admin_request(Fields{{"v", u(1)}, {"type", s("drop_all")}}),
+                     {"field 'type'", "unknown type"});
+  expect_bad_request(decode_snapshot(beat()), {"field 'type'", "expected 'snapshot', got 'beat'"});
+}
+
+TEST(CodecReject, MistypedType) {
+  expect_bad_request(decode_agent_request(heartbeat().set("type", u(1))),
+                     {"field 'type'", "expected a string"});
+}
+
+TEST(CodecReject, UnknownTypeIsQuotedSafely) {
+  auto d = decode_agent_request(heartbeat().set("type", s(std::string(1000, '\x01'))));
+  expect_bad_request(d, {"field 'type'"});
+  EXPECT_LT(d.error().message.size(), 200u);
+}
+
+// --- Required fields and their types. --------------------------------------
+
+TEST(CodecReject, MissingNode) {
+  expect_bad_request(decode_agent_request(heartbeat().erase("node")), {"field 'node'", "missing"});
+}
+
+TEST(CodecReject, MistypedNode) {
+  expect_bad_request(decode_agent_request(heartbeat().set("node", bin("n1"))),
+                     {"field 'node'", "got binary data"});
+}
+
+TEST(CodecReject, MissingInc) {
+  expect_bad_request(decode_agent_request(join().erase("inc")), {"field 'inc'", "missing"});
+}
+
+TEST(CodecReject, MistypedInc) {
+  expect_bad_request(decode_agent_request(heartbeat().set("inc", s("5"))),
+                     {"field 'inc'", "expected an unsigned integer, got a string"});
+}
+
+TEST(CodecReject, NegativeInc) {
+  expect_bad_request(decode_agent_request(heartbeat().set("inc", neg(-1))),
+                     {"field 'inc'", "got a negative integer"});
+}
+
+TEST(CodecReject, FloatInc) {
+  expect_bad_request(decode_agent_request(heartbeat().set("inc", f64(5.5))),
+                     {"field 'inc'", "got a float"});
+}
+
+TEST(CodecReject, Float32Seq) {
+  expect_bad_request(
+      decode_agent_request(heartbeat().set("seq", std::string("\xca\x40\xb0\0\0", 5))),
+      {"field 'seq'", "got a float"});
+}
+
+TEST(CodecReject, NilSeq) {
+  expect_bad_request(decode_agent_request(heartbeat().set("seq", nil())),
+                     {"field 'seq'", "got nil"});
+}
+
+TEST(CodecReject, MissingSeq) {
+  auto d = decode_agent_request(leave().erase("seq"));
+  expect_bad_request(d, {"field 'seq'", "missing"});
+  EXPECT_EQ(d.error().seq, 0u);
+}
+
+TEST(CodecReject, MissingLeaseMs) {
+  expect_bad_request(decode_agent_request(join().erase("lease_ms")),
+                     {"field 'lease_ms'", "missing"});
+}
+
+TEST(CodecReject, ErrorEchoesReadableSeq) {
+  auto d = decode_agent_request(join().set("inc", s("x")));
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().seq, 7u);
+}
+
+// --- Node ids. -------------------------------------------------------------
+
+TEST(CodecReject, EmptyNodeId) {
+  expect_bad_request(decode_agent_request(heartbeat().set("node", s(""))),
+                     {"field 'node'", "empty"});
+}
+
+TEST(CodecReject, NodeIdTooLong) {
+  EXPECT_TRUE(decode_agent_request(heartbeat().set("node", s(std::string(128, 'a')))).ok());
+  expect_bad_request(decode_agent_request(heartbeat().set("node", s(std::string(129, 'a')))),
+                     {"field 'node'", "longer than 128 bytes"});
+}
+
+TEST(CodecReject, NodeIdBadChar) {
+  for (const std::string& bad :
+       std::vector<std::string>{"a/b", "a b", "ü", "a\nb", std::string("a\0b", 3), "a,b"}) {
+    expect_bad_request(decode_agent_request(heartbeat().set("node", s(bad))),
+                       {"field 'node'", "character outside"});
+  }
+  EXPECT_TRUE(decode_agent_request(heartbeat().set("node", s("Az09._:-"))).ok());
+}
+
+// --- Address, labels, reason. ----------------------------------------------
+
+TEST(CodecReject, AddrTooLong) {
+  EXPECT_TRUE(decode_agent_request(join().set("addr", s(std::string(256, 'a')))).ok());
+  expect_bad_request(decode_agent_request(join().set("addr", s(std::string(257, 'a')))),
+                     {"field 'addr'", "longer than 256 bytes"});
+}
+
+TEST(CodecReject, MistypedAddr) {
+  expect_bad_request(decode_agent_request(join().set("addr", u(80))),
+                     {"field 'addr'", "expected a string"});
+}
+
+TEST(CodecReject, TooManyLabels) {
+  EXPECT_TRUE(decode_agent_request(join().set("labels", labels_of(32))).ok());
+  expect_bad_request(decode_agent_request(join().set("labels", labels_of(33))),
+                     {"field 'labels'", "more than 32 labels"});
+}
+
+TEST(CodecReject, MistypedLabels) {
+  expect_bad_request(decode_agent_request(join().set("labels", arr({s("a=b")}))),
+                     {"field 'labels'", "expected a map, got an array"});
+}
+
+TEST(CodecReject, LabelKeyTooLong) {
+  EXPECT_TRUE(
+      decode_agent_request(join().set("labels", raw_map({{s(std::string(64, 'k')), s("v")}})))
+          .ok());
+  expect_bad_request(
+      decode_agent_request(join().set("labels", raw_map({{s(std::string(65, 'k')), s("v")}}))),
+      {"field 'labels'", "label key not 1..64 bytes"});
+}
+
+TEST(CodecReject, EmptyLabelKey) {
+  expect_bad_request(decode_agent_request(join().set("labels", raw_map({{s(""), s("v")}}))),
+                     {"field 'labels'", "label key not 1..64 bytes"});
+}
+
+TEST(CodecReject, MistypedLabelKey) {
+  expect_bad_request(decode_agent_request(join().set("labels", raw_map({{u(1), s("v")}}))),
+                     {"field 'labels'", "label key is an unsigned integer"});
+}
+
+TEST(CodecReject, LabelValueTooLong) {
+  EXPECT_TRUE(
+      decode_agent_request(join().set("labels", raw_map({{s("k"), s(std::string(256, 'v'))}})))
+          .ok());
+  expect_bad_request(
+      decode_agent_request(join().set("labels", raw_map({{s("k"), s(std::string(257, 'v'))}}))),
+      {"field 'labels'", "value of label 'k' longer than 256 bytes"});
+}
+
+TEST(CodecReject, MistypedLabelValue) {
+  expect_bad_request(decode_agent_request(join().set("labels", raw_map({{s("k"), u(1)}}))),
+                     {"field 'labels'", "value of label 'k' is an unsigned integer"});
+}
+
+TEST(CodecReject, DuplicateLabelKey) {
+  expect_bad_request(
+      decode_agent_request(join().set("labels", raw_map({{s("k"), s("1")}, {s("k"), s("2")}}))),
+      {"field 'labels'", "label 'k' given twice"});
+}
+
+TEST(CodecReject, ReasonTooLong) {
+  EXPECT_TRUE(decode_agent_request(leave().set("reason", s(std::string(256, 'r')))).ok());
+  expect_bad_request(decode_agent_request(leave().set("reason", s(std::string(257, 'r')))),
+                     {"field 'reason'", "longer than 256 bytes"});
+}
+
+// --- Hostile size headers, body size, nesting. -----------------------------
+
+TEST(CodecReject, HugeArrayHeader) {
+  // A 5-byte body declaring 4 billion elements: refused at once.
+  expect_bad_request(decode_agent_request(std::string("\xdd\xff\xff\xff\xff", 5)),
+                     {"array header declares 4294967295 elements"});
+  expect_bad_request(decode_snapshot(std::string("\xdd\xff\xff\xff\xff", 5)), {"declares"});
+  std::string body = snapshot({}).set("nodes", std::string("\xdd\x7f\xff\xff\xff", 5)).str();
+  expect_bad_request(decode_snapshot(body), {"array header declares 2147483647 elements"});
+}
+
+TEST(CodecReject, HugeMapHeader) {
+  expect_bad_request(decode_agent_request(std::string("\xdf\xff\xff\xff\xff", 5)),
+                     {"map header declares 4294967295 pairs"});
+  std::string body = join().set("labels", std::string("\xdf\x00\x01\x00\x00", 5)).str();
+  expect_bad_request(decode_agent_request(body), {"map header declares 65536 pairs"});
+}
+
+TEST(CodecReject, HugeStringHeader) {
+  // str32 declaring 4 GiB, with 3 bytes of it present.
+  std::string body = heartbeat()
+                         .set("node", std::string("\xdb\xff\xff\xff\xff"
+                                                  "abc",
+                                                  8))
+                         .str();
+  expect_bad_request(decode_agent_request(body), {"not msgpack", "truncated"});
+  expect_bad_request(decode_agent_request(std::string("\xdb\xff\xff\xff\xff", 5)), {"truncated"});
+}
+
+TEST(CodecReject, HugeBinAndExtHeaders) {
+  expect_bad_request(decode_agent_request(std::string("\xc6\xff\xff\xff\xff", 5)), {"not msgpack"});
+  expect_bad_request(decode_agent_request(std::string("\xc9\xff\xff\xff\xff\x01", 6)),
+                     {"not msgpack"});
+  expect_bad_request(decode_agent_request(std::string("\xc9\xff\xff\xff\xfe\x01", 6)),
+                     {"not msgpack"});
+}
+
+TEST(CodecReject, BodyTooLarge) {
+  // Pad with an unknown key so that the body is exactly at, then over, the limit.
+  auto padded = [&](size_t total) {
+    Fields f = heartbeat();
+    std::string base = f.set("pad", s(std::string(1000, 'p'))).str();
+    size_t overhead = base.size() - 1000;
+    return f.set("pad", s(std::string(total - overhead, 'p'))).str();
+  };
+  std::string at_limit = padded(kMaxBodyBytes);
+  ASSERT_EQ(at_limit.size(), kMaxBodyBytes);
+  EXPECT_TRUE(decode_agent_request(at_limit).ok());
+  std::string over = padded(kMaxBodyBytes + 1);
+  ASSERT_EQ(over.size(), kMaxBodyBytes + 1);
+  expect_bad_request(decode_agent_request(over), {"exceeds the limit of 65536 bytes"});
+  expect_bad_request(decode_admin_request(over), {"exceeds the limit"});
+}
+
+TEST(CodecReject, StateBodiesMayExceedTheRequestLimit) {
+  std::vector<std::string> records;
+  for (int i = 0; i < 2000; ++i) records.push_back(record_map("node-" + std::to_string(i)));
+  std::string body = snapshot(records).str();
+  ASSERT_GT(body.size(), kMaxBodyBytes);
+  auto d = decode_snapshot(body);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d.value().nodes.size(), 2000u);
+}
+
+TEST(CodecReject, NestingTooDeep) {
+  // An unknown key may hold a scalar, but nothing deeper than the schema.
+  EXPECT_TRUE(decode_agent_request(heartbeat().set("x", u(1))).ok());
+  expect_bad_request(decode_agent_request(heartbeat().set("x", arr({arr({})}))),
+                     {"nesting deeper than 2 levels"});
+  expect_bad_request(
+      decode_admin_request(Fields{{"v", u(1)}, {"type", s("stats")}, {"x", arr({})}}),
+      {"nesting deeper than 1 levels"});
+  std::string deep = "\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x91\x90";
+  expect_bad_request(decode_snapshot(deep), {"nesting deeper"});
+  std::string very_deep(100000, '\x91');
+  expect_bad_request(decode_snapshot(very_deep), {"nesting deeper"});
+}
+
+TEST(CodecReject, UnknownKeysIgnored) {
+  auto d = decode_agent_request(heartbeat().set("future", s("x")).set("n", u(1)).set("m", nil()));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(std::get<HeartbeatRequest>(d.value()), (HeartbeatRequest{"n1", 5, 7}));
+  EXPECT_TRUE(decode_agent_request(join().set("extra", labels_of(40))).ok());
+}
+
+// --- Admin requests. -------------------------------------------------------
+
+TEST(CodecReject, AdminNodeQueryBadNodeId) {
+  expect_bad_request(
+      decode_admin_request(Fields{{"v", u(1)}, {"type", s("node")}, {"node", s("a b")}}),
+      {"field 'node'", "character outside"});
+  expect_bad_request(decode_admin_request(Fields{{"v", u(1)}, {"type", s("node")}}),
+                     {"field 'node'", "missing"});
+}
+
+TEST(CodecReject, AdminRemoveMistypedInc) {
+  expect_bad_request(decode_admin_request(Fields{
+                         {"v", u(1)}, {"type", s("remove")}, {"node", s("a")}, {"inc", neg(-3)}}),
+                     {"field 'inc'", "negative integer"});
+}
+
+// --- Replies and the state channel. ----------------------------------------
+
+TEST(CodecReject, AckUnknownState) {
+  Fields ack{{"v", u(1)},     {"type", s("ack")},  {"seq", u(1)},
+             {"epoch", u(1)}, {"lease_ms", u(10)}, {"state", s("zombie")}};
+  auto d = decode_agent_reply(ack);
+  expect_bad_request(d, {"field 'state'", "unknown state 'zombie'"});
+  EXPECT_EQ(d.error().seq, 1u);
+}
+
+TEST(CodecReject, ErrorReplyUnknownCode) {
+  expect_bad_request(decode_agent_reply(Fields{{"v", u(1)},
+                                               {"type", s("error")},
+                                               {"seq", u(1)},
+                                               {"code", s("teapot")},
+                                               {"message", s("")}}),
+                     {"field 'code'", "unknown error code 'teapot'"});
+}
+
+TEST(CodecReject, RecordBadNodeIdNamesTheRecord) {
+  expect_bad_request(decode_snapshot(snapshot({record_map("a"), record_map("b/c")})),
+                     {"field 'nodes[1].node'", "character outside"});
+}
+
+TEST(CodecReject, RecordNotAMap) {
+  expect_bad_request(decode_delta(delta({record_map("a"), u(3)})),
+                     {"field 'changes[1]'", "expected a map, got an unsigned integer"});
+}
+
+TEST(CodecReject, RecordMissingLease) {
+  std::string record =
+      Fields{{"node", s("a")}, {"inc", u(1)}, {"state", s("alive")}, {"since_ms", u(1)}}.str();
+  expect_bad_request(decode_delta(delta({record})), {"field 'changes[0].lease_ms'", "missing"});
+}
+
+TEST(CodecReject, RemovedRecordNeedsOnlyNodeAndInc) {
+  std::string record = Fields{{"node", s("a")}, {"inc", u(1)}, {"state", s("removed")}}.str();
+  auto d = decode_delta(delta({record}));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d.value().changes[0].state, NodeState::kRemoved);
+}
+
+TEST(CodecReject, SnapshotMistypedComplete) {
+  expect_bad_request(decode_snapshot(snapshot({}).set("complete", u(1))),
+                     {"field 'complete'", "expected a boolean"});
+}
+
+TEST(CodecReject, BeatMissingTime) {
+  expect_bad_request(decode_beat(beat().erase("time_ms")), {"field 'time_ms'", "missing"});
+}
+
+TEST(CodecReject, StatsMistypedCounts) {
+  Fields stats{{"v", u(1)},        {"type", s("stats")},
+               {"epoch", u(1)},    {"version", u(1)},
+               {"nodes", u(0)},    {"by_state", raw_map({})},
+               {"messages", u(0)}, {"errors", raw_map({{s("x"), s("y")}})},
+               {"uptime_ms", u(1)}};
+  expect_bad_request(decode_admin_reply(stats), {"field 'errors'", "expected an unsigned integer"});
+}
+
+}  // namespace
+}  // namespace roster
