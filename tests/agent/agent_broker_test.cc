@@ -1,0 +1,238 @@
+// roster-agent (and roster::Agent) against a real roster-broker process,
+// observed the way a controller observes it: a SUB socket decoding deltas,
+// and the admin channel.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+
+#include "admin_client.h"
+#include "event_log.h"
+#include "roster/agent.h"
+#include "state_watcher.h"
+#include "support/broker_process.h"
+#include "support/process.h"
+
+namespace roster::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr milliseconds kEventually = seconds(15);
+// A SIGTERMed agent must be seen `left` by subscribers this fast. Sanitizers
+// slow every process several times, so they get more room.
+#ifdef ROSTER_TEST_SANITIZED
+constexpr milliseconds kLeftSeenWithin{500};
+constexpr double kSlowdown = 2.0;
+#else
+constexpr milliseconds kLeftSeenWithin{100};
+constexpr double kSlowdown = 1.0;
+#endif
+
+std::unique_ptr<Process> start_agent(const std::vector<std::string>& brokers,
+                                     const std::string& node_id,
+                                     const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {bin("roster-agent"), "--node-id", node_id};
+  for (const auto& b : brokers) argv.insert(argv.end(), {"--broker", b});
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return Process::start(argv);
+}
+
+// An endpoint nothing listens on: bind an ephemeral port, then release it.
+std::string dead_endpoint() {
+  zmq::context_t context(1);
+  zmq::socket_t socket(context, zmq::socket_type::router);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.bind("tcp://127.0.0.1:*");
+  return socket.get(zmq::sockopt::last_endpoint);
+}
+
+class AgentBroker : public ::testing::Test {
+ protected:
+  void start_broker(const std::vector<std::string>& args = {}) {
+    broker_ = BrokerProcess::start(args);
+    ASSERT_NE(broker_, nullptr);
+    watcher_ = std::make_unique<StateWatcher>(broker_->endpoints().publish);
+    ASSERT_TRUE(watcher_->wait_subscribed(kEventually));
+  }
+
+  std::unique_ptr<BrokerProcess> broker_;
+  std::unique_ptr<StateWatcher> watcher_;
+};
+
+TEST_F(AgentBroker, JoinsAndStaysAliveForManyLeases) {
+  start_broker();
+  auto agent = start_agent({broker_->endpoints().agents}, "steady", {"--lease", "400ms"});
+  ASSERT_NE(agent, nullptr);
+  auto alive = watcher_->wait_delta("steady", NodeState::kAlive, kEventually);
+  ASSERT_TRUE(alive.has_value()) << agent->output();
+  // Ten leases: never suspect, never anything but the one alive record.
+  const bool lapsed =
+      wait_until([&] { return watcher_->first_delta("steady", NodeState::kSuspect).has_value(); },
+                 milliseconds(4000));
+  EXPECT_FALSE(lapsed) << agent->output();
+  for (const auto& seen : watcher_->seen("steady")) {
+    EXPECT_EQ(seen.record.state, NodeState::kAlive);
+    EXPECT_EQ(seen.record.inc, alive->record.inc);
+  }
+  AdminClient admin(broker_->endpoints().admin);
+  auto record = admin.node("steady");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->state, NodeState::kAlive);
+  EXPECT_EQ(record->lease_ms, 400u);
+  EXPECT_TRUE(agent->running());
+}
+
+TEST_F(AgentBroker, KilledAgentTurnsSuspectThenDead) {
+  start_broker({"--dead-after", "500ms"});
+  auto agent = start_agent({broker_->endpoints().agents}, "doomed", {"--lease", "300ms"});
+  ASSERT_NE(agent, nullptr);
+  ASSERT_TRUE(watcher_->wait_delta("doomed", NodeState::kAlive, kEventually).has_value())
+      << agent->output();
+  agent->signal(SIGKILL);
+  auto suspect = watcher_->wait_delta("doomed", NodeState::kSuspect, kEventually);
+  ASSERT_TRUE(suspect.has_value());
+  auto dead = watcher_->wait_delta("doomed", NodeState::kDead, kEventually);
+  ASSERT_TRUE(dead.has_value());
+  EXPECT_LT(suspect->at, dead->at);
+  EXPECT_FALSE(watcher_->first_delta("doomed", NodeState::kLeft).has_value());
+}
+
+TEST_F(AgentBroker, SigtermIsSeenAsLeftQuicklyAndExitsZero) {
+  start_broker();
+  auto agent = start_agent({broker_->endpoints().agents}, "polite", {"--lease", "3s"});
+  ASSERT_NE(agent, nullptr);
+  ASSERT_TRUE(watcher_->wait_delta("polite", NodeState::kAlive, kEventually).has_value())
+      << agent->output();
+  const auto signalled = Clock::now();
+  agent->signal(SIGTERM);
+  auto left = watcher_->wait_delta("polite", NodeState::kLeft, kEventually);
+  ASSERT_TRUE(left.has_value()) << agent->output();
+  const auto took = std::chrono::duration_cast<milliseconds>(left->at - signalled);
+  RecordProperty("left_seen_after_sigterm_ms", static_cast<int>(took.count()));
+  EXPECT_LE(took, kLeftSeenWithin) << "left seen " << took.count() << " ms after SIGTERM";
+  EXPECT_EQ(agent->wait_exit(kEventually), 0) << agent->output();
+}
+
+TEST_F(AgentBroker, SigintLeavesToo) {
+  start_broker();
+  auto agent = start_agent({broker_->endpoints().agents}, "interrupted", {"--lease", "3s"});
+  ASSERT_NE(agent, nullptr);
+  ASSERT_TRUE(watcher_->wait_delta("interrupted", NodeState::kAlive, kEventually).has_value());
+  agent->signal(SIGINT);
+  EXPECT_TRUE(watcher_->wait_delta("interrupted", NodeState::kLeft, kEventually).has_value());
+  EXPECT_EQ(agent->wait_exit(kEventually), 0) << agent->output();
+}
+
+TEST_F(AgentBroker, RestartedBrokerGetsTheNodeBackWithinTwoIntervals) {
+  start_broker();
+  const milliseconds interval{1000};
+  auto agent =
+      start_agent({broker_->endpoints().agents}, "survivor", {"--lease", "3s", "--interval", "1s"});
+  ASSERT_NE(agent, nullptr);
+  ASSERT_TRUE(watcher_->wait_delta("survivor", NodeState::kAlive, kEventually).has_value());
+  const auto same_endpoints = broker_->same_endpoint_args();
+  watcher_.reset();
+  broker_->process().signal(SIGKILL);
+  ASSERT_TRUE(broker_->process().wait_exit(kEventually).has_value());
+  broker_.reset();
+
+  broker_ = BrokerProcess::start(same_endpoints);
+  ASSERT_NE(broker_, nullptr);
+  const auto ready = Clock::now();
+  AdminClient admin(broker_->endpoints().admin);
+  std::optional<NodeRecord> record;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        record = admin.node("survivor");
+        return record && record->state == NodeState::kAlive;
+      },
+      kEventually))
+      << agent->output();
+  const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - ready);
+  RecordProperty("rejoined_after_broker_ready_ms", static_cast<int>(took.count()));
+  EXPECT_LE(took.count(), 2 * interval.count() * kSlowdown)
+      << "rejoined " << took.count() << " ms after the broker was back";
+  EXPECT_TRUE(agent->running());
+  EXPECT_NE(agent->output().find("rejoined"), std::string::npos) << agent->output();
+}
+
+TEST_F(AgentBroker, OperatorRemovalMakesTheAgentExitWithStatus3ForGood) {
+  start_broker();
+  auto agent = start_agent({broker_->endpoints().agents}, "evicted", {"--lease", "600ms"});
+  ASSERT_NE(agent, nullptr);
+  auto alive = watcher_->wait_delta("evicted", NodeState::kAlive, kEventually);
+  ASSERT_TRUE(alive.has_value());
+
+  AdminClient admin(broker_->endpoints().admin);
+  auto reply = admin.request(RemoveCommand{"evicted", std::nullopt});
+  ASSERT_TRUE(reply.has_value());
+  ASSERT_TRUE(std::holds_alternative<RemovedReply>(*reply));
+  EXPECT_EQ(agent->wait_exit(kEventually), 3) << agent->output();
+  const auto exited = Clock::now();
+
+  auto removed = watcher_->wait_delta("evicted", NodeState::kRemoved, kEventually);
+  ASSERT_TRUE(removed.has_value());
+  // Over two leases after the exit: the node never comes back.
+  EXPECT_FALSE(wait_until(
+      [&] {
+        for (const auto& seen : watcher_->seen("evicted")) {
+          if (seen.at > removed->at && seen.record.state != NodeState::kRemoved) return true;
+        }
+        return false;
+      },
+      milliseconds(1500)));
+  EXPECT_GT(Clock::now() - exited, milliseconds(1200));
+  EXPECT_FALSE(admin.node("evicted").has_value());
+}
+
+TEST_F(AgentBroker, FirstEndpointDownWorksThroughTheSecond) {
+  start_broker();
+  auto agent =
+      start_agent({dead_endpoint(), broker_->endpoints().agents}, "failover", {"--lease", "500ms"});
+  ASSERT_NE(agent, nullptr);
+  auto alive = watcher_->wait_delta("failover", NodeState::kAlive, kEventually);
+  ASSERT_TRUE(alive.has_value()) << agent->output();
+  EXPECT_NE(agent->output().find("broker_lost"), std::string::npos) << agent->output();
+  // And it stays there.
+  EXPECT_FALSE(
+      wait_until([&] { return watcher_->first_delta("failover", NodeState::kSuspect).has_value(); },
+                 milliseconds(1500)));
+}
+
+TEST_F(AgentBroker, LabelUpdateReachesSubscribersAsADelta) {
+  start_broker();
+  AgentConfig config;
+  config.brokers = {broker_->endpoints().agents};
+  config.node_id = "relabelled";
+  config.addr = "10.1.2.3:9000";
+  config.labels = {{"zone", "a"}};
+  config.lease_ms = 1000;
+  EventLog log;
+  Agent agent(config, log.callback());
+  ASSERT_EQ(agent.start(), std::nullopt);
+  auto before = watcher_->wait_delta("relabelled", NodeState::kAlive, kEventually);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(before->record.labels, (Labels{{"zone", "a"}}));
+  EXPECT_EQ(before->record.addr, "10.1.2.3:9000");
+
+  ASSERT_EQ(agent.update_labels({{"zone", "b"}, {"tier", "gold"}}), std::nullopt);
+  auto after =
+      watcher_->wait_delta("relabelled", NodeState::kAlive, kEventually, [](const NodeRecord& r) {
+        return r.labels == Labels{{"tier", "gold"}, {"zone", "b"}};
+      });
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->record.inc, before->record.inc);
+  EXPECT_EQ(after->record.addr, "10.1.2.3:9000");
+  EXPECT_EQ(log.count(AgentEvent::kRejoined), 0u);
+
+  agent.stop(true);
+  EXPECT_EQ(log.count(AgentEvent::kLeft), 1u);
+  EXPECT_TRUE(watcher_->wait_delta("relabelled", NodeState::kLeft, kEventually).has_value());
+  EXPECT_EQ(watcher_->undecodable(), 0u);
+}
+
+}  // namespace
+}  // namespace roster::testing
