@@ -1,0 +1,175 @@
+// The controller-side subscriber: keeps a copy of the broker's membership
+// view up to date from the state channel, by the Clone pattern of
+// docs/PROTOCOL.md. It subscribes first (SUB to the state endpoint, topic
+// "roster."), then asks the admin channel for a snapshot (DEALER to the
+// admin endpoint), keeps the deltas that arrive meanwhile and applies only
+// those above the snapshot's version.
+//
+// It resyncs from a fresh snapshot (admin request, retried on timeout; a
+// snapshot published on the state channel is accepted too) when it finds
+// - a gap: a delta whose prev_version is not the view's version, or a beat
+//   whose version is ahead of the view with no delta to explain it;
+// - an epoch change: a delta, beat or snapshot of another epoch (the broker
+//   restarted).
+// It reports the view stale when nothing arrives on the state channel for
+// `stale_after_beats` beat intervals, and fresh again when messages return.
+//
+// Two ways to run it, pick one per subscriber:
+// - its own thread: start() ... stop();
+// - polled from the caller's loop: poll_once(), or pollitems() + your own
+//   zmq::poll + process().
+//
+// Callbacks (on_change, on_resync, on_stale) are called from one thread
+// only, never concurrently: the subscriber's thread after start(), or the
+// thread calling poll_once()/process(). They run with no lock held, so they
+// may call view(), stale(), synced() and stats(); they must not call
+// start(), stop(), poll_once() or process(). A slow callback delays the
+// subscriber (and may make it miss deltas, which it then repairs by a
+// resync).
+//
+// Thread safety: view(), stale(), synced() and stats() may be called from
+// any thread at any time. Everything else must be called from one thread at
+// a time.
+#pragma once
+
+#include <zmq.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "roster/protocol.h"
+#include "roster/view.h"
+
+namespace roster {
+
+// One node's record changed in the view.
+struct NodeChange {
+  // The record before the change; nullopt when the node was not in the view.
+  std::optional<NodeRecord> old;
+  // The record after the change; state kRemoved when the node left the view
+  // (then only node and inc are meaningful).
+  NodeRecord record;
+  uint64_t epoch = 0;
+  uint64_t version = 0;      // the view's version with this change applied
+  uint64_t time_ms = 0;      // broker's Unix ms of the delta or snapshot
+  bool from_resync = false;  // found by comparing the view with a new snapshot
+};
+
+// Why the view was replaced by a snapshot.
+enum class ResyncReason : uint8_t {
+  kInitial,      // the first snapshot after start
+  kGap,          // deltas were missed (prev_version mismatch, beat ahead,
+                 // or a newer snapshot published on the state channel)
+  kEpochChange,  // the broker's state lineage changed (restart)
+};
+
+// Wire-like spelling: "initial", "gap", "epoch_change".
+const char* to_string(ResyncReason reason);
+
+// Counters, for monitoring and tests. All grow monotonically.
+struct SubscriberStats {
+  uint64_t deltas_applied = 0;
+  uint64_t deltas_old = 0;  // already contained in the view, ignored
+  uint64_t gaps = 0;        // prev_version mismatches and beats ahead
+  uint64_t epoch_changes = 0;
+  uint64_t resyncs = 0;            // snapshots that replaced the view (incl. the first)
+  uint64_t snapshot_requests = 0;  // admin requests sent (incl. retries)
+  uint64_t bad_messages = 0;       // undecodable or malformed, dropped
+  uint64_t admin_errors = 0;       // {type: error} replies to snapshot requests
+  uint64_t stale_periods = 0;      // times the view went stale
+};
+
+// Settings of a subscriber. Durations are milliseconds.
+struct SubscriberOptions {
+  // The broker's state channel (XPUB) and admin channel (ROUTER).
+  std::string state_endpoint = "tcp://127.0.0.1:7401";
+  std::string admin_endpoint{kDefaultAdminEndpoint};
+  // Must match the broker's --beat-interval: staleness is measured in beats.
+  uint64_t beat_interval_ms = 1'000;
+  // The view is stale after this many beat intervals with no message; three
+  // tolerates a late beat or two on a loaded host.
+  uint32_t stale_after_beats = 3;
+  // An admin snapshot request unanswered for this long is sent again on a
+  // fresh socket (so a dead broker does not receive a backlog of requests).
+  uint64_t snapshot_timeout_ms = 2'000;
+  // Receive high-water mark of the SUB socket, in messages (0: libzmq's
+  // default, 1000). Messages past it wait in TCP buffers or are dropped by
+  // the broker; the subscriber then detects the gap and resyncs.
+  int receive_hwm = 0;
+  // Deltas kept while waiting for a snapshot; the oldest are dropped past
+  // this (a gap the next resync repairs). Bounds memory during a slow resync.
+  size_t max_buffered_deltas = 100'000;
+};
+
+// Called for each node whose record changed, in version order.
+using ChangeCallback = std::function<void(const NodeChange& change)>;
+// Called when a snapshot replaced the view, before the on_change calls for
+// the differences it made. `view` is valid only during the call.
+using ResyncCallback = std::function<void(const View& view, ResyncReason reason)>;
+// Called when the view goes stale (true) or fresh again (false).
+using StaleCallback = std::function<void(bool stale)>;
+
+// What the caller wants to hear about; any callback may be empty.
+struct SubscriberCallbacks {
+  ChangeCallback on_change;
+  ResyncCallback on_resync;
+  StaleCallback on_stale;
+};
+
+class Subscriber {
+ public:
+  // Creates the sockets, connects them (connecting does not need the broker
+  // to be up) and sends the first snapshot request. Returns nullptr with
+  // *error set (when error is not null) if an endpoint is invalid.
+  static std::unique_ptr<Subscriber> create(SubscriberOptions options,
+                                            SubscriberCallbacks callbacks,
+                                            std::string* error = nullptr);
+  // Stops the thread if started, closes the sockets at once (linger 0).
+  ~Subscriber();
+  Subscriber(const Subscriber&) = delete;
+  Subscriber& operator=(const Subscriber&) = delete;
+
+  // Runs the subscriber on its own thread until stop() or destruction.
+  // Returns false if it already runs.
+  // REQUIRES: poll_once()/process() are not used on this subscriber.
+  bool start();
+  // Stops and joins the thread; returns when no callback runs any more.
+  // Does nothing if not started.
+  void stop();
+
+  // Polled use. Waits up to `max_wait` for messages or a timer, then handles
+  // everything ready (calling callbacks on this thread). Returns early when
+  // a signal interrupts the wait.
+  // REQUIRES: start() has not been called.
+  void poll_once(std::chrono::milliseconds max_wait);
+  // The sockets to poll for ZMQ_POLLIN, for a caller's own zmq::poll. Call
+  // again before every poll: the admin socket is replaced on each retry.
+  std::vector<zmq::pollitem_t> pollitems();
+  // How long the caller may wait before process() must run for timers.
+  std::chrono::milliseconds next_timeout() const;
+  // Handles what is ready on the sockets and due timers, without blocking.
+  void process();
+
+  // A copy of the current view, taken under a lock. Before the first
+  // snapshot, has_base() is false. While a resync is pending, the last view
+  // (see synced()).
+  View view() const;
+  // True while no message arrived for stale_after_beats beat intervals.
+  bool stale() const;
+  // True when the view follows the broker (false before the first snapshot
+  // and while a resync is pending).
+  bool synced() const;
+  SubscriberStats stats() const;
+
+ private:
+  class Impl;
+  explicit Subscriber(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace roster

@@ -1,0 +1,369 @@
+// The Subscriber shell: sockets, the optional thread, decoding, and calling
+// back. The logic lives in ViewSync (view_sync.h).
+#include "roster/subscriber.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <variant>
+
+#include "roster/clock.h"
+#include "roster/codec.h"
+#include "view_sync.h"
+
+namespace roster {
+
+namespace {
+
+// Messages handled per socket per process() call, so timers and the other
+// socket get their turn under a flood.
+constexpr int kMaxMessagesPerRound = 1000;
+// Repeated warnings of one kind are logged at most this often.
+constexpr TimeMs kWarnEveryMs = 10'000;
+// Longest wait of the subscriber's own thread between timer checks.
+constexpr TimeMs kMaxWaitMs = 1'000;
+
+std::atomic<uint64_t> next_pipe_id{0};
+
+}  // namespace
+
+const char* to_string(ResyncReason reason) {
+  switch (reason) {
+    case ResyncReason::kInitial:
+      return "initial";
+    case ResyncReason::kGap:
+      return "gap";
+    case ResyncReason::kEpochChange:
+      return "epoch_change";
+  }
+  return "unknown";
+}
+
+class Subscriber::Impl {
+ public:
+  Impl(SubscriberOptions options, SubscriberCallbacks callbacks)
+      : options_(std::move(options)),
+        callbacks_(std::move(callbacks)),
+        sync_(options_),
+        sub_(context_, zmq::socket_type::sub) {}
+
+  ~Impl() {
+    stop();
+    sub_.close();
+    admin_.reset();
+    context_.close();
+  }
+
+  // Connects the SUB, subscribes, then asks for the first snapshot.
+  bool open(std::string* error) {
+    try {
+      sub_.set(zmq::sockopt::linger, 0);
+      sub_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
+      if (options_.receive_hwm > 0) sub_.set(zmq::sockopt::rcvhwm, options_.receive_hwm);
+      sub_.set(zmq::sockopt::subscribe, std::string(kTopicPrefix));
+      sub_.connect(options_.state_endpoint);
+      // Checks the admin endpoint now, so a typo is an error, not a retry loop.
+      zmq::socket_t probe(context_, zmq::socket_type::dealer);
+      probe.set(zmq::sockopt::linger, 0);
+      probe.connect(options_.admin_endpoint);
+    } catch (const zmq::error_t& e) {
+      if (error) *error = std::string("cannot connect: ") + e.what();
+      return false;
+    }
+    subscriber::SyncOutput out;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      sync_.start(clock_.now_ms(), out);
+    }
+    act(out);
+    return true;
+  }
+
+  bool start() {
+    if (thread_.joinable()) return false;
+    const std::string pipe_endpoint =
+        "inproc://roster-subscriber-" + std::to_string(next_pipe_id.fetch_add(1));
+    pipe_worker_ = zmq::socket_t(context_, zmq::socket_type::pair);
+    pipe_worker_.set(zmq::sockopt::linger, 0);
+    pipe_worker_.bind(pipe_endpoint);
+    pipe_control_ = zmq::socket_t(context_, zmq::socket_type::pair);
+    pipe_control_.set(zmq::sockopt::linger, 0);
+    pipe_control_.connect(pipe_endpoint);
+    thread_ = std::thread([this] { run(); });
+    return true;
+  }
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    pipe_control_.send(zmq::str_buffer("$TERM"), zmq::send_flags::none);
+    thread_.join();
+    pipe_control_.close();
+    pipe_worker_.close();
+  }
+
+  void poll_once(std::chrono::milliseconds max_wait) {
+    auto items = pollitems();
+    const auto wait = std::min(max_wait, next_timeout());
+    try {
+      zmq::poll(items, wait);
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EINTR) throw;
+      return;
+    }
+    process();
+  }
+
+  std::vector<zmq::pollitem_t> pollitems() {
+    std::vector<zmq::pollitem_t> items;
+    items.push_back({sub_.handle(), 0, ZMQ_POLLIN, 0});
+    if (admin_) items.push_back({admin_->handle(), 0, ZMQ_POLLIN, 0});
+    return items;
+  }
+
+  std::chrono::milliseconds next_timeout() const {
+    TimeMs deadline;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      deadline = sync_.next_deadline();
+    }
+    const TimeMs now = clock_.now_ms();
+    const TimeMs wait = deadline <= now ? 0 : std::min(deadline - now, kMaxWaitMs);
+    return std::chrono::milliseconds(wait);
+  }
+
+  void process() {
+    for (int i = 0; i < kMaxMessagesPerRound; ++i) {
+      if (!receive_state()) break;
+    }
+    for (int i = 0; i < kMaxMessagesPerRound && admin_; ++i) {
+      if (!receive_admin()) break;
+    }
+    subscriber::SyncOutput out;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      sync_.tick(clock_.now_ms(), out);
+    }
+    act(out);
+  }
+
+  View view() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sync_.view();
+  }
+  bool stale() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sync_.stale();
+  }
+  bool synced() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sync_.synced();
+  }
+  SubscriberStats stats() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    SubscriberStats stats = sync_.stats();
+    stats.bad_messages = bad_messages_;
+    return stats;
+  }
+
+ private:
+  // The subscriber's own thread: poll the pipe and the sockets until $TERM.
+  void run() {
+    while (true) {
+      std::vector<zmq::pollitem_t> items = pollitems();
+      items.push_back({pipe_worker_.handle(), 0, ZMQ_POLLIN, 0});
+      try {
+        zmq::poll(items, next_timeout());
+      } catch (const zmq::error_t& e) {
+        if (e.num() != EINTR) throw;
+        continue;
+      }
+      if (items.back().revents & ZMQ_POLLIN) return;
+      process();
+    }
+  }
+
+  // Reads one message from the SUB; false when none is waiting.
+  bool receive_state() {
+    std::vector<zmq::message_t> frames;
+    if (!receive_all(sub_, frames)) return false;
+    if (frames.size() != 2) {
+      drop("state", "a state message of " + std::to_string(frames.size()) + " frames");
+      return true;
+    }
+    const std::string_view topic(static_cast<const char*>(frames[0].data()), frames[0].size());
+    const std::string_view body(static_cast<const char*>(frames[1].data()), frames[1].size());
+    subscriber::SyncOutput out;
+    if (topic == kTopicDelta) {
+      auto delta = decode_delta(body);
+      if (!delta.ok()) return drop("delta", delta.error().message);
+      std::lock_guard<std::mutex> lock(mutex_);
+      sync_.on_delta(delta.value(), clock_.now_ms(), out);
+    } else if (topic == kTopicBeat) {
+      auto beat = decode_beat(body);
+      if (!beat.ok()) return drop("beat", beat.error().message);
+      std::lock_guard<std::mutex> lock(mutex_);
+      sync_.on_beat(beat.value(), clock_.now_ms(), out);
+    } else if (topic == kTopicSnapshot) {
+      auto snapshot = decode_snapshot(body);
+      if (!snapshot.ok()) return drop("snapshot", snapshot.error().message);
+      std::lock_guard<std::mutex> lock(mutex_);
+      sync_.on_published_snapshot(snapshot.value(), clock_.now_ms(), out);
+    } else {
+      return true;  // a topic of a later protocol: ignored
+    }
+    act(out);
+    return true;
+  }
+
+  // Reads one reply from the admin DEALER; false when none is waiting.
+  bool receive_admin() {
+    std::vector<zmq::message_t> frames;
+    if (!receive_all(*admin_, frames)) return false;
+    // A REQ-style empty delimiter may precede the body.
+    while (frames.size() > 1 && frames.front().size() == 0) frames.erase(frames.begin());
+    if (frames.size() != 1) return drop("admin", "an admin reply of several frames");
+    auto reply = decode_admin_reply(frames[0].to_string_view());
+    if (!reply.ok()) return drop("admin", reply.error().message);
+    subscriber::SyncOutput out;
+    if (auto* snapshot = std::get_if<Snapshot>(&reply.value())) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      sync_.on_admin_snapshot(*snapshot, clock_.now_ms(), out);
+    } else if (auto* err = std::get_if<ErrorReply>(&reply.value())) {
+      warn("admin_error",
+           "snapshot request refused: " + std::string(to_string(err->code)) + ": " + err->message);
+      std::lock_guard<std::mutex> lock(mutex_);
+      sync_.on_admin_error(clock_.now_ms(), out);
+    } else {
+      return drop("admin", "an admin reply that is not a snapshot");
+    }
+    act(out);
+    return true;
+  }
+
+  // Receives every frame of one message without blocking.
+  static bool receive_all(zmq::socket_t& socket, std::vector<zmq::message_t>& frames) {
+    while (true) {
+      zmq::message_t frame;
+      if (!socket.recv(frame, zmq::recv_flags::dontwait)) return !frames.empty();
+      const bool more = frame.more();
+      frames.push_back(std::move(frame));
+      if (!more) return true;
+    }
+  }
+
+  // Counts and logs (rate-limited) a message that cannot be used. Returns
+  // true: the caller goes on with the next message.
+  bool drop(const std::string& kind, const std::string& why) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++bad_messages_;
+    }
+    warn("bad_" + kind, "dropped " + kind + " message: " + why);
+    return true;
+  }
+
+  void warn(const std::string& kind, const std::string& text) {
+    const TimeMs now = clock_.now_ms();
+    auto [it, first] = last_warned_.try_emplace(kind, now);
+    if (!first && now - it->second < kWarnEveryMs) return;
+    it->second = now;
+    spdlog::warn("roster subscriber: {}", text);
+  }
+
+  // Sends what the core asked for, then calls back with no lock held.
+  void act(subscriber::SyncOutput& out) {
+    if (out.request_snapshot) send_snapshot_request();
+    for (const auto& event : out.events) {
+      if (auto* change = std::get_if<NodeChange>(&event)) {
+        if (callbacks_.on_change) callbacks_.on_change(*change);
+      } else if (auto* resync = std::get_if<subscriber::ResyncEvent>(&event)) {
+        // Only this thread changes sync_, so reading it unlocked is safe.
+        if (callbacks_.on_resync) callbacks_.on_resync(sync_.view(), resync->reason);
+      } else if (auto* stale = std::get_if<subscriber::StaleEvent>(&event)) {
+        if (callbacks_.on_stale) callbacks_.on_stale(stale->stale);
+      }
+    }
+  }
+
+  // A fresh DEALER per request: a request queued to a dead broker is
+  // dropped with its socket instead of being delivered later as a backlog.
+  void send_snapshot_request() {
+    admin_.reset();
+    admin_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
+    admin_->set(zmq::sockopt::linger, 0);
+    admin_->set(zmq::sockopt::sndhwm, 1);
+    admin_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
+    admin_->connect(options_.admin_endpoint);
+    const std::string request = encode(AdminRequest{SnapshotQuery{}});
+    if (!admin_->send(zmq::buffer(request), zmq::send_flags::dontwait)) {
+      warn("admin_send", "cannot queue a snapshot request to " + options_.admin_endpoint);
+    }
+  }
+
+  const SubscriberOptions options_;
+  const SubscriberCallbacks callbacks_;
+  SystemClock clock_;
+  // Guards sync_ and bad_messages_ against readers on other threads; only
+  // the processing thread writes them.
+  mutable std::mutex mutex_;
+  subscriber::ViewSync sync_;
+  uint64_t bad_messages_ = 0;
+  std::map<std::string, TimeMs> last_warned_;
+
+  zmq::context_t context_;
+  zmq::socket_t sub_;
+  std::unique_ptr<zmq::socket_t> admin_;
+  zmq::socket_t pipe_worker_;
+  zmq::socket_t pipe_control_;
+  std::thread thread_;
+};
+
+std::unique_ptr<Subscriber> Subscriber::create(SubscriberOptions options,
+                                               SubscriberCallbacks callbacks, std::string* error) {
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(callbacks));
+  if (!impl->open(error)) return nullptr;
+  return std::unique_ptr<Subscriber>(new Subscriber(std::move(impl)));
+}
+
+Subscriber::Subscriber(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Subscriber::~Subscriber() = default;
+
+bool Subscriber::start() {
+  return impl_->start();
+}
+void Subscriber::stop() {
+  impl_->stop();
+}
+void Subscriber::poll_once(std::chrono::milliseconds max_wait) {
+  impl_->poll_once(max_wait);
+}
+std::vector<zmq::pollitem_t> Subscriber::pollitems() {
+  return impl_->pollitems();
+}
+std::chrono::milliseconds Subscriber::next_timeout() const {
+  return impl_->next_timeout();
+}
+void Subscriber::process() {
+  impl_->process();
+}
+View Subscriber::view() const {
+  return impl_->view();
+}
+bool Subscriber::stale() const {
+  return impl_->stale();
+}
+bool Subscriber::synced() const {
+  return impl_->synced();
+}
+SubscriberStats Subscriber::stats() const {
+  return impl_->stats();
+}
+
+}  // namespace roster

@@ -1,0 +1,257 @@
+#include "view_sync.h"
+
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace roster::subscriber {
+
+namespace {
+
+NodeRecord removed_record(const NodeRecord& gone) {
+  NodeRecord record;
+  record.node = gone.node;
+  record.inc = gone.inc;
+  record.state = NodeState::kRemoved;
+  return record;
+}
+
+// Appends one NodeChange per difference between `before` and `after` (both
+// in id order), as found when a snapshot replaces the view.
+void emit_differences(const std::map<std::string, NodeRecord>& before, const View& after,
+                      uint64_t time_ms, SyncOutput& out) {
+  auto change = [&](std::optional<NodeRecord> old, NodeRecord record) {
+    NodeChange c;
+    c.old = std::move(old);
+    c.record = std::move(record);
+    c.epoch = after.epoch();
+    c.version = after.version();
+    c.time_ms = time_ms;
+    c.from_resync = true;
+    out.events.emplace_back(std::move(c));
+  };
+  auto b = before.begin();
+  auto a = after.nodes().begin();
+  while (b != before.end() || a != after.nodes().end()) {
+    if (a == after.nodes().end() || (b != before.end() && b->first < a->first)) {
+      change(b->second, removed_record(b->second));
+      ++b;
+    } else if (b == before.end() || a->first < b->first) {
+      change(std::nullopt, a->second);
+      ++a;
+    } else {
+      if (b->second != a->second) change(b->second, a->second);
+      ++a;
+      ++b;
+    }
+  }
+}
+
+}  // namespace
+
+ViewSync::ViewSync(const SubscriberOptions& options) : options_(options) {}
+
+void ViewSync::start(TimeMs now, SyncOutput& out) {
+  last_message_at_ = now;
+  begin_resync(ResyncReason::kInitial, now, out);
+}
+
+void ViewSync::on_admin_snapshot(const Snapshot& snapshot, TimeMs now, SyncOutput& out) {
+  // A late reply once a published snapshot already synced the view.
+  if (synced_) return;
+  accept_snapshot(snapshot, pending_reason_, now, out);
+}
+
+void ViewSync::on_admin_error(TimeMs, SyncOutput&) {
+  ++stats_.admin_errors;
+}
+
+void ViewSync::on_published_snapshot(const Snapshot& snapshot, TimeMs now, SyncOutput& out) {
+  message_seen(now, out);
+  // Waiting for a snapshot: this one serves as well as the admin's.
+  if (!synced_) {
+    accept_snapshot(snapshot, pending_reason_, now, out);
+    return;
+  }
+  // The broker restarted.
+  if (snapshot.epoch != view_.epoch()) {
+    ++stats_.epoch_changes;
+    accept_snapshot(snapshot, ResyncReason::kEpochChange, now, out);
+    return;
+  }
+  // Ahead of the view: deltas were missed.
+  if (snapshot.version > view_.version()) {
+    ++stats_.gaps;
+    accept_snapshot(snapshot, ResyncReason::kGap, now, out);
+    return;
+  }
+  // Same lineage, not newer: it can only tell that warming up is over.
+  if (snapshot.complete) view_.set_complete(true);
+}
+
+void ViewSync::on_delta(const Delta& delta, TimeMs now, SyncOutput& out) {
+  message_seen(now, out);
+  if (!synced_) {
+    buffer_delta(delta);
+    return;
+  }
+  apply_delta(delta, now, out);
+}
+
+void ViewSync::on_beat(const Beat& beat, TimeMs now, SyncOutput& out) {
+  message_seen(now, out);
+  // Waiting for a snapshot: remember the beat, checked against the snapshot.
+  if (!synced_) {
+    beat_seen_while_waiting_ = true;
+    last_beat_while_waiting_ = beat;
+    return;
+  }
+  // The broker restarted.
+  if (beat.epoch != view_.epoch()) {
+    ++stats_.epoch_changes;
+    begin_resync(ResyncReason::kEpochChange, now, out);
+    return;
+  }
+  // The broker is at a version no delta brought us to: deltas were dropped.
+  if (beat.version > view_.version()) {
+    ++stats_.gaps;
+    begin_resync(ResyncReason::kGap, now, out);
+  }
+}
+
+void ViewSync::tick(TimeMs now, SyncOutput& out) {
+  const TimeMs stale_after =
+      static_cast<TimeMs>(options_.beat_interval_ms) * options_.stale_after_beats;
+  if (!stale_ && now - last_message_at_ >= stale_after) {
+    stale_ = true;
+    ++stats_.stale_periods;
+    out.events.emplace_back(StaleEvent{true});
+  }
+  if (!synced_ &&
+      now - snapshot_requested_at_ >= static_cast<TimeMs>(options_.snapshot_timeout_ms)) {
+    request_snapshot(now, out);
+  }
+}
+
+TimeMs ViewSync::next_deadline() const {
+  TimeMs deadline = std::numeric_limits<TimeMs>::max();
+  if (!stale_) {
+    deadline = last_message_at_ +
+               static_cast<TimeMs>(options_.beat_interval_ms) * options_.stale_after_beats;
+  }
+  if (!synced_) {
+    const TimeMs retry_at =
+        snapshot_requested_at_ + static_cast<TimeMs>(options_.snapshot_timeout_ms);
+    if (retry_at < deadline) deadline = retry_at;
+  }
+  return deadline;
+}
+
+void ViewSync::message_seen(TimeMs now, SyncOutput& out) {
+  last_message_at_ = now;
+  if (!stale_) return;
+  stale_ = false;
+  out.events.emplace_back(StaleEvent{false});
+}
+
+void ViewSync::request_snapshot(TimeMs now, SyncOutput& out) {
+  out.request_snapshot = true;
+  snapshot_requested_at_ = now;
+  ++stats_.snapshot_requests;
+}
+
+void ViewSync::begin_resync(ResyncReason reason, TimeMs now, SyncOutput& out) {
+  synced_ = false;
+  pending_reason_ = reason;
+  buffered_.clear();
+  beat_seen_while_waiting_ = false;
+  request_snapshot(now, out);
+}
+
+void ViewSync::accept_snapshot(const Snapshot& snapshot, ResyncReason reason, TimeMs now,
+                               SyncOutput& out) {
+  const std::map<std::string, NodeRecord> before = view_.nodes();
+  view_.reset(snapshot);
+  synced_ = true;
+  ++stats_.resyncs;
+  out.events.emplace_back(ResyncEvent{reason});
+  emit_differences(before, view_, snapshot.time_ms, out);
+
+  // Apply the deltas that arrived meanwhile: those at or below the
+  // snapshot's version are ignored as old, the rest must follow on.
+  std::deque<Delta> pending;
+  pending.swap(buffered_);
+  const bool beat_seen = beat_seen_while_waiting_;
+  const Beat beat = last_beat_while_waiting_;
+  beat_seen_while_waiting_ = false;
+  for (const Delta& delta : pending) {
+    if (synced_) {
+      apply_delta(delta, now, out);
+    } else {
+      buffer_delta(delta);  // a gap among them started another resync
+    }
+  }
+  // A beat seen while waiting that no delta explains: deltas were dropped.
+  if (synced_ && beat_seen && beat.epoch == view_.epoch() && beat.version > view_.version()) {
+    ++stats_.gaps;
+    begin_resync(ResyncReason::kGap, now, out);
+  }
+}
+
+void ViewSync::apply_delta(const Delta& delta, TimeMs now, SyncOutput& out) {
+  // Another lineage: the broker restarted.
+  if (delta.epoch != view_.epoch()) {
+    ++stats_.epoch_changes;
+    begin_resync(ResyncReason::kEpochChange, now, out);
+    buffer_delta(delta);
+    return;
+  }
+  // Already contained in the view.
+  if (delta.version <= view_.version()) {
+    ++stats_.deltas_old;
+    return;
+  }
+  // Does not follow on: deltas were missed.
+  if (delta.prev_version != view_.version()) {
+    ++stats_.gaps;
+    begin_resync(ResyncReason::kGap, now, out);
+    buffer_delta(delta);
+    return;
+  }
+  // Old records, read before the view changes; a node named twice in one
+  // delta sees its first record as the old one of the second.
+  std::map<std::string, std::optional<NodeRecord>> overlay;
+  std::vector<NodeChange> changes;
+  for (const NodeRecord& record : delta.changes) {
+    std::optional<NodeRecord> old;
+    if (auto it = overlay.find(record.node); it != overlay.end()) {
+      old = it->second;
+    } else if (auto found = view_.nodes().find(record.node); found != view_.nodes().end()) {
+      old = found->second;
+    }
+    overlay[record.node] =
+        record.state == NodeState::kRemoved ? std::nullopt : std::optional<NodeRecord>(record);
+    // Removing a node the view never held changes nothing.
+    if (!old && record.state == NodeState::kRemoved) continue;
+    NodeChange change;
+    change.old = std::move(old);
+    change.record = record;
+    change.epoch = delta.epoch;
+    change.version = delta.version;
+    change.time_ms = delta.time_ms;
+    changes.push_back(std::move(change));
+  }
+  view_.apply(delta);
+  ++stats_.deltas_applied;
+  for (auto& change : changes) out.events.emplace_back(std::move(change));
+}
+
+void ViewSync::buffer_delta(const Delta& delta) {
+  if (options_.max_buffered_deltas == 0) return;
+  while (buffered_.size() >= options_.max_buffered_deltas) buffered_.pop_front();
+  buffered_.push_back(delta);
+}
+
+}  // namespace roster::subscriber

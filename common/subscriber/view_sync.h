@@ -1,0 +1,86 @@
+// The subscriber's logic without sockets: the Clone pattern, gap and epoch
+// detection, snapshot request retries and staleness. It takes decoded
+// messages and `now` and says what happened (events, in order) and whether a
+// snapshot request must be sent. The Subscriber shell owns the sockets.
+//
+// Thread safety: none; one owner.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <variant>
+#include <vector>
+
+#include "roster/clock.h"
+#include "roster/protocol.h"
+#include "roster/subscriber.h"
+#include "roster/view.h"
+
+namespace roster::subscriber {
+
+// A snapshot replaced the view.
+struct ResyncEvent {
+  ResyncReason reason = ResyncReason::kInitial;
+};
+// The view went stale (true) or fresh again (false).
+struct StaleEvent {
+  bool stale = false;
+};
+using SyncEvent = std::variant<NodeChange, ResyncEvent, StaleEvent>;
+
+// What the shell must do after a call, filled in by the call.
+struct SyncOutput {
+  // Send a snapshot request on a fresh admin socket.
+  bool request_snapshot = false;
+  std::vector<SyncEvent> events;
+};
+
+class ViewSync {
+ public:
+  explicit ViewSync(const SubscriberOptions& options);
+
+  // Begins: asks for the first snapshot; the staleness clock starts now.
+  void start(TimeMs now, SyncOutput& out);
+  // A snapshot from the admin channel (reply to our request).
+  void on_admin_snapshot(const Snapshot& snapshot, TimeMs now, SyncOutput& out);
+  // An error reply to our snapshot request; the request is retried on time.
+  void on_admin_error(TimeMs now, SyncOutput& out);
+  // Messages of the state channel.
+  void on_published_snapshot(const Snapshot& snapshot, TimeMs now, SyncOutput& out);
+  void on_delta(const Delta& delta, TimeMs now, SyncOutput& out);
+  void on_beat(const Beat& beat, TimeMs now, SyncOutput& out);
+  // Timers: staleness and the snapshot request retry.
+  void tick(TimeMs now, SyncOutput& out);
+  // When tick() must run next.
+  TimeMs next_deadline() const;
+
+  const View& view() const { return view_; }
+  bool synced() const { return synced_; }
+  bool stale() const { return stale_; }
+  const SubscriberStats& stats() const { return stats_; }
+
+ private:
+  void message_seen(TimeMs now, SyncOutput& out);
+  void request_snapshot(TimeMs now, SyncOutput& out);
+  void begin_resync(ResyncReason reason, TimeMs now, SyncOutput& out);
+  void accept_snapshot(const Snapshot& snapshot, ResyncReason reason, TimeMs now, SyncOutput& out);
+  void apply_delta(const Delta& delta, TimeMs now, SyncOutput& out);
+  void buffer_delta(const Delta& delta);
+
+  SubscriberOptions options_;
+  View view_;
+  bool synced_ = false;
+  // Why the pending resync started (kInitial until the first snapshot).
+  ResyncReason pending_reason_ = ResyncReason::kInitial;
+  // Deltas received while waiting for a snapshot, in arrival order.
+  std::deque<Delta> buffered_;
+  // Highest beat seen while waiting for a snapshot, checked once it arrives.
+  bool beat_seen_while_waiting_ = false;
+  Beat last_beat_while_waiting_;
+  TimeMs snapshot_requested_at_ = 0;
+  TimeMs last_message_at_ = 0;
+  bool stale_ = false;
+  SubscriberStats stats_;
+};
+
+}  // namespace roster::subscriber

@@ -1,0 +1,112 @@
+// rosterctl: the operator and controller command line of roster.
+//
+//   rosterctl [--admin EP] [--state EP] [--timeout D] [--json] COMMAND
+//     members | watch [--count N] [--duration D] [--beat-interval D]
+//     | node NODE | remove NODE [--inc N] | stats
+//
+// Exit status: 0 success, 1 error (message on stderr), 2 usage error.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "commands.h"
+#include "roster/duration.h"
+#include "roster/protocol.h"
+
+namespace {
+
+constexpr int kUsageError = 2;
+
+// CLI11 check: a duration such as 250ms, 3s, 1m.
+std::string check_duration(const std::string& text) {
+  return roster::parse_duration_ms(text) ? "" : "not a duration (e.g. 250ms, 3s, 1m): " + text;
+}
+
+// CLI11 check: a node id as the protocol allows it.
+std::string check_node_id(const std::string& text) {
+  return roster::is_valid_node_id(text) ? ""
+                                        : "not a node id (1..128 bytes of A-Za-z0-9._:-): " + text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using roster::ctl::CtlOptions;
+  using roster::ctl::WatchOptions;
+
+  CLI::App app{"rosterctl: inspect and operate a roster broker"};
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  CtlOptions options;
+  options.admin_endpoint = std::string(roster::kDefaultAdminEndpoint);
+  options.state_endpoint = "tcp://127.0.0.1:7401";
+  std::string timeout = "3s";
+  app.add_option("--admin", options.admin_endpoint, "broker admin endpoint")
+      ->envname("ROSTER_ADMIN")
+      ->capture_default_str();
+  app.add_option("--state", options.state_endpoint, "broker state (publish) endpoint")
+      ->envname("ROSTER_STATE")
+      ->capture_default_str();
+  app.add_option("--timeout", timeout, "give up on an unreachable broker after this long")
+      ->check(check_duration)
+      ->capture_default_str();
+  app.add_flag("--json", options.json, "print JSON instead of text");
+
+  app.add_subcommand("members", "list every node: node, inc, state, addr, labels, since");
+
+  auto* watch_cmd = app.add_subcommand(
+      "watch", "print each change live, with resyncs and staleness, until SIGINT/SIGTERM");
+  WatchOptions watch;
+  std::string duration = "0";
+  std::string beat_interval = "1s";
+  watch_cmd->add_option("--count", watch.count, "exit after this many changes (0: no limit)");
+  watch_cmd->add_option("--duration", duration, "exit after this long (0: no limit)")
+      ->check(check_duration);
+  watch_cmd
+      ->add_option("--beat-interval", beat_interval,
+                   "the broker's beat interval; stale after three without a message")
+      ->check(check_duration)
+      ->capture_default_str();
+
+  std::string node;
+  auto* node_cmd = app.add_subcommand("node", "show one node");
+  node_cmd->add_option("NODE", node, "node id")->required()->check(check_node_id);
+
+  std::string remove_node;
+  std::optional<uint64_t> inc;
+  auto* remove_cmd = app.add_subcommand("remove", "remove a node now (operator removal)");
+  remove_cmd->add_option("NODE", remove_node, "node id")->required()->check(check_node_id);
+  remove_cmd->add_option("--inc", inc, "remove only this incarnation");
+
+  app.add_subcommand("stats", "show the broker's counters");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int status = app.exit(e);
+    return status == 0 ? 0 : kUsageError;
+  }
+
+  options.timeout_ms = *roster::parse_duration_ms(timeout);
+  if (options.timeout_ms == 0) {
+    std::cerr << "rosterctl: --timeout must be more than 0\n";
+    return kUsageError;
+  }
+  if (app.got_subcommand("members")) return roster::ctl::run_members(options);
+  if (app.got_subcommand(watch_cmd)) {
+    watch.duration_ms = *roster::parse_duration_ms(duration);
+    watch.beat_interval_ms = *roster::parse_duration_ms(beat_interval);
+    if (watch.beat_interval_ms == 0) {
+      std::cerr << "rosterctl: --beat-interval must be more than 0\n";
+      return kUsageError;
+    }
+    return roster::ctl::run_watch(options, watch);
+  }
+  if (app.got_subcommand(node_cmd)) return roster::ctl::run_node(options, node);
+  if (app.got_subcommand(remove_cmd)) return roster::ctl::run_remove(options, remove_node, inc);
+  if (app.got_subcommand("stats")) return roster::ctl::run_stats(options);
+  return kUsageError;
+}

@@ -1,0 +1,124 @@
+#include <signal.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "commands.h"
+#include "json_format.h"
+#include "roster/clock.h"
+#include "roster/duration.h"
+#include "roster/subscriber.h"
+#include "text_format.h"
+
+namespace roster::ctl {
+
+namespace {
+
+volatile sig_atomic_t stop_requested = 0;
+
+void on_stop_signal(int) {
+  stop_requested = 1;
+}
+
+// SIGINT and SIGTERM end the watch cleanly (exit 0). No SA_RESTART, so a
+// blocking poll returns at once.
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+uint64_t now_ms() {
+  return static_cast<uint64_t>(unix_now_ms());
+}
+
+std::string old_state(const NodeChange& change) {
+  return change.old ? std::string(to_string(change.old->state)) : "-";
+}
+
+// The callbacks print one line per event and flush it, for pipes.
+SubscriberCallbacks printing_callbacks(const CtlOptions& options, const WatchOptions& watch,
+                                       uint64_t& changes_seen) {
+  SubscriberCallbacks callbacks;
+  const bool json = options.json;
+  const uint64_t stale_after_ms = watch.beat_interval_ms * 3;
+  callbacks.on_change = [json, &changes_seen](const NodeChange& change) {
+    ++changes_seen;
+    if (json) {
+      std::cout << change_event(change, now_ms()).dump() << std::endl;
+      return;
+    }
+    std::cout << format_time(now_ms()) << "  v" << change.version << "  " << change.record.node
+              << " (inc " << change.record.inc << ")  " << old_state(change) << " -> "
+              << to_string(change.record.state) << (change.from_resync ? "  [resync]" : "")
+              << std::endl;
+  };
+  callbacks.on_resync = [json](const View& view, ResyncReason reason) {
+    if (json) {
+      std::cout << resync_event(view, reason, now_ms()).dump() << std::endl;
+      return;
+    }
+    std::cout << format_time(now_ms()) << "  resync (" << to_string(reason) << "): epoch "
+              << view.epoch() << ", version " << view.version() << ", " << view.nodes().size()
+              << " nodes" << (view.complete() ? "" : ", broker warming up") << std::endl;
+  };
+  callbacks.on_stale = [json, stale_after_ms](bool stale) {
+    if (json) {
+      std::cout << stale_event(stale, now_ms()).dump() << std::endl;
+      return;
+    }
+    if (stale) {
+      std::cout << format_time(now_ms()) << "  STALE: nothing from the broker for "
+                << format_duration_ms(stale_after_ms) << "; the view may be out of date"
+                << std::endl;
+    } else {
+      std::cout << format_time(now_ms()) << "  fresh: the broker is heard again" << std::endl;
+    }
+  };
+  return callbacks;
+}
+
+}  // namespace
+
+int run_watch(const CtlOptions& options, const WatchOptions& watch) {
+  install_stop_handlers();
+  uint64_t changes_seen = 0;
+  SubscriberOptions sub_options;
+  sub_options.state_endpoint = options.state_endpoint;
+  sub_options.admin_endpoint = options.admin_endpoint;
+  sub_options.beat_interval_ms = watch.beat_interval_ms;
+  sub_options.snapshot_timeout_ms = std::min<uint64_t>(options.timeout_ms, 2'000);
+  std::string error;
+  auto subscriber =
+      Subscriber::create(sub_options, printing_callbacks(options, watch, changes_seen), &error);
+  if (!subscriber) {
+    std::cerr << "rosterctl: " << error << "\n";
+    return 1;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto elapsed_ms = [&] {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now() - start)
+                                     .count());
+  };
+  bool ever_synced = false;
+  while (!stop_requested) {
+    if (watch.count > 0 && changes_seen >= watch.count) break;
+    if (watch.duration_ms > 0 && elapsed_ms() >= watch.duration_ms) break;
+    if (!ever_synced) {
+      ever_synced = subscriber->synced();
+      if (!ever_synced && elapsed_ms() >= options.timeout_ms) {
+        std::cerr << "rosterctl: no snapshot from the broker at " << options.admin_endpoint << " / "
+                  << options.state_endpoint << " within " << format_duration_ms(options.timeout_ms)
+                  << "\n";
+        return 1;
+      }
+    }
+    subscriber->poll_once(std::chrono::milliseconds(100));
+  }
+  return 0;
+}
+
+}  // namespace roster::ctl

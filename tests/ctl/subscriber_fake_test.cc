@@ -1,0 +1,329 @@
+// roster::Subscriber against a scripted fake broker (fake_broker.h): real
+// sockets on tcp://127.0.0.1:*, with the test choosing every message.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "fake_broker.h"
+#include "roster/subscriber.h"
+#include "support/process.h"
+
+namespace roster {
+namespace {
+
+using testing::FakeBroker;
+using testing::wait_until;
+using namespace std::chrono_literals;
+
+NodeRecord alive(const std::string& node, uint64_t inc = 1) {
+  NodeRecord r;
+  r.node = node;
+  r.inc = inc;
+  r.addr = "10.0.0.1:80";
+  r.labels = {{"zone", "a"}};
+  r.lease_ms = 3000;
+  r.since_ms = 1'700'000'000'000;
+  return r;
+}
+
+NodeRecord in_state(NodeRecord r, NodeState state) {
+  r.state = state;
+  return r;
+}
+
+NodeRecord removed(const std::string& node, uint64_t inc = 1) {
+  NodeRecord r;
+  r.node = node;
+  r.inc = inc;
+  r.state = NodeState::kRemoved;
+  return r;
+}
+
+Snapshot snapshot(uint64_t epoch, uint64_t version, std::vector<NodeRecord> nodes) {
+  Snapshot s;
+  s.epoch = epoch;
+  s.version = version;
+  s.complete = true;
+  s.time_ms = 1;
+  s.nodes = std::move(nodes);
+  return s;
+}
+
+Delta delta(uint64_t epoch, uint64_t version, std::vector<NodeRecord> changes) {
+  Delta d;
+  d.epoch = epoch;
+  d.version = version;
+  d.prev_version = version - 1;
+  d.time_ms = 2;
+  d.changes = std::move(changes);
+  return d;
+}
+
+Beat beat(uint64_t epoch, uint64_t version) {
+  Beat b;
+  b.epoch = epoch;
+  b.version = version;
+  return b;
+}
+
+// Records every callback; readable from the test thread in thread mode.
+struct Recorder {
+  std::mutex mutex;
+  std::vector<NodeChange> changes;
+  std::vector<ResyncReason> resyncs;
+  std::vector<bool> stales;
+
+  SubscriberCallbacks callbacks() {
+    SubscriberCallbacks c;
+    c.on_change = [this](const NodeChange& change) {
+      std::lock_guard<std::mutex> lock(mutex);
+      changes.push_back(change);
+    };
+    c.on_resync = [this](const View&, ResyncReason reason) {
+      std::lock_guard<std::mutex> lock(mutex);
+      resyncs.push_back(reason);
+    };
+    c.on_stale = [this](bool stale) {
+      std::lock_guard<std::mutex> lock(mutex);
+      stales.push_back(stale);
+    };
+    return c;
+  }
+  std::vector<bool> stale_history() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return stales;
+  }
+};
+
+class SubscriberFakeTest : public ::testing::Test {
+ protected:
+  void create(uint64_t beat_interval_ms = 10'000, uint64_t snapshot_timeout_ms = 10'000) {
+    SubscriberOptions options;
+    options.state_endpoint = fake_.state_endpoint();
+    options.admin_endpoint = fake_.admin_endpoint();
+    options.beat_interval_ms = beat_interval_ms;
+    options.snapshot_timeout_ms = snapshot_timeout_ms;
+    std::string error;
+    sub_ = Subscriber::create(options, recorder_.callbacks(), &error);
+    ASSERT_NE(sub_, nullptr) << error;
+  }
+
+  // Polls the subscriber (polled mode) and the fake until `condition`.
+  bool pump_until(const std::function<bool()>& condition) {
+    return wait_until(
+        [&] {
+          sub_->poll_once(2ms);
+          fake_.poll_subscribed();
+          fake_.poll_snapshot_requests();
+          return condition();
+        },
+        20s, 0ms);
+  }
+
+  // Waits for the subscription and the n-th snapshot request.
+  void await_request(int n) {
+    ASSERT_TRUE(pump_until([&] {
+      return fake_.poll_subscribed() && fake_.snapshot_requests() >= n;
+    })) << "no snapshot request #"
+        << n;
+  }
+
+  void sync_with(const Snapshot& s, int request = 1) {
+    await_request(request);
+    fake_.reply(s);
+    ASSERT_TRUE(pump_until([&] { return sub_->synced() && sub_->view().version() >= s.version; }));
+  }
+
+  FakeBroker fake_;
+  Recorder recorder_;
+  std::unique_ptr<Subscriber> sub_;
+};
+
+TEST_F(SubscriberFakeTest, AppliesDeltasAboveTheSnapshotInOrder) {
+  create();
+  await_request(1);
+  // A delta that arrives before the snapshot reply is kept, then applied.
+  fake_.publish(delta(1, 6, {in_state(alive("a"), NodeState::kSuspect)}));
+  fake_.reply(snapshot(1, 5, {alive("a"), alive("b")}));
+  ASSERT_TRUE(pump_until([&] { return sub_->view().version() == 6; }));
+  fake_.publish(delta(1, 7, {alive("c")}));
+  fake_.publish(delta(1, 8, {removed("b")}));
+  ASSERT_TRUE(pump_until([&] { return sub_->view().version() == 8; }));
+
+  View view = sub_->view();
+  ASSERT_EQ(view.nodes().size(), 2u);
+  EXPECT_EQ(view.nodes().at("a").state, NodeState::kSuspect);
+  EXPECT_EQ(view.nodes().at("c"), alive("c"));
+  EXPECT_EQ(recorder_.resyncs, std::vector<ResyncReason>{ResyncReason::kInitial});
+  // Two nodes new from the first snapshot, then three delta changes.
+  ASSERT_EQ(recorder_.changes.size(), 5u);
+  EXPECT_TRUE(recorder_.changes[0].from_resync);
+  EXPECT_EQ(recorder_.changes[2].old->state, NodeState::kAlive);
+  EXPECT_EQ(recorder_.changes[2].record.state, NodeState::kSuspect);
+  EXPECT_EQ(recorder_.changes[2].version, 6u);
+  EXPECT_FALSE(recorder_.changes[3].old.has_value());
+  EXPECT_EQ(recorder_.changes[4].record.state, NodeState::kRemoved);
+  EXPECT_EQ(sub_->stats().deltas_applied, 3u);
+  EXPECT_EQ(sub_->stats().gaps, 0u);
+}
+
+TEST_F(SubscriberFakeTest, PrevVersionGapMakesItResync) {
+  create();
+  sync_with(snapshot(1, 5, {alive("a")}));
+  fake_.publish(delta(1, 7, {alive("c")}));  // 6 never came
+  await_request(2);
+  EXPECT_FALSE(sub_->synced());
+  EXPECT_EQ(sub_->stats().gaps, 1u);
+  fake_.reply(snapshot(1, 7, {alive("a"), alive("b"), alive("c")}));
+  ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
+  EXPECT_EQ(sub_->view().version(), 7u);
+  EXPECT_EQ(sub_->view().nodes().size(), 3u);
+  EXPECT_EQ(recorder_.resyncs.back(), ResyncReason::kGap);
+  // The resync reports what the missed deltas changed: b and c are new.
+  ASSERT_EQ(recorder_.changes.size(), 3u);
+  EXPECT_EQ(recorder_.changes[1].record.node, "b");
+  EXPECT_TRUE(recorder_.changes[1].from_resync);
+}
+
+TEST_F(SubscriberFakeTest, EpochChangeMakesItResync) {
+  create();
+  sync_with(snapshot(1, 5, {alive("a"), alive("b")}));
+  fake_.publish(delta(2, 1, {alive("a", 2)}));
+  await_request(2);
+  EXPECT_EQ(sub_->stats().epoch_changes, 1u);
+  fake_.reply(snapshot(2, 0, {}));
+  ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
+  View view = sub_->view();
+  EXPECT_EQ(view.epoch(), 2u);
+  EXPECT_EQ(view.version(), 1u);  // the kept delta of the new epoch
+  ASSERT_EQ(view.nodes().size(), 1u);
+  EXPECT_EQ(view.nodes().at("a").inc, 2u);
+  EXPECT_EQ(recorder_.resyncs.back(), ResyncReason::kEpochChange);
+}
+
+TEST_F(SubscriberFakeTest, BeatAheadOfTheViewIsAGap) {
+  create();
+  sync_with(snapshot(1, 5, {alive("a")}));
+  fake_.publish(beat(1, 5));  // in step: nothing to do
+  fake_.publish(beat(1, 6));  // delta 6 was lost
+  await_request(2);
+  EXPECT_EQ(sub_->stats().gaps, 1u);
+  fake_.reply(snapshot(1, 6, {}));
+  ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
+  EXPECT_TRUE(sub_->view().nodes().empty());
+  ASSERT_FALSE(recorder_.changes.empty());
+  EXPECT_EQ(recorder_.changes.back().record.state, NodeState::kRemoved);
+}
+
+TEST_F(SubscriberFakeTest, StaleWhenMessagesStopAndFreshWhenTheyReturn) {
+  create(/*beat_interval_ms=*/50);
+  ASSERT_TRUE(sub_->start());
+  ASSERT_TRUE(wait_until(
+      [&] {
+        fake_.poll_subscribed();
+        fake_.poll_snapshot_requests();
+        return fake_.poll_subscribed() && fake_.snapshot_requests() >= 1;
+      },
+      20s));
+  fake_.reply(snapshot(1, 5, {alive("a")}));
+  ASSERT_TRUE(wait_until([&] { return sub_->synced(); }, 20s));
+  // Nothing is published: after three beat intervals the view is stale.
+  ASSERT_TRUE(wait_until([&] { return sub_->stale(); }, 20s));
+  EXPECT_EQ(recorder_.stale_history(), std::vector<bool>{true});
+  EXPECT_EQ(sub_->view().nodes().size(), 1u);  // still readable, just not trusted
+  fake_.publish(beat(1, 5));
+  ASSERT_TRUE(wait_until([&] { return !sub_->stale(); }, 20s));
+  EXPECT_EQ((std::vector<bool>{true, false}), recorder_.stale_history());
+  sub_->stop();
+  EXPECT_EQ(sub_->stats().stale_periods, 1u);
+}
+
+TEST_F(SubscriberFakeTest, UnansweredSnapshotRequestIsRetried) {
+  create(10'000, /*snapshot_timeout_ms=*/100);
+  await_request(2);
+  // Only the newest request's socket still exists: reply to it.
+  fake_.reply(snapshot(1, 3, {alive("a")}));
+  ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
+  EXPECT_GE(sub_->stats().snapshot_requests, 2u);
+}
+
+TEST_F(SubscriberFakeTest, AdminErrorReplyIsRetried) {
+  create(10'000, /*snapshot_timeout_ms=*/100);
+  await_request(1);
+  fake_.reply(ErrorReply{0, ErrorCode::kBadRequest, "not now"});
+  ASSERT_TRUE(pump_until([&] { return sub_->stats().admin_errors == 1; }));
+  const int before = fake_.snapshot_requests();
+  await_request(before + 1);
+  fake_.reply(snapshot(1, 3, {}));
+  ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
+}
+
+TEST_F(SubscriberFakeTest, PublishedSnapshotSyncsWithoutTheAdminChannel) {
+  create();
+  await_request(1);
+  fake_.publish(snapshot(4, 9, {alive("a"), alive("b")}));
+  ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
+  EXPECT_EQ(sub_->view().epoch(), 4u);
+  EXPECT_EQ(sub_->view().nodes().size(), 2u);
+  // The late admin reply changes nothing.
+  fake_.reply(snapshot(4, 1, {}));
+  fake_.publish(delta(4, 10, {alive("c")}));
+  ASSERT_TRUE(pump_until([&] { return sub_->view().version() == 10; }));
+  EXPECT_EQ(sub_->stats().resyncs, 1u);
+  EXPECT_EQ(sub_->view().nodes().size(), 3u);
+}
+
+TEST_F(SubscriberFakeTest, MalformedMessagesAreCountedAndDropped) {
+  create();
+  await_request(1);
+  fake_.reply_raw("\xc1 not msgpack");
+  fake_.reply(Stats{});  // a reply that is not a snapshot
+  fake_.publish_frames({std::string(kTopicDelta), "\x93garbage"});
+  fake_.publish_frames({std::string(kTopicBeat), "a", "b"});
+  fake_.publish_frames({std::string(kTopicDelta)});
+  fake_.publish_frames({"roster.future", "whatever"});  // a later protocol's topic: ignored
+  ASSERT_TRUE(pump_until([&] { return sub_->stats().bad_messages >= 5; }));
+  fake_.reply(snapshot(1, 1, {}));
+  fake_.publish(delta(1, 2, {alive("a")}));
+  ASSERT_TRUE(pump_until([&] { return sub_->view().version() == 2; }));
+  EXPECT_EQ(sub_->stats().bad_messages, 5u);
+  EXPECT_EQ(sub_->view().nodes().size(), 1u);
+}
+
+TEST_F(SubscriberFakeTest, ViewIsReadableFromOtherThreadsWhileItRuns) {
+  create();
+  ASSERT_TRUE(sub_->start());
+  std::atomic<bool> done{false};
+  std::atomic<size_t> max_seen{0};
+  std::thread reader([&] {
+    while (!done) max_seen = std::max(max_seen.load(), sub_->view().nodes().size());
+  });
+  ASSERT_TRUE(wait_until(
+      [&] {
+        fake_.poll_snapshot_requests();
+        return fake_.poll_subscribed() && fake_.snapshot_requests() >= 1;
+      },
+      20s));
+  fake_.reply(snapshot(1, 0, {}));
+  ASSERT_TRUE(wait_until([&] { return sub_->synced(); }, 20s));
+  for (uint64_t v = 1; v <= 200; ++v) fake_.publish(delta(1, v, {alive("n" + std::to_string(v))}));
+  ASSERT_TRUE(wait_until([&] { return sub_->view().version() == 200; }, 20s));
+  done = true;
+  reader.join();
+  sub_->stop();
+  EXPECT_EQ(sub_->view().nodes().size(), 200u);
+  EXPECT_GT(max_seen.load(), 0u);
+}
+
+TEST(SubscriberCreateTest, InvalidEndpointIsAnError) {
+  SubscriberOptions options;
+  options.state_endpoint = "nonsense://x";
+  std::string error;
+  EXPECT_EQ(Subscriber::create(options, {}, &error), nullptr);
+  EXPECT_NE(error.find("cannot connect"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace roster

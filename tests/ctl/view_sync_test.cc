@@ -1,0 +1,346 @@
+// The subscriber's logic without sockets, driven by hand with simulated
+// times: the Clone pattern, gap and epoch detection, retries, staleness.
+#include "view_sync.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace roster::subscriber {
+namespace {
+
+constexpr TimeMs kStart = 1'000'000;
+
+NodeRecord alive(const std::string& node, uint64_t inc = 1) {
+  NodeRecord r;
+  r.node = node;
+  r.inc = inc;
+  r.state = NodeState::kAlive;
+  r.addr = node + ":1";
+  r.lease_ms = 3000;
+  r.since_ms = 10;
+  return r;
+}
+
+NodeRecord with_state(NodeRecord r, NodeState state) {
+  r.state = state;
+  return r;
+}
+
+NodeRecord removed(const std::string& node, uint64_t inc = 1) {
+  NodeRecord r;
+  r.node = node;
+  r.inc = inc;
+  r.state = NodeState::kRemoved;
+  return r;
+}
+
+Snapshot snapshot(uint64_t epoch, uint64_t version, std::vector<NodeRecord> nodes,
+                  bool complete = true) {
+  Snapshot s;
+  s.epoch = epoch;
+  s.version = version;
+  s.complete = complete;
+  s.time_ms = 77;
+  s.nodes = std::move(nodes);
+  return s;
+}
+
+Delta delta(uint64_t epoch, uint64_t version, std::vector<NodeRecord> changes) {
+  Delta d;
+  d.epoch = epoch;
+  d.version = version;
+  d.prev_version = version - 1;
+  d.time_ms = 88;
+  d.changes = std::move(changes);
+  return d;
+}
+
+Beat beat(uint64_t epoch, uint64_t version) {
+  Beat b;
+  b.epoch = epoch;
+  b.version = version;
+  return b;
+}
+
+std::vector<NodeChange> changes_of(const SyncOutput& out) {
+  std::vector<NodeChange> changes;
+  for (const auto& e : out.events) {
+    if (auto* c = std::get_if<NodeChange>(&e)) changes.push_back(*c);
+  }
+  return changes;
+}
+
+std::vector<ResyncReason> resyncs_of(const SyncOutput& out) {
+  std::vector<ResyncReason> reasons;
+  for (const auto& e : out.events) {
+    if (auto* r = std::get_if<ResyncEvent>(&e)) reasons.push_back(r->reason);
+  }
+  return reasons;
+}
+
+std::vector<bool> stales_of(const SyncOutput& out) {
+  std::vector<bool> stales;
+  for (const auto& e : out.events) {
+    if (auto* s = std::get_if<StaleEvent>(&e)) stales.push_back(s->stale);
+  }
+  return stales;
+}
+
+class ViewSyncTest : public ::testing::Test {
+ protected:
+  ViewSyncTest() : sync_(make_options()) {
+    SyncOutput out;
+    sync_.start(now_, out);
+    EXPECT_TRUE(out.request_snapshot);
+  }
+
+  static SubscriberOptions make_options() {
+    SubscriberOptions o;
+    o.beat_interval_ms = 100;
+    o.stale_after_beats = 3;
+    o.snapshot_timeout_ms = 500;
+    o.max_buffered_deltas = 4;
+    return o;
+  }
+
+  // Brings the view to epoch 1, version 5 with nodes a and b.
+  void sync_at_5() {
+    SyncOutput out;
+    sync_.on_admin_snapshot(snapshot(1, 5, {alive("a"), alive("b")}), now_, out);
+    ASSERT_TRUE(sync_.synced());
+  }
+
+  TimeMs now_ = kStart;
+  ViewSync sync_;
+};
+
+TEST_F(ViewSyncTest, FirstSnapshotReportsEveryNodeAsNew) {
+  SyncOutput out;
+  sync_.on_admin_snapshot(snapshot(1, 5, {alive("a"), alive("b")}), now_, out);
+  EXPECT_TRUE(sync_.synced());
+  EXPECT_EQ(resyncs_of(out), std::vector<ResyncReason>{ResyncReason::kInitial});
+  auto changes = changes_of(out);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_FALSE(changes[0].old.has_value());
+  EXPECT_EQ(changes[0].record.node, "a");
+  EXPECT_TRUE(changes[0].from_resync);
+  EXPECT_EQ(changes[0].version, 5u);
+  EXPECT_EQ(sync_.view().version(), 5u);
+  EXPECT_EQ(sync_.stats().resyncs, 1u);
+}
+
+TEST_F(ViewSyncTest, DeltasBufferedBeforeTheSnapshotApplyOnlyAboveItsVersion) {
+  SyncOutput out;
+  sync_.on_delta(delta(1, 5, {alive("old")}), now_, out);  // contained in the snapshot
+  sync_.on_delta(delta(1, 6, {alive("c")}), now_, out);
+  sync_.on_delta(delta(1, 7, {with_state(alive("a"), NodeState::kSuspect)}), now_, out);
+  EXPECT_TRUE(changes_of(out).empty());
+  sync_.on_admin_snapshot(snapshot(1, 5, {alive("a"), alive("b")}), now_, out);
+  EXPECT_TRUE(sync_.synced());
+  EXPECT_EQ(sync_.view().version(), 7u);
+  EXPECT_EQ(sync_.view().nodes().count("old"), 0u);
+  EXPECT_EQ(sync_.view().nodes().at("a").state, NodeState::kSuspect);
+  EXPECT_EQ(sync_.view().nodes().count("c"), 1u);
+  EXPECT_EQ(sync_.stats().deltas_applied, 2u);
+  EXPECT_EQ(sync_.stats().deltas_old, 1u);
+}
+
+TEST_F(ViewSyncTest, AppliedDeltaReportsOldAndNewRecords) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_delta(delta(1, 6,
+                       {with_state(alive("a"), NodeState::kSuspect), removed("b"),
+                        removed("never-seen"), alive("c")}),
+                 now_, out);
+  auto changes = changes_of(out);
+  ASSERT_EQ(changes.size(), 3u);  // removing a node the view never held is no change
+  EXPECT_EQ(changes[0].old->state, NodeState::kAlive);
+  EXPECT_EQ(changes[0].record.state, NodeState::kSuspect);
+  EXPECT_EQ(changes[1].old->node, "b");
+  EXPECT_EQ(changes[1].record.state, NodeState::kRemoved);
+  EXPECT_FALSE(changes[2].old.has_value());
+  EXPECT_EQ(changes[2].version, 6u);
+  EXPECT_EQ(changes[2].time_ms, 88u);
+  EXPECT_FALSE(changes[2].from_resync);
+  EXPECT_EQ(sync_.view().nodes().size(), 2u);
+}
+
+TEST_F(ViewSyncTest, NodeNamedTwiceInOneDeltaSeesItsFirstRecordAsOld) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_delta(delta(1, 6,
+                       {with_state(alive("a"), NodeState::kSuspect),
+                        with_state(alive("a"), NodeState::kDead)}),
+                 now_, out);
+  auto changes = changes_of(out);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[1].old->state, NodeState::kSuspect);
+  EXPECT_EQ(changes[1].record.state, NodeState::kDead);
+}
+
+TEST_F(ViewSyncTest, OldDeltaIsIgnored) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_delta(delta(1, 5, {alive("x")}), now_, out);
+  EXPECT_TRUE(out.events.empty());
+  EXPECT_FALSE(out.request_snapshot);
+  EXPECT_EQ(sync_.stats().deltas_old, 1u);
+  EXPECT_EQ(sync_.view().nodes().count("x"), 0u);
+}
+
+TEST_F(ViewSyncTest, PrevVersionGapStartsResyncAndKeepsTheDelta) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_delta(delta(1, 7, {alive("c")}), now_, out);
+  EXPECT_TRUE(out.request_snapshot);
+  EXPECT_FALSE(sync_.synced());
+  EXPECT_EQ(sync_.stats().gaps, 1u);
+  EXPECT_EQ(sync_.view().version(), 5u);  // the last view stays until the snapshot
+
+  SyncOutput after;
+  sync_.on_admin_snapshot(snapshot(1, 6, {alive("a")}), now_, after);
+  EXPECT_EQ(resyncs_of(after), std::vector<ResyncReason>{ResyncReason::kGap});
+  EXPECT_EQ(sync_.view().version(), 7u);  // snapshot 6 + the kept delta 7
+  auto changes = changes_of(after);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].record.node, "b");  // gone from the snapshot
+  EXPECT_EQ(changes[0].record.state, NodeState::kRemoved);
+  EXPECT_TRUE(changes[0].from_resync);
+  EXPECT_EQ(changes[1].record.node, "c");
+  EXPECT_FALSE(changes[1].from_resync);
+}
+
+TEST_F(ViewSyncTest, GapAmongBufferedDeltasStartsAnotherResync) {
+  SyncOutput out;
+  sync_.on_delta(delta(1, 6, {alive("c")}), now_, out);
+  sync_.on_delta(delta(1, 8, {alive("d")}), now_, out);  // 7 was lost
+  sync_.on_admin_snapshot(snapshot(1, 5, {}), now_ + 1, out);
+  EXPECT_EQ(sync_.view().version(), 6u);
+  EXPECT_FALSE(sync_.synced());
+  EXPECT_EQ(sync_.stats().gaps, 1u);
+  SyncOutput again;
+  sync_.on_admin_snapshot(snapshot(1, 8, {alive("c"), alive("d")}), now_ + 2, again);
+  EXPECT_TRUE(sync_.synced());
+  EXPECT_EQ(sync_.view().version(), 8u);
+}
+
+TEST_F(ViewSyncTest, DeltaOfAnotherEpochStartsResync) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_delta(delta(2, 1, {alive("z")}), now_, out);
+  EXPECT_TRUE(out.request_snapshot);
+  EXPECT_EQ(sync_.stats().epoch_changes, 1u);
+  SyncOutput after;
+  sync_.on_admin_snapshot(snapshot(2, 0, {}, false), now_, after);
+  EXPECT_EQ(resyncs_of(after), std::vector<ResyncReason>{ResyncReason::kEpochChange});
+  EXPECT_EQ(sync_.view().epoch(), 2u);
+  EXPECT_EQ(sync_.view().version(), 1u);
+  EXPECT_EQ(sync_.view().nodes().count("z"), 1u);
+  EXPECT_FALSE(sync_.view().complete());
+}
+
+TEST_F(ViewSyncTest, BeatOfAnotherEpochStartsResync) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_beat(beat(9, 0), now_, out);
+  EXPECT_TRUE(out.request_snapshot);
+  EXPECT_FALSE(sync_.synced());
+  EXPECT_EQ(sync_.stats().epoch_changes, 1u);
+}
+
+TEST_F(ViewSyncTest, BeatAheadOfTheViewIsAGap) {
+  sync_at_5();
+  SyncOutput same;
+  sync_.on_beat(beat(1, 5), now_, same);
+  EXPECT_FALSE(same.request_snapshot);
+  SyncOutput ahead;
+  sync_.on_beat(beat(1, 6), now_, ahead);
+  EXPECT_TRUE(ahead.request_snapshot);
+  EXPECT_EQ(sync_.stats().gaps, 1u);
+}
+
+TEST_F(ViewSyncTest, BeatAheadSeenWhileWaitingIsCheckedAgainstTheSnapshot) {
+  SyncOutput out;
+  sync_.on_beat(beat(1, 6), now_, out);
+  sync_.on_admin_snapshot(snapshot(1, 5, {}), now_, out);
+  EXPECT_FALSE(sync_.synced());
+  EXPECT_EQ(sync_.stats().gaps, 1u);
+}
+
+TEST_F(ViewSyncTest, PublishedSnapshotServesWhileWaiting) {
+  SyncOutput out;
+  sync_.on_published_snapshot(snapshot(1, 3, {alive("a")}), now_, out);
+  EXPECT_TRUE(sync_.synced());
+  SyncOutput late;
+  sync_.on_admin_snapshot(snapshot(1, 2, {}), now_, late);  // late reply: ignored
+  EXPECT_TRUE(late.events.empty());
+  EXPECT_EQ(sync_.view().version(), 3u);
+}
+
+TEST_F(ViewSyncTest, NewerPublishedSnapshotReplacesTheView) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_published_snapshot(snapshot(1, 9, {alive("a")}), now_, out);
+  EXPECT_EQ(resyncs_of(out), std::vector<ResyncReason>{ResyncReason::kGap});
+  EXPECT_EQ(sync_.view().version(), 9u);
+  EXPECT_EQ(sync_.stats().gaps, 1u);
+}
+
+TEST_F(ViewSyncTest, PublishedSnapshotAtTheSameVersionOnlyEndsWarmingUp) {
+  SyncOutput out;
+  sync_.on_admin_snapshot(snapshot(1, 5, {alive("a")}, false), now_, out);
+  SyncOutput same;
+  sync_.on_published_snapshot(snapshot(1, 5, {alive("a")}, true), now_, same);
+  EXPECT_TRUE(same.events.empty());
+  EXPECT_TRUE(sync_.view().complete());
+}
+
+TEST_F(ViewSyncTest, SnapshotRequestIsRetriedAfterTheTimeout) {
+  SyncOutput early;
+  sync_.tick(now_ + 499, early);
+  EXPECT_FALSE(early.request_snapshot);
+  SyncOutput due;
+  sync_.tick(now_ + 500, due);
+  EXPECT_TRUE(due.request_snapshot);
+  EXPECT_EQ(sync_.stats().snapshot_requests, 2u);
+  SyncOutput error;
+  sync_.on_admin_error(now_ + 600, error);
+  EXPECT_EQ(sync_.stats().admin_errors, 1u);
+  EXPECT_TRUE(sync_.stale());                     // nothing arrived meanwhile
+  EXPECT_EQ(sync_.next_deadline(), now_ + 1000);  // the next retry
+}
+
+TEST_F(ViewSyncTest, StaleAfterThreeSilentBeatsAndFreshWhenMessagesReturn) {
+  sync_at_5();
+  SyncOutput quiet;
+  sync_.tick(now_ + 299, quiet);
+  EXPECT_TRUE(stales_of(quiet).empty());
+  EXPECT_EQ(sync_.next_deadline(), now_ + 300);
+  SyncOutput stale;
+  sync_.tick(now_ + 300, stale);
+  EXPECT_EQ(stales_of(stale), std::vector<bool>{true});
+  EXPECT_TRUE(sync_.stale());
+  SyncOutput still;
+  sync_.tick(now_ + 1000, still);
+  EXPECT_TRUE(stales_of(still).empty());  // reported once
+  SyncOutput fresh;
+  sync_.on_beat(beat(1, 5), now_ + 1100, fresh);
+  EXPECT_EQ(stales_of(fresh), std::vector<bool>{false});
+  EXPECT_FALSE(sync_.stale());
+  EXPECT_EQ(sync_.stats().stale_periods, 1u);
+}
+
+TEST_F(ViewSyncTest, BufferKeepsOnlyTheNewestDeltas) {
+  SyncOutput out;
+  for (uint64_t v = 6; v <= 11; ++v) sync_.on_delta(delta(1, v, {alive("n")}), now_, out);
+  sync_.on_admin_snapshot(snapshot(1, 5, {}), now_, out);
+  // 6 and 7 were dropped (cap 4): 8 does not follow 5.
+  EXPECT_FALSE(sync_.synced());
+  EXPECT_EQ(sync_.stats().gaps, 1u);
+}
+
+}  // namespace
+}  // namespace roster::subscriber
