@@ -26,8 +26,29 @@ constexpr size_t kStateDepth = 4;  // snapshot > nodes > record > labels
 constexpr size_t kBeatDepth = 1;
 constexpr size_t kAdminReplyDepth = 4;
 
-// Tokens a typical request needs; more are allocated as the body requires.
-constexpr size_t kTypicalTokens = 48;
+// Token storage is reused per thread, so that decoding a request does not
+// allocate for it; storage grown beyond this by a big body is released.
+constexpr size_t kKeptTokens = 4096;
+
+// The calling thread's token storage for one decode call.
+class ScratchTokens {
+ public:
+  ScratchTokens() : tokens_(storage()) { tokens_.clear(); }
+  ~ScratchTokens() {
+    if (tokens_.capacity() > kKeptTokens) std::vector<Token>().swap(tokens_);
+  }
+  ScratchTokens(const ScratchTokens&) = delete;
+  ScratchTokens& operator=(const ScratchTokens&) = delete;
+
+  std::vector<Token>& get() { return tokens_; }
+
+ private:
+  static std::vector<Token>& storage() {
+    thread_local std::vector<Token> tokens;
+    return tokens;
+  }
+  std::vector<Token>& tokens_;
+};
 
 DecodeError bad_request(std::string message) {
   return DecodeError{ErrorCode::kBadRequest, std::move(message), 0};
@@ -143,8 +164,8 @@ bool open_body(std::string_view body, size_t max_body, size_t max_depth, std::ve
 }
 
 Decoded<AgentRequest> agent_request(std::string_view body) {
-  std::vector<Token> tokens;
-  tokens.reserve(kTypicalTokens);
+  ScratchTokens scratch;
+  std::vector<Token>& tokens = scratch.get();
   Reader r(tokens);
   std::string why;
   if (!codec::tokenize(body, kMaxBodyBytes, kAgentRequestDepth, &tokens, &why)) {
@@ -194,8 +215,8 @@ Decoded<AgentRequest> agent_request(std::string_view body) {
 }
 
 Decoded<AdminRequest> admin_request(std::string_view body) {
-  std::vector<Token> tokens;
-  tokens.reserve(kTypicalTokens);
+  ScratchTokens scratch;
+  std::vector<Token>& tokens = scratch.get();
   Reader r(tokens);
   Slot type_slot = kAbsent;
   if (!open_body(body, kMaxBodyBytes, kAdminRequestDepth, &tokens, r, &type_slot)) {
@@ -229,8 +250,8 @@ Decoded<AdminRequest> admin_request(std::string_view body) {
 }
 
 Decoded<AgentReply> agent_reply(std::string_view body) {
-  std::vector<Token> tokens;
-  tokens.reserve(kTypicalTokens);
+  ScratchTokens scratch;
+  std::vector<Token>& tokens = scratch.get();
   Reader r(tokens);
   Slot type_slot = kAbsent;
   if (!open_body(body, kMaxStateBodyBytes, kAgentReplyDepth, &tokens, r, &type_slot)) {
@@ -265,7 +286,8 @@ Decoded<AgentReply> agent_reply(std::string_view body) {
 }
 
 Decoded<AdminReply> admin_reply(std::string_view body) {
-  std::vector<Token> tokens;
+  ScratchTokens scratch;
+  std::vector<Token>& tokens = scratch.get();
   Reader r(tokens);
   Slot type_slot = kAbsent;
   if (!open_body(body, kMaxStateBodyBytes, kAdminReplyDepth, &tokens, r, &type_slot)) {
@@ -298,7 +320,8 @@ Decoded<AdminReply> admin_reply(std::string_view body) {
 // Decodes a state-channel body of type `type` with `read`.
 template <typename T, typename ReadFn>
 Decoded<T> state_body(std::string_view body, size_t max_depth, std::string_view type, ReadFn read) {
-  std::vector<Token> tokens;
+  ScratchTokens scratch;
+  std::vector<Token>& tokens = scratch.get();
   Reader r(tokens);
   Slot type_slot = kAbsent;
   if (!open_body(body, kMaxStateBodyBytes, max_depth, &tokens, r, &type_slot)) {

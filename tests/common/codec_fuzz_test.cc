@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <iostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -160,6 +161,9 @@ bool decode_with_some_decoders(const std::string& input, std::mt19937_64& rng, i
 
 TEST(CodecFuzz, RandomAndMutatedInputsNeverCrashOrThrow) {
   const uint64_t seed = seed_from_env();
+  // Printed up front too, so that even a crash can be reproduced.
+  std::cout << "ROSTER_FUZZ_SEED=" << seed << std::endl;
+  RecordProperty("seed", std::to_string(seed));
   std::mt19937_64 rng(seed);
   const std::vector<std::string> valid = corpus(rng);
   int accepted = 0;
