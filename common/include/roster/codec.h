@@ -1,6 +1,8 @@
 // msgpack encoding and decoding of every wire message (protocol.h).
 //
-// Encoding cannot fail. Decoding never throws and never allocates more than
+// Encoding cannot fail: it does not check limits (decoders do), except that
+// free text over its limit (leave reason, error message) is cut at a UTF-8
+// character boundary. Decoding never throws and never allocates more than
 // the protocol limits allow: it returns either the message or a DecodeError
 // whose code is kBadRequest (naming the field and the problem) or
 // kUnsupportedVersion. Decoders of untrusted input (agent and admin
