@@ -181,6 +181,19 @@ TEST_F(MembershipTest, HeartbeatRenewsTheLease) {
   EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
 }
 
+TEST_F(MembershipTest, LeaseRenewedJustBeforeItsTimerIsNotCutShort) {
+  AckOf(Join("a", 1, 1, 1'000));
+  clock_.advance(1);
+  AckOf(Beat("a", 1, 2));  // the lease now ends at +1001
+  clock_.advance(999);
+  core_.tick(now());  // the first timer comes up and is re-armed
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+  EXPECT_EQ(core_.next_deadline(), kStart + 1'001);
+  clock_.advance(1);
+  core_.tick(now());
+  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+}
+
 TEST_F(MembershipTest, HeartbeatRevivesSuspect) {
   AckOf(Join("a", 1, 1, 1'000));
   Advance(1'500);
