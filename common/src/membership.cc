@@ -263,17 +263,27 @@ struct Membership::Impl {
 
   // --- agent requests -------------------------------------------------------
 
+  // True if a tombstone covers (node, inc). `held` is the node's record if
+  // held: its incarnation is always above the tombstone's, so the lookup is
+  // needed only for an older incarnation or a node not held (this keeps the
+  // heartbeat path at one hash lookup).
+  bool is_forgotten(const Node* held, std::string_view node, uint64_t inc) const {
+    if (held != nullptr && inc >= held->inc) return false;
+    std::optional<uint64_t> tomb = tombstones.find(node);
+    return tomb && inc <= *tomb;
+  }
+
   Ack ack(const Node& n, uint64_t seq) const { return Ack{seq, epoch, n.lease_ms, n.state}; }
 
   AgentReply join(const JoinRequest& req) {
     if (!is_valid_node_id(req.node)) {
       return refuse(req.seq, ErrorCode::kBadRequest, "invalid node id");
     }
+    Node* n = find(req.node);
     // A forgotten incarnation (or an older one) never comes back.
-    if (auto tomb = tombstones.find(req.node); tomb && req.inc <= *tomb) {
+    if (is_forgotten(n, req.node, req.inc)) {
       return refuse(req.seq, ErrorCode::kRemoved, describe(req.node, req.inc) + " was removed");
     }
-    Node* n = find(req.node);
     // A new node.
     if (n == nullptr) {
       Node& fresh = allocate(req.node);
@@ -321,11 +331,11 @@ struct Membership::Impl {
   // (node, inc) or the refusal.
   std::variant<Node*, ErrorReply> held_incarnation(const std::string& node, uint64_t inc,
                                                    uint64_t seq) {
+    Node* n = find(node);
     // A forgotten incarnation: the agent must stop.
-    if (auto tomb = tombstones.find(node); tomb && inc <= *tomb) {
+    if (is_forgotten(n, node, inc)) {
       return refuse(seq, ErrorCode::kRemoved, describe(node, inc) + " was removed");
     }
-    Node* n = find(node);
     // Not held (never joined, or a newer incarnation that has not joined).
     if (n == nullptr || inc > n->inc) {
       return refuse(seq, ErrorCode::kUnknownNode, describe(node, inc) + " is unknown: join first");
