@@ -198,6 +198,26 @@ TEST(AgentFakeBroker, RepliesToNoOutstandingRequestAreIgnored) {
   EXPECT_EQ(log.count(AgentEvent::kRemoved), 0u);
 }
 
+TEST(AgentFakeBroker, MalformedRepliesAreDroppedWithoutHarm) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  ASSERT_EQ(agent.start(), std::nullopt);
+  auto join = broker.next_of<JoinRequest>(kEventually);
+  ASSERT_TRUE(join.has_value());
+  broker.reply_frames(*join, {"not msgpack"});
+  broker.reply_frames(*join, {std::string("\x81\xa1v\x01", 4)});      // {v: 1}, no type
+  broker.reply_frames(*join, {"a", "b", "c"});                        // three frames
+  broker.reply_frames(*join, {std::string(kMaxBodyBytes + 1, 'x')});  // over the limit
+  broker.reply_frames(*join, {""});
+  // The agent survives all of it and still takes the real ack.
+  auto again = broker.next_of<JoinRequest>(kEventually);
+  ASSERT_TRUE(again.has_value());
+  broker.ack(*again);
+  ASSERT_TRUE(log.wait_for(AgentEvent::kJoined));
+  ASSERT_TRUE(broker.next_of<HeartbeatRequest>(kEventually).has_value());
+}
+
 TEST(AgentFakeBroker, SilentBrokerIsLostAndTheNextEndpointIsTried) {
   FakeBroker silent;
   FakeBroker second;

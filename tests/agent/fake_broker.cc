@@ -47,6 +47,14 @@ void FakeBroker::reply(const Received& to, const AgentReply& reply) {
   router_->send(zmq::buffer(body), zmq::send_flags::none);
 }
 
+void FakeBroker::reply_frames(const Received& to, const std::vector<std::string>& frames) {
+  router_->send(zmq::buffer(to.routing_id), zmq::send_flags::sndmore);
+  for (size_t i = 0; i < frames.size(); ++i) {
+    router_->send(zmq::buffer(frames[i]),
+                  i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  }
+}
+
 void FakeBroker::ack(const Received& to, uint64_t lease_ms) {
   Ack ack;
   ack.seq = seq_of(to.request);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 #include "roster/protocol.h"
@@ -39,6 +40,8 @@ class FakeBroker {
   std::optional<Received> next_of(std::chrono::milliseconds timeout);
 
   void reply(const Received& to, const AgentReply& reply);
+  // Sends raw frames after the routing id (for hostile replies).
+  void reply_frames(const Received& to, const std::vector<std::string>& frames);
   // Acks with the requested lease (joins) or `lease_ms`.
   void ack(const Received& to, uint64_t lease_ms = 600);
   void refuse(const Received& to, ErrorCode code);
