@@ -1,0 +1,61 @@
+#include "bench_config.h"
+
+namespace roster::bench {
+
+std::string to_string(Mode mode) {
+  switch (mode) {
+    case Mode::kSmoke:
+      return "smoke";
+    case Mode::kQuick:
+      return "quick";
+    case Mode::kFull:
+      return "full";
+  }
+  return "unknown";
+}
+
+std::optional<Mode> mode_from_string(const std::string& text) {
+  if (text == "smoke") return Mode::kSmoke;
+  if (text == "quick") return Mode::kQuick;
+  if (text == "full") return Mode::kFull;
+  return std::nullopt;
+}
+
+BenchConfig config_for(Mode mode) {
+  BenchConfig c;
+  c.mode = mode;
+  if (mode == Mode::kFull) return c;
+  if (mode == Mode::kQuick) {
+    c.ingest_nodes = 20'000;
+    c.saturate_for = Millis(3'000);
+    c.paced_for = Millis(3'000);
+    c.detection_nodes = 60;
+    c.leave_nodes = 150;
+    c.snapshot_nodes = 20'000;
+    c.snapshot_for = Millis(3'000);
+    c.memory_nodes = 20'000;
+    c.churn_rounds = 3;
+    c.real_connections = 1'000;
+    c.connections_for = Millis(4'000);
+    return c;
+  }
+  c.ingest_nodes = 2'000;
+  c.ingest_connections = 2;
+  c.ingest_window = 64;
+  c.saturate_for = Millis(700);
+  c.paced_for = Millis(700);
+  c.detection_nodes = 10;
+  c.leave_nodes = 20;
+  c.snapshot_nodes = 2'000;
+  c.snapshot_rate = 2'000;
+  c.snapshot_for = Millis(1'000);
+  c.snapshot_interval = Millis(250);
+  c.admin_snapshot_every = Millis(250);
+  c.memory_nodes = 2'000;
+  c.churn_rounds = 2;
+  c.real_connections = 100;
+  c.connections_for = Millis(1'500);
+  return c;
+}
+
+}  // namespace roster::bench

@@ -1,0 +1,97 @@
+// What every scenario of the load benchmark returns, what it gets, and the
+// scenarios themselves (one scenario_<name>.cc each).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "bench_config.h"
+#include "child_process.h"
+
+namespace roster::bench {
+
+// A performance target: met when `value` <= `limit` (or >= when
+// !at_most).
+struct Target {
+  std::string name;
+  double value = 0;
+  double limit = 0;
+  bool at_most = true;
+  std::string unit;
+  bool met() const { return at_most ? value <= limit : value >= limit; }
+};
+
+// One line of the printed table.
+struct Row {
+  std::string metric;
+  std::string value;
+};
+
+// The outcome of one scenario. `ran` is false when the scenario could not
+// run to the end (broker did not start, requests were refused, ...): the
+// figures are then meaningless and `error` says why.
+struct ScenarioResult {
+  std::string name;
+  bool ran = true;
+  std::string error;
+  nlohmann::json metrics = nlohmann::json::object();
+  std::vector<Row> rows;
+  std::vector<Target> targets;
+
+  void fail(const std::string& why) {
+    if (ran) error = why;
+    ran = false;
+  }
+  void row(const std::string& metric, const std::string& value) { rows.push_back({metric, value}); }
+  void target(const std::string& target_name, double value, double limit, bool at_most,
+              const std::string& unit) {
+    targets.push_back({target_name, value, limit, at_most, unit});
+  }
+};
+
+// Shared by the scenarios of one run.
+struct BenchContext {
+  const BenchConfig& config;
+  zmq::context_t& zmq;
+  // Acks per second of the ceiling, measured first in the same run (0
+  // when the ceiling scenario did not run).
+  double ceiling_acks_per_s = 0;
+};
+
+// Starts the broker under test on loopback ephemeral ports with
+// `extra_args` (after the defaults: --log-level warn, --beat-interval
+// 100ms). On failure returns false with *error set.
+bool start_broker(const BenchContext& ctx, const std::string& name,
+                  const std::vector<std::string>& extra_args, RunningServer* broker,
+                  std::string* error);
+
+class AgentChannel;
+
+// Joins nodes `ids` (incarnation `inc`, lease `lease_ms`, seq 1) over
+// `channel` and waits for every reply. Returns an empty string when all
+// were acked (and *granted_ms holds the granted lease of each), else what
+// went wrong.
+std::string join_nodes(AgentChannel& channel, const std::vector<std::string>& ids, uint64_t inc,
+                       uint64_t lease_ms, std::vector<uint64_t>* granted_ms);
+
+// `prefix` + the index zero-padded to six digits: a valid node id.
+std::string node_name(const std::string& prefix, size_t index);
+
+// Formats a number with `decimals` digits after the point.
+std::string fixed(double value, int decimals);
+// "p50 / p99 / max ms" style text of a latency summary (json from
+// LatencySamples::summary()) for the quantiles named in `keys`.
+std::string quantiles_text(const nlohmann::json& summary, const std::vector<std::string>& keys);
+
+ScenarioResult run_ceiling(BenchContext& ctx);
+ScenarioResult run_ingest(BenchContext& ctx);
+ScenarioResult run_detection(BenchContext& ctx);
+ScenarioResult run_leave(BenchContext& ctx);
+ScenarioResult run_snapshot(BenchContext& ctx);
+ScenarioResult run_memory(BenchContext& ctx);
+ScenarioResult run_connections(BenchContext& ctx);
+
+}  // namespace roster::bench

@@ -1,0 +1,114 @@
+// ceiling and ingest: the same load generator against the trivial ROUTER
+// and against the broker: closed-loop throughput, then ack latency in an
+// open loop at half that throughput.
+#include <string>
+
+#include "load_generator.h"
+#include "roster/clock.h"
+#include "scenario.h"
+
+namespace roster::bench {
+
+namespace {
+
+struct ServerFigures {
+  RunOutcome join;
+  RunOutcome saturated;
+  RunOutcome paced;
+};
+
+// Joins every node, heartbeats as fast as acks come, then at half that rate.
+// Fails `result` when any request is refused or unanswered.
+ServerFigures drive(const BenchConfig& config, zmq::context_t& zmq, const std::string& endpoint,
+                    bool check_seq, ScenarioResult& result) {
+  ServerFigures f;
+  LoadGenerator gen(zmq, endpoint, config.ingest_connections, "ingest-", config.ingest_nodes,
+                    static_cast<uint64_t>(unix_now_ms()));
+  RunPlan plan;
+  plan.window = config.ingest_window;
+  plan.check_seq = check_seq;
+  plan.kind = RequestKind::kJoin;
+  plan.one_pass = true;
+  f.join = gen.run(plan);
+  if (!f.join.clean()) {
+    result.fail("joins: " + f.join.first_error + " (" + std::to_string(f.join.errors) +
+                " errors, " + std::to_string(f.join.unanswered) + " unanswered)");
+    return f;
+  }
+  plan.kind = RequestKind::kHeartbeat;
+  plan.one_pass = false;
+  plan.duration = config.saturate_for;
+  f.saturated = gen.run(plan);
+  if (!f.saturated.clean()) {
+    result.fail("heartbeats: " + f.saturated.first_error);
+    return f;
+  }
+  plan.rate_per_s = f.saturated.acks_per_s() / 2;
+  plan.duration = config.paced_for;
+  plan.record_latency = true;
+  f.paced = gen.run(plan);
+  if (!f.paced.clean()) result.fail("paced heartbeats: " + f.paced.first_error);
+  return f;
+}
+
+void describe(const ServerFigures& f, const BenchConfig& config, ScenarioResult& r) {
+  r.metrics["nodes"] = config.ingest_nodes;
+  r.metrics["connections"] = config.ingest_connections;
+  r.metrics["window_per_connection"] = config.ingest_window;
+  r.metrics["join"] = f.join.to_json();
+  r.metrics["saturated"] = f.saturated.to_json();
+  r.metrics["half_load"] = f.paced.to_json();
+  r.metrics["half_load"]["target_rate_per_s"] = f.saturated.acks_per_s() / 2;
+  r.row("joins/s (" + std::to_string(config.ingest_nodes) + " nodes)",
+        fixed(f.join.acks_per_s(), 0));
+  r.row("acked heartbeats/s", fixed(f.saturated.acks_per_s(), 0));
+  r.row("ack latency at half load",
+        quantiles_text(f.paced.latency.summary(), {"p50", "p99", "p999"}));
+}
+
+}  // namespace
+
+ScenarioResult run_ceiling(BenchContext& ctx) {
+  ScenarioResult r;
+  r.name = "ceiling";
+  RunningServer ceiling;
+  std::string error;
+  if (!start_server({ctx.config.self_path, "serve-ceiling", "--endpoint", "tcp://127.0.0.1:*"},
+                    ctx.config.work_dir, "ceiling", std::chrono::seconds(10), &ceiling, &error)) {
+    r.fail(error);
+    return r;
+  }
+  ServerFigures f = drive(ctx.config, ctx.zmq, ceiling.endpoints["agents"], false, r);
+  ceiling.process->stop(std::chrono::seconds(2));
+  describe(f, ctx.config, r);
+  if (r.ran) ctx.ceiling_acks_per_s = f.saturated.acks_per_s();
+  return r;
+}
+
+ScenarioResult run_ingest(BenchContext& ctx) {
+  ScenarioResult r;
+  r.name = "ingest";
+  RunningServer broker;
+  std::string error;
+  if (!start_broker(ctx, "broker-ingest", {"--max-lease", "10m"}, &broker, &error)) {
+    r.fail(error);
+    return r;
+  }
+  ServerFigures f = drive(ctx.config, ctx.zmq, broker.endpoints["agents"], true, r);
+  if (f.saturated.seq_mismatches > 0) r.fail("acks out of order (seq mismatches)");
+  describe(f, ctx.config, r);
+  if (ctx.ceiling_acks_per_s > 0 && r.ran) {
+    const double ratio = f.saturated.acks_per_s() / ctx.ceiling_acks_per_s;
+    r.metrics["ratio_to_ceiling"] = ratio;
+    r.row("ratio to ceiling", fixed(ratio * 100, 1) + " %");
+    r.target("ingest >= 70% of ceiling", ratio * 100, 70, false, "%");
+  }
+  if (!f.paced.latency.empty()) {
+    r.metrics["half_load_p99_ms"] = f.paced.latency.quantile_ms(0.99);
+  }
+  const int status = broker.process->stop(std::chrono::seconds(5));
+  r.metrics["broker_exit_status"] = status;
+  return r;
+}
+
+}  // namespace roster::bench

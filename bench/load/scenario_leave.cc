@@ -1,0 +1,95 @@
+// leave propagation: nodes leave one every `leave_spacing`; the figure is
+// the time from sending a node's leave to a subscriber seeing it `left`.
+#include <algorithm>
+#include <variant>
+
+#include "agent_channel.h"
+#include "latency_stats.h"
+#include "roster/clock.h"
+#include "scenario.h"
+#include "state_watcher.h"
+
+namespace roster::bench {
+
+ScenarioResult run_leave(BenchContext& ctx) {
+  using Clock = std::chrono::steady_clock;
+  const BenchConfig& config = ctx.config;
+  ScenarioResult r;
+  r.name = "leave";
+  RunningServer broker;
+  std::string error;
+  if (!start_broker(ctx, "broker-leave", {"--forget-left-after", "1m"}, &broker, &error)) {
+    r.fail(error);
+    return r;
+  }
+  StateWatcher watcher(ctx.zmq, broker.endpoints["publish"], {std::string(kTopicDelta)});
+  if (!watcher.wait_live(std::chrono::seconds(10))) {
+    r.fail("no message on the state channel within 10 s");
+    return r;
+  }
+  const size_t n = config.leave_nodes;
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < n; ++i) ids.push_back(node_name("leave-", i));
+  AgentChannel channel(ctx.zmq, broker.endpoints["agents"]);
+  std::vector<uint64_t> granted;
+  const uint64_t inc = static_cast<uint64_t>(unix_now_ms());
+  error = join_nodes(channel, ids, inc, 60'000, &granted);
+  if (!error.empty()) {
+    r.fail(error);
+    return r;
+  }
+
+  std::vector<Clock::time_point> sent_at(n);
+  uint64_t refused = 0;
+  auto on_reply = [&](size_t, Clock::time_point, Clock::time_point,
+                      const Decoded<AgentReply>& reply) {
+    if (!reply.ok() || !std::holds_alternative<Ack>(reply.value())) ++refused;
+  };
+  const auto start = Clock::now();
+  for (size_t i = 0; i < n; ++i) {
+    const auto due = start + i * config.leave_spacing;
+    while (Clock::now() < due) {
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now());
+      channel.receive(std::max(wait, std::chrono::milliseconds(0)), on_reply);
+    }
+    sent_at[i] = Clock::now();
+    while (!channel.send(AgentRequest{LeaveRequest{ids[i], inc, 2, "bench"}}, i)) {
+      channel.receive(std::chrono::milliseconds(1), on_reply);
+    }
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while ((watcher.count_seen(NodeState::kLeft) < n || channel.in_flight() > 0) &&
+         Clock::now() < deadline) {
+    channel.receive(std::chrono::milliseconds(10), on_reply);
+  }
+
+  LatencySamples propagation;
+  size_t missed = 0;
+  for (size_t i = 0; i < n; ++i) {
+    auto seen = watcher.first_seen(ids[i], NodeState::kLeft);
+    if (!seen) {
+      ++missed;
+      continue;
+    }
+    propagation.add_us(
+        std::chrono::duration_cast<std::chrono::microseconds>(*seen - sent_at[i]).count());
+  }
+  r.metrics["nodes"] = n;
+  r.metrics["spacing_ms"] = config.leave_spacing.count();
+  r.metrics["propagation"] = propagation.summary();
+  r.metrics["refused_leaves"] = refused;
+  r.metrics["never_seen_left"] = missed;
+  r.row("leaves (one every " + std::to_string(config.leave_spacing.count()) + " ms)",
+        std::to_string(n));
+  r.row("leave sent -> subscriber sees left",
+        quantiles_text(propagation.summary(), {"p50", "p99", "max"}));
+  if (missed > 0) r.fail(std::to_string(missed) + " leaves never seen on the state channel");
+  if (refused > 0) r.fail(std::to_string(refused) + " leaves refused");
+  if (!propagation.empty()) {
+    r.target("leave propagation p99", propagation.quantile_ms(0.99), 5, true, "ms");
+  }
+  r.metrics["broker_exit_status"] = broker.process->stop(std::chrono::seconds(5));
+  return r;
+}
+
+}  // namespace roster::bench
