@@ -210,7 +210,9 @@ TEST(AgentFakeBroker, MalformedRepliesAreDroppedWithoutHarm) {
   broker.reply_frames(*join, {"a", "b", "c"});                        // three frames
   broker.reply_frames(*join, {std::string(kMaxBodyBytes + 1, 'x')});  // over the limit
   broker.reply_frames(*join, {""});
-  // The agent survives all of it and still takes the real ack.
+  // The agent survives all of it and still takes the real ack. (The
+  // oversized reply makes ZeroMQ drop that connection for good; the agent
+  // gets over it through its broker-lost path: a new socket and a join.)
   auto again = broker.next_of<JoinRequest>(kEventually);
   ASSERT_TRUE(again.has_value());
   broker.ack(*again);
