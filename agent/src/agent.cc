@@ -138,7 +138,7 @@ void Agent::Impl::receive_replies(AgentSession& session, BrokerLink& link, TimeM
 
 void Agent::Impl::run(AgentSession session, zmq::socket_t& wake_rx) {
   BrokerLink link(context);
-  // The first command may have been queued before the bind: look at once.
+  // stop() may have come before this thread ran: look before starting.
   take_commands(session, clock.now_ms());
   session.start(clock.now_ms());
   while (true) {
