@@ -228,8 +228,11 @@ Decoded<AdminRequest> admin_request(std::string_view body) {
   if (!r.str_view_field(type_slot, "type", &type) || !r.collect(0, kNames, 2, s)) {
     return r.error();
   }
-  if (type == "snapshot") return AdminRequest(SnapshotQuery{});
-  if (type == "stats") return AdminRequest(StatsQuery{});
+  if (type == "snapshot" || type == "stats") {
+    AdminRequest request;  // SnapshotQuery
+    if (type == "stats") request = StatsQuery{};
+    return request;
+  }
   if (type == "node") {
     NodeQuery m;
     if (r.node_id_field(s[0], "node", &m.node)) return AdminRequest(std::move(m));
