@@ -148,7 +148,7 @@ bool read_error(Reader& r, ErrorReply* out) {
   static constexpr std::string_view kNames[] = {"code", "message"};
   Slot s[2];
   return r.collect(0, kNames, 2, s) && r.code_field(s[0], "code", &out->code) &&
-         r.str_field(s[1], "message", false, 0, kMaxMessageBytes, &out->message);
+         r.str_field(s[1], "message", false, kMaxMessageBytes, &out->message);
 }
 
 // Tokenizes `body` and checks "v"; on success `type` is the type slot.
@@ -195,7 +195,7 @@ Decoded<AgentRequest> agent_request(std::string_view body) {
     if (r.node_id_field(s[kNode], "node", &m.node) && r.uint_field(s[kInc], "inc", true, &m.inc) &&
         r.uint_field(s[kSeq], "seq", true, &m.seq) &&
         r.uint_field(s[kLeaseMs], "lease_ms", true, &m.lease_ms) &&
-        r.str_field(s[kAddr], "addr", false, 0, kMaxAddrBytes, &m.addr) &&
+        r.str_field(s[kAddr], "addr", false, kMaxAddrBytes, &m.addr) &&
         r.labels_field(s[kLabels], "labels", false, &m.labels)) {
       return AgentRequest(std::move(m));
     }
@@ -205,7 +205,7 @@ Decoded<AgentRequest> agent_request(std::string_view body) {
     LeaveRequest m;
     if (r.node_id_field(s[kNode], "node", &m.node) && r.uint_field(s[kInc], "inc", true, &m.inc) &&
         r.uint_field(s[kSeq], "seq", true, &m.seq) &&
-        r.str_field(s[kReason], "reason", false, 0, kMaxReasonBytes, &m.reason)) {
+        r.str_field(s[kReason], "reason", false, kMaxReasonBytes, &m.reason)) {
       return AgentRequest(std::move(m));
     }
     return r.error();

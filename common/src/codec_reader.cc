@@ -248,15 +248,14 @@ bool Reader::str_view_field(Slot slot, std::string_view name, std::string_view* 
   return true;
 }
 
-bool Reader::str_field(Slot slot, std::string_view name, bool required, size_t min_bytes,
-                       size_t max_bytes, std::string* out) {
+bool Reader::str_field(Slot slot, std::string_view name, bool required, size_t max_bytes,
+                       std::string* out) {
   if (slot == kAbsent) return required ? fail(name, "missing") : true;
   std::string_view s;
   if (!str_view_field(slot, name, &s)) return false;
   if (s.size() > max_bytes) {
     return fail(name, "longer than " + std::to_string(max_bytes) + " bytes");
   }
-  if (s.size() < min_bytes) return fail(name, "empty");
   out->assign(s);
   return true;
 }
@@ -365,7 +364,7 @@ bool Reader::record(Slot map, NodeRecord* out) {
   if (!state_field(s[kState], "state", &out->state)) return false;
   // A removed record carries only node, inc and state.
   if (out->state == NodeState::kRemoved) return true;
-  if (!str_field(s[kAddr], "addr", false, 0, kMaxAddrBytes, &out->addr)) return false;
+  if (!str_field(s[kAddr], "addr", false, kMaxAddrBytes, &out->addr)) return false;
   if (!labels_field(s[kLabels], "labels", false, &out->labels)) return false;
   if (!uint_field(s[kLeaseMs], "lease_ms", true, &out->lease_ms)) return false;
   return uint_field(s[kSinceMs], "since_ms", true, &out->since_ms);

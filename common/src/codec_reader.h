@@ -62,7 +62,8 @@ struct Token {
 // Parses `body` into `tokens`. Returns true on success; otherwise sets
 // `error` to the reason. Refuses bodies over `max_body` bytes, containers
 // nested deeper than `max_depth`, anything but exactly one msgpack value,
-// and size headers that cannot fit in the body.
+// and size headers that cannot fit in the body. A body of n bytes holds at
+// most n values, so `tokens` never grows beyond n entries.
 bool tokenize(std::string_view body, size_t max_body, size_t max_depth, std::vector<Token>* tokens,
               std::string* error);
 
@@ -87,11 +88,15 @@ class Reader {
   // optional one leaves *out unchanged. `name` is used in error messages.
   bool uint_field(Slot slot, std::string_view name, bool required, uint64_t* out);
   bool bool_field(Slot slot, std::string_view name, bool required, bool* out);
-  // A string of at most max_bytes bytes (and at least min_bytes).
-  bool str_field(Slot slot, std::string_view name, bool required, size_t min_bytes,
-                 size_t max_bytes, std::string* out);
+  // A string of at most max_bytes bytes.
+  bool str_field(Slot slot, std::string_view name, bool required, size_t max_bytes,
+                 std::string* out);
+
+  // Required fields. The view points into the body.
   bool str_view_field(Slot slot, std::string_view name, std::string_view* out);
+  // A valid node id (is_valid_node_id).
   bool node_id_field(Slot slot, std::string_view name, std::string* out);
+  // A known wire spelling of a NodeState / ErrorCode.
   bool state_field(Slot slot, std::string_view name, NodeState* out);
   bool code_field(Slot slot, std::string_view name, ErrorCode* out);
   // At most kMaxLabels labels under the key and value limits.
