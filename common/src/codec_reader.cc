@@ -214,6 +214,8 @@ bool Reader::collect(Slot map, const std::string_view* names, size_t count, Slot
     }
     std::string_view name = k.str();
     for (size_t i = 0; i < count; ++i) {
+      // Length and first byte first: most keys differ there, without a memcmp call.
+      if (names[i].size() != name.size() || names[i].front() != name.front()) continue;
       if (names[i] != name) continue;
       if (slots[i] != kAbsent) return fail(names[i], "given twice");
       slots[i] = value;
