@@ -210,7 +210,8 @@ bool Reader::collect(Slot map, const std::string_view* names, size_t count, Slot
     const Token& k = tokens_[key];
     Slot value = k.end;
     if (k.kind != Kind::kStr) {
-      return fail("?", "map key is " + std::string(describe(k.kind)) + ", expected a string");
+      std::string problem = "map key is " + std::string(describe(k.kind)) + ", expected a string";
+      return in_record_ ? fail("key", problem) : fail_body(problem);
     }
     std::string_view name = k.str();
     for (size_t i = 0; i < count; ++i) {
