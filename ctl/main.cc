@@ -6,6 +6,8 @@
 //
 // Exit status: 0 success, 1 error (message on stderr), 2 usage error.
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <iostream>
 #include <optional>
@@ -35,6 +37,9 @@ std::string check_node_id(const std::string& text) {
 int main(int argc, char** argv) {
   using roster::ctl::CtlOptions;
   using roster::ctl::WatchOptions;
+
+  // Library warnings go to stderr: stdout is for results (and JSON).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("rosterctl"));
 
   CLI::App app{"rosterctl: inspect and operate a roster broker"};
   app.require_subcommand(1);

@@ -67,6 +67,9 @@ class Subscriber::Impl {
       sub_.set(zmq::sockopt::linger, 0);
       sub_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
       if (options_.receive_hwm > 0) sub_.set(zmq::sockopt::rcvhwm, options_.receive_hwm);
+      if (options_.receive_buffer_bytes > 0) {
+        sub_.set(zmq::sockopt::rcvbuf, options_.receive_buffer_bytes);
+      }
       sub_.set(zmq::sockopt::subscribe, std::string(kTopicPrefix));
       sub_.connect(options_.state_endpoint);
       // Checks the admin endpoint now, so a typo is an error, not a retry loop.

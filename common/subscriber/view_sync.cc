@@ -1,5 +1,6 @@
 #include "view_sync.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <optional>
@@ -9,6 +10,9 @@
 namespace roster::subscriber {
 
 namespace {
+
+// Retries wait at most this many times options.snapshot_timeout_ms.
+constexpr TimeMs kMaxBackoff = 16;
 
 NodeRecord removed_record(const NodeRecord& gone) {
   NodeRecord record;
@@ -129,8 +133,9 @@ void ViewSync::tick(TimeMs now, SyncOutput& out) {
     ++stats_.stale_periods;
     out.events.emplace_back(StaleEvent{true});
   }
-  if (!synced_ &&
-      now - snapshot_requested_at_ >= static_cast<TimeMs>(options_.snapshot_timeout_ms)) {
+  if (!synced_ && now - snapshot_requested_at_ >= snapshot_timeout_ms_) {
+    // Back off: a snapshot too big to arrive in time gets more time.
+    snapshot_timeout_ms_ = std::min(snapshot_timeout_ms_ * 2, kMaxBackoff * base_timeout());
     request_snapshot(now, out);
   }
 }
@@ -142,8 +147,7 @@ TimeMs ViewSync::next_deadline() const {
                static_cast<TimeMs>(options_.beat_interval_ms) * options_.stale_after_beats;
   }
   if (!synced_) {
-    const TimeMs retry_at =
-        snapshot_requested_at_ + static_cast<TimeMs>(options_.snapshot_timeout_ms);
+    const TimeMs retry_at = snapshot_requested_at_ + snapshot_timeout_ms_;
     if (retry_at < deadline) deadline = retry_at;
   }
   return deadline;
@@ -167,6 +171,7 @@ void ViewSync::begin_resync(ResyncReason reason, TimeMs now, SyncOutput& out) {
   pending_reason_ = reason;
   buffered_.clear();
   beat_seen_while_waiting_ = false;
+  snapshot_timeout_ms_ = base_timeout();
   request_snapshot(now, out);
 }
 

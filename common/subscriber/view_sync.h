@@ -6,6 +6,7 @@
 // Thread safety: none; one owner.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <variant>
@@ -66,6 +67,9 @@ class ViewSync {
   void accept_snapshot(const Snapshot& snapshot, ResyncReason reason, TimeMs now, SyncOutput& out);
   void apply_delta(const Delta& delta, TimeMs now, SyncOutput& out);
   void buffer_delta(const Delta& delta);
+  TimeMs base_timeout() const {
+    return std::max<TimeMs>(1, static_cast<TimeMs>(options_.snapshot_timeout_ms));
+  }
 
   SubscriberOptions options_;
   View view_;
@@ -78,6 +82,8 @@ class ViewSync {
   bool beat_seen_while_waiting_ = false;
   Beat last_beat_while_waiting_;
   TimeMs snapshot_requested_at_ = 0;
+  // How long the outstanding request may wait; doubles on every retry.
+  TimeMs snapshot_timeout_ms_ = 0;
   TimeMs last_message_at_ = 0;
   bool stale_ = false;
   SubscriberStats stats_;

@@ -310,7 +310,31 @@ TEST_F(ViewSyncTest, SnapshotRequestIsRetriedAfterTheTimeout) {
   sync_.on_admin_error(now_ + 600, error);
   EXPECT_EQ(sync_.stats().admin_errors, 1u);
   EXPECT_TRUE(sync_.stale());                     // nothing arrived meanwhile
-  EXPECT_EQ(sync_.next_deadline(), now_ + 1000);  // the next retry
+  EXPECT_EQ(sync_.next_deadline(), now_ + 500 + 1000);  // the next retry waits twice as long
+}
+
+TEST_F(ViewSyncTest, RetriesBackOffUpToSixteenTimesTheTimeout) {
+  TimeMs at = now_;
+  std::vector<TimeMs> waits;
+  while (waits.size() < 7) {
+    const TimeMs due = sync_.next_deadline();
+    SyncOutput out;
+    sync_.tick(due, out);
+    if (out.request_snapshot) {
+      waits.push_back(due - at);
+      at = due;
+    }
+  }
+  EXPECT_EQ(waits, (std::vector<TimeMs>{500, 1000, 2000, 4000, 8000, 8000, 8000}));
+  // A new resync starts again from the base timeout.
+  SyncOutput out;
+  sync_.on_admin_snapshot(snapshot(1, 5, {}), at, out);
+  sync_.on_beat(beat(2, 0), at, out);
+  EXPECT_TRUE(out.request_snapshot);
+  EXPECT_EQ(sync_.next_deadline(), at + 300);  // staleness comes first
+  SyncOutput later;
+  sync_.tick(at + 300, later);
+  EXPECT_EQ(sync_.next_deadline(), at + 500);  // then the base timeout
 }
 
 TEST_F(ViewSyncTest, StaleAfterThreeSilentBeatsAndFreshWhenMessagesReturn) {

@@ -96,11 +96,18 @@ struct SubscriberOptions {
   uint32_t stale_after_beats = 3;
   // An admin snapshot request unanswered for this long is sent again on a
   // fresh socket (so a dead broker does not receive a backlog of requests).
+  // Each retry waits twice as long as the one before, up to 16 times this,
+  // so a snapshot too big to arrive in time is not abandoned forever.
   uint64_t snapshot_timeout_ms = 2'000;
   // Receive high-water mark of the SUB socket, in messages (0: libzmq's
   // default, 1000). Messages past it wait in TCP buffers or are dropped by
   // the broker; the subscriber then detects the gap and resyncs.
   int receive_hwm = 0;
+  // Kernel receive buffer of the SUB's TCP connection in bytes (ZMQ_RCVBUF;
+  // 0: the OS default, which grows on demand). A small buffer makes the
+  // broker drop, rather than the kernel hold, what a slow subscriber cannot
+  // take: it bounds memory and makes gaps show early.
+  int receive_buffer_bytes = 0;
   // Deltas kept while waiting for a snapshot; the oldest are dropped past
   // this (a gap the next resync repairs). Bounds memory during a slow resync.
   size_t max_buffered_deltas = 100'000;

@@ -1,0 +1,293 @@
+// rosterctl run as a process against a real roster-broker; --json output is
+// parsed with nlohmann_json and checked against what the test did.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include <sstream>
+
+#include "raw_clients.h"
+#include "support/broker_process.h"
+#include "support/process.h"
+
+namespace roster {
+namespace {
+
+using nlohmann::json;
+using testing::admin_snapshot;
+using testing::bin;
+using testing::BrokerProcess;
+using testing::CommandResult;
+using testing::Process;
+using testing::RawAgent;
+using testing::run_command;
+using testing::wait_until;
+using namespace std::chrono_literals;
+
+constexpr uint64_t kLongLeaseMs = 60'000;
+
+// The JSON objects among `text`'s lines (lines not starting with '{' are
+// skipped; a line that does not parse fails the test).
+std::vector<json> json_lines(const std::string& text) {
+  std::vector<json> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
+    EXPECT_FALSE(parsed.is_discarded()) << "not JSON: " << line;
+    lines.push_back(parsed);
+  }
+  return lines;
+}
+
+class RosterctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    broker_ = BrokerProcess::start({"--beat-interval", "100ms"});
+    ASSERT_NE(broker_, nullptr);
+    agent_ = std::make_unique<RawAgent>(context_, broker_->endpoints().agents);
+  }
+
+  // rosterctl with the broker's endpoints and `args`.
+  CommandResult ctl(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {bin("rosterctl"), "--admin", broker_->endpoints().admin,
+                                     "--state", broker_->endpoints().publish};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  }
+
+  json ctl_json(const std::vector<std::string>& args) {
+    CommandResult r = ctl(args);
+    EXPECT_EQ(r.exit_status, 0) << r.err;
+    json parsed = json::parse(r.out, nullptr, false);
+    EXPECT_FALSE(parsed.is_discarded()) << r.out;
+    return parsed;
+  }
+
+  void join_two() {
+    ASSERT_TRUE(agent_->join("web-1", 7, kLongLeaseMs, {{"zone", "a"}, {"role", "web"}},
+                             "10.0.0.1:80"));
+    ASSERT_TRUE(agent_->join("db-1", 3, kLongLeaseMs, {}, "10.0.0.2:5432"));
+  }
+
+  std::unique_ptr<BrokerProcess> broker_;
+  zmq::context_t context_;
+  std::unique_ptr<RawAgent> agent_;
+};
+
+TEST_F(RosterctlTest, MembersJsonListsEveryNode) {
+  join_two();
+  json out = ctl_json({"members", "--json"});
+  auto truth = admin_snapshot(broker_->endpoints().admin);
+  ASSERT_TRUE(truth);
+  EXPECT_EQ(out["epoch"], truth->epoch);
+  EXPECT_EQ(out["version"], truth->version);
+  EXPECT_FALSE(out["complete"].get<bool>());  // the broker warms up for max-lease
+  ASSERT_EQ(out["nodes"].size(), 2u);
+  json web;
+  for (const auto& n : out["nodes"]) {
+    if (n["node"] == "web-1") web = n;
+  }
+  ASSERT_FALSE(web.is_null()) << out.dump();
+  EXPECT_EQ(web["inc"], 7);
+  EXPECT_EQ(web["state"], "alive");
+  EXPECT_EQ(web["addr"], "10.0.0.1:80");
+  EXPECT_EQ(web["labels"], (json{{"zone", "a"}, {"role", "web"}}));
+  EXPECT_EQ(web["lease_ms"], kLongLeaseMs);
+  EXPECT_GT(web["since_ms"].get<uint64_t>(), 0u);
+}
+
+TEST_F(RosterctlTest, MembersTableShowsEveryColumn) {
+  join_two();
+  CommandResult r = ctl({"members"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  std::istringstream in(r.out);
+  std::string header;
+  std::getline(in, header);
+  for (const char* column : {"NODE", "INC", "STATE", "ADDR", "LABELS", "SINCE"}) {
+    EXPECT_NE(header.find(column), std::string::npos) << header;
+  }
+  EXPECT_NE(r.out.find("web-1"), std::string::npos);
+  EXPECT_NE(r.out.find("role=web,zone=a"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("10.0.0.2:5432"), std::string::npos);
+  EXPECT_NE(r.out.find("2 nodes"), std::string::npos);
+}
+
+TEST_F(RosterctlTest, NodeJsonShowsTheRecordAndLastSeen) {
+  join_two();
+  json out = ctl_json({"node", "db-1", "--json"});
+  EXPECT_EQ(out["node"], "db-1");
+  EXPECT_EQ(out["inc"], 3);
+  EXPECT_EQ(out["state"], "alive");
+  EXPECT_EQ(out["addr"], "10.0.0.2:5432");
+  EXPECT_GT(out["last_seen_ms"].get<uint64_t>(), 0u);
+
+  CommandResult text = ctl({"node", "db-1"});
+  EXPECT_EQ(text.exit_status, 0);
+  EXPECT_NE(text.out.find("last seen"), std::string::npos) << text.out;
+}
+
+TEST_F(RosterctlTest, UnknownNodeIsAnError) {
+  CommandResult r = ctl({"node", "nobody"});
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("unknown_node"), std::string::npos) << r.err;
+  CommandResult removed = ctl({"remove", "nobody", "--json"});
+  EXPECT_EQ(removed.exit_status, 1);
+  EXPECT_NE(removed.err.find("unknown_node"), std::string::npos) << removed.err;
+}
+
+TEST_F(RosterctlTest, RemoveForgetsTheNode) {
+  join_two();
+  // The wrong incarnation is refused, the node stays.
+  CommandResult wrong = ctl({"remove", "web-1", "--inc", "6"});
+  EXPECT_EQ(wrong.exit_status, 1) << wrong.out;
+  json out = ctl_json({"remove", "web-1", "--inc", "7", "--json"});
+  EXPECT_EQ(out["node"], "web-1");
+  EXPECT_EQ(out["inc"], 7);
+  auto truth = admin_snapshot(broker_->endpoints().admin);
+  ASSERT_TRUE(truth);
+  EXPECT_EQ(out["version"], truth->version);
+  ASSERT_EQ(truth->nodes.size(), 1u);
+  EXPECT_EQ(truth->nodes[0].node, "db-1");
+  // The removed incarnation is told so.
+  auto reply = agent_->heartbeat("web-1", 7);
+  ASSERT_TRUE(reply);
+  ASSERT_TRUE(std::holds_alternative<ErrorReply>(*reply));
+  EXPECT_EQ(std::get<ErrorReply>(*reply).code, ErrorCode::kRemoved);
+}
+
+TEST_F(RosterctlTest, StatsJsonCountsNodesByState) {
+  join_two();
+  ASSERT_TRUE(agent_->leave("db-1", 3));
+  json out = ctl_json({"stats", "--json"});
+  EXPECT_EQ(out["nodes"], 2);
+  EXPECT_EQ(out["by_state"]["alive"], 1);
+  EXPECT_EQ(out["by_state"]["left"], 1);
+  EXPECT_GE(out["messages"].get<uint64_t>(), 3u);
+  EXPECT_TRUE(out.contains("uptime_ms"));
+  EXPECT_TRUE(out["errors"].is_object());
+}
+
+TEST_F(RosterctlTest, EnvironmentGivesTheEndpoints) {
+  join_two();
+  CommandResult r =
+      run_command({bin("rosterctl"), "stats", "--json"}, 20s,
+                  {"ROSTER_ADMIN=" + broker_->endpoints().admin,
+                   "ROSTER_STATE=" + broker_->endpoints().publish});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["nodes"], 2);
+}
+
+TEST_F(RosterctlTest, WatchJsonPrintsEachChangeThenExitsAfterCount) {
+  ASSERT_TRUE(agent_->join("early", 1, kLongLeaseMs));
+  testing::TempDir dir;
+  auto watch = Process::start({bin("rosterctl"), "--admin", broker_->endpoints().admin, "--state",
+                               broker_->endpoints().publish, "watch", "--json", "--count", "4",
+                               "--beat-interval", "100ms"},
+                              dir.file("watch.log"));
+  ASSERT_NE(watch, nullptr);
+  // The initial resync (and the node it found) comes first.
+  ASSERT_TRUE(wait_until([&] { return watch->output().find("\"resync\"") != std::string::npos; },
+                         20s))
+      << watch->output();
+  ASSERT_TRUE(agent_->join("late", 1, kLongLeaseMs));
+  ASSERT_TRUE(agent_->leave("early", 1));
+  ASSERT_TRUE(run_command({bin("rosterctl"), "--admin", broker_->endpoints().admin, "remove",
+                           "late"})
+                  .exit_status == 0);
+  auto status = watch->wait_exit(20s);
+  ASSERT_TRUE(status) << watch->output();
+  EXPECT_EQ(*status, 0) << watch->output();
+
+  std::vector<json> lines = json_lines(watch->output());
+  ASSERT_EQ(lines.size(), 5u) << watch->output();
+  EXPECT_EQ(lines[0]["event"], "resync");
+  EXPECT_EQ(lines[0]["reason"], "initial");
+  EXPECT_EQ(lines[0]["nodes"], 1);
+  auto expect_change = [&](const json& line, const std::string& node, const json& old_state,
+                           const std::string& new_state, bool from_resync) {
+    EXPECT_EQ(line["event"], "change") << line;
+    EXPECT_EQ(line["node"], node) << line;
+    EXPECT_EQ(line["old_state"], old_state) << line;
+    EXPECT_EQ(line["new_state"], new_state) << line;
+    EXPECT_EQ(line["from_resync"], from_resync) << line;
+  };
+  expect_change(lines[1], "early", nullptr, "alive", true);
+  expect_change(lines[2], "late", nullptr, "alive", false);
+  expect_change(lines[3], "early", "alive", "left", false);
+  expect_change(lines[4], "late", "alive", "removed", false);
+  EXPECT_LT(lines[2]["version"].get<uint64_t>(), lines[4]["version"].get<uint64_t>());
+}
+
+TEST_F(RosterctlTest, WatchTextReportsStalenessAndEndsOnSigterm) {
+  testing::TempDir dir;
+  auto watch = Process::start({bin("rosterctl"), "--admin", broker_->endpoints().admin, "--state",
+                               broker_->endpoints().publish, "watch", "--beat-interval", "100ms"},
+                              dir.file("watch.log"));
+  ASSERT_NE(watch, nullptr);
+  ASSERT_TRUE(wait_until([&] { return watch->output().find("resync") != std::string::npos; }, 20s))
+      << watch->output();
+  broker_->process().signal(SIGSTOP);
+  ASSERT_TRUE(wait_until([&] { return watch->output().find("STALE") != std::string::npos; }, 20s))
+      << watch->output();
+  broker_->process().signal(SIGCONT);
+  ASSERT_TRUE(wait_until([&] { return watch->output().find("fresh") != std::string::npos; }, 20s))
+      << watch->output();
+  watch->signal(SIGTERM);
+  auto status = watch->wait_exit(20s);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(*status, 0) << watch->output();
+}
+
+// Exit statuses that need no broker.
+
+TEST(RosterctlErrorsTest, UnreachableBrokerIsAnErrorAfterTheTimeout) {
+  // A bound ROUTER that never answers: the request goes out, no reply comes.
+  zmq::context_t context;
+  zmq::socket_t silent(context, zmq::socket_type::router);
+  silent.set(zmq::sockopt::linger, 0);
+  silent.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = silent.get(zmq::sockopt::last_endpoint);
+  for (const char* command : {"members", "stats"}) {
+    const auto start = std::chrono::steady_clock::now();
+    CommandResult r =
+        run_command({bin("rosterctl"), "--admin", endpoint, "--timeout", "300ms", command});
+    EXPECT_EQ(r.exit_status, 1) << command;
+    EXPECT_NE(r.err.find("no reply"), std::string::npos) << r.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
+  }
+  CommandResult watch = run_command({bin("rosterctl"), "--admin", endpoint, "--state", endpoint,
+                                     "--timeout", "300ms", "watch"});
+  EXPECT_EQ(watch.exit_status, 1);
+  EXPECT_NE(watch.err.find("no snapshot"), std::string::npos) << watch.err;
+}
+
+TEST(RosterctlErrorsTest, UsageErrorsExitWithTwo) {
+  const std::vector<std::vector<std::string>> bad = {
+      {},                                  // no subcommand
+      {"frobnicate"},                      // unknown subcommand
+      {"members", "--no-such-flag"},       // unknown flag
+      {"node"},                            // missing NODE
+      {"node", "bad id!"},                 // not a node id
+      {"remove", "x", "--inc", "many"},    // not a number
+      {"--timeout", "soon", "stats"},      // not a duration
+      {"watch", "--duration", "forever"},  // not a duration
+  };
+  for (const auto& args : bad) {
+    std::vector<std::string> argv = {bin("rosterctl")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    CommandResult r = run_command(argv);
+    EXPECT_EQ(r.exit_status, 2) << ::testing::PrintToString(args) << r.err;
+    EXPECT_FALSE(r.err.empty());
+  }
+  CommandResult help = run_command({bin("rosterctl"), "--help"});
+  EXPECT_EQ(help.exit_status, 0);
+  EXPECT_NE(help.out.find("members"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace roster

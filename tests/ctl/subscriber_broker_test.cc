@@ -1,0 +1,240 @@
+// roster::Subscriber against a real roster-broker process: agents are raw
+// DEALERs speaking the protocol through the codec; the truth is the broker's
+// admin snapshot.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <variant>
+
+#include "raw_clients.h"
+#include "roster/subscriber.h"
+#include "support/broker_process.h"
+
+namespace roster {
+namespace {
+
+using testing::admin_call;
+using testing::admin_snapshot;
+using testing::BrokerProcess;
+using testing::RawAgent;
+using testing::wait_until;
+using namespace std::chrono_literals;
+
+constexpr uint64_t kBeatMs = 100;
+constexpr uint64_t kLongLeaseMs = 60'000;  // no expiry while a test runs
+// Joins published while the subscriber is blocked (see MissedDeltas...).
+constexpr int kMissedDeltasJoins = 14'000;
+
+// Fast beats so staleness and epoch changes show quickly.
+std::vector<std::string> broker_args() { return {"--beat-interval", "100ms"}; }
+
+// Records what the callbacks said (they run on the subscriber's thread).
+struct Recorder {
+  std::mutex mutex;
+  std::vector<ResyncReason> resyncs;
+  std::vector<bool> stales;
+  uint64_t changes = 0;
+
+  SubscriberCallbacks callbacks() {
+    SubscriberCallbacks c;
+    c.on_change = [this](const NodeChange&) {
+      std::lock_guard<std::mutex> lock(mutex);
+      ++changes;
+    };
+    c.on_resync = [this](const View&, ResyncReason reason) {
+      std::lock_guard<std::mutex> lock(mutex);
+      resyncs.push_back(reason);
+    };
+    c.on_stale = [this](bool stale) {
+      std::lock_guard<std::mutex> lock(mutex);
+      stales.push_back(stale);
+    };
+    return c;
+  }
+  std::vector<ResyncReason> resync_history() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return resyncs;
+  }
+  std::vector<bool> stale_history() {
+    std::lock_guard<std::mutex> lock(mutex);
+    return stales;
+  }
+};
+
+SubscriberOptions options_for(const BrokerProcess& broker) {
+  SubscriberOptions options;
+  options.state_endpoint = broker.endpoints().publish;
+  options.admin_endpoint = broker.endpoints().admin;
+  options.beat_interval_ms = kBeatMs;
+  options.snapshot_timeout_ms = 1'000;
+  return options;
+}
+
+// True when `view` holds exactly the broker's current admin snapshot.
+bool view_matches_broker(const Subscriber& sub, const std::string& admin_endpoint) {
+  auto truth = admin_snapshot(admin_endpoint);
+  if (!truth) return false;
+  View view = sub.view();
+  if (!sub.synced() || view.epoch() != truth->epoch || view.version() != truth->version) {
+    return false;
+  }
+  View expected;
+  expected.reset(*truth);
+  return view.nodes() == expected.nodes();
+}
+
+TEST(SubscriberBrokerTest, ViewEqualsTheAdminSnapshotAfterRandomChurn) {
+  auto broker = BrokerProcess::start(broker_args());
+  ASSERT_NE(broker, nullptr);
+  Recorder recorder;
+  auto sub = Subscriber::create(options_for(*broker), recorder.callbacks());
+  ASSERT_NE(sub, nullptr);
+  ASSERT_TRUE(sub->start());
+
+  zmq::context_t context;
+  RawAgent agent(context, broker->endpoints().agents);
+  const unsigned seed = std::random_device{}();
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937 random(seed);
+  std::map<std::string, uint64_t> incs;  // node -> current incarnation
+  for (int step = 0; step < 400; ++step) {
+    const std::string node = "node-" + std::to_string(random() % 25);
+    uint64_t& inc = incs[node];
+    switch (random() % 5) {
+      case 0:
+      case 1:  // join, sometimes as a new incarnation (a restart)
+        if (inc == 0 || random() % 3 == 0) ++inc;
+        ASSERT_TRUE(agent.join(node, inc, kLongLeaseMs, {{"zone", std::to_string(random() % 3)}},
+                               "10.0.0." + std::to_string(random() % 250) + ":80"));
+        break;
+      case 2:
+        ASSERT_TRUE(agent.heartbeat(node, inc));
+        break;
+      case 3:
+        ASSERT_TRUE(agent.leave(node, inc));
+        break;
+      case 4:
+        ASSERT_TRUE(admin_call(broker->endpoints().admin, AdminRequest{RemoveCommand{node, {}}}));
+        break;
+    }
+  }
+  ASSERT_TRUE(wait_until([&] { return view_matches_broker(*sub, broker->endpoints().admin); },
+                         30s, 20ms));
+  sub->stop();
+  EXPECT_GT(recorder.changes, 0u);
+  EXPECT_EQ(sub->stats().bad_messages, 0u);
+}
+
+TEST(SubscriberBrokerTest, MissedDeltasAreDetectedAndRepaired) {
+  auto broker = BrokerProcess::start(broker_args());
+  ASSERT_NE(broker, nullptr);
+  SubscriberOptions options = options_for(*broker);
+  options.receive_hwm = 1;
+  options.receive_buffer_bytes = 4096;
+  // The first change blocks the subscriber's thread until the test opens
+  // the gate: meanwhile the broker publishes past every buffer.
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool blocked = false;
+  bool gate_open = false;
+  SubscriberCallbacks callbacks;
+  callbacks.on_change = [&](const NodeChange&) {
+    std::unique_lock<std::mutex> lock(mutex);
+    blocked = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return gate_open; });
+  };
+  auto sub = Subscriber::create(options, callbacks);
+  ASSERT_NE(sub, nullptr);
+  ASSERT_TRUE(sub->start());
+  ASSERT_TRUE(wait_until([&] { return sub->synced(); }, 20s));
+
+  zmq::context_t context;
+  RawAgent agent(context, broker->endpoints().agents);
+  ASSERT_TRUE(agent.join("first", 1, kLongLeaseMs));
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    ASSERT_TRUE(cv.wait_for(lock, 20s, [&] { return blocked; }));
+  }
+  // One delta per acknowledged join: more than the broker's XPUB high-water
+  // mark (10000) plus what the small TCP buffers hold.
+  Labels labels;  // about 1 KiB per delta, to fill the kernel's buffers sooner
+  for (int i = 0; i < 4; ++i) labels["pad" + std::to_string(i)] = std::string(250, 'x');
+  for (int i = 0; i < kMissedDeltasJoins; ++i) {
+    ASSERT_TRUE(agent.join("n" + std::to_string(i), 1, kLongLeaseMs, labels));
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    gate_open = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(wait_until([&] { return view_matches_broker(*sub, broker->endpoints().admin); },
+                         60s, 200ms));
+  sub->stop();
+  EXPECT_GE(sub->stats().gaps, 1u);
+  EXPECT_GE(sub->stats().resyncs, 2u);
+}
+
+TEST(SubscriberBrokerTest, BrokerRestartMakesSubscribersResync) {
+  auto broker = BrokerProcess::start(broker_args());
+  ASSERT_NE(broker, nullptr);
+  Recorder recorder;
+  auto sub = Subscriber::create(options_for(*broker), recorder.callbacks());
+  ASSERT_NE(sub, nullptr);
+  ASSERT_TRUE(sub->start());
+  {
+    zmq::context_t context;
+    RawAgent agent(context, broker->endpoints().agents);
+    ASSERT_TRUE(agent.join("old-life", 1, kLongLeaseMs));
+  }
+  ASSERT_TRUE(wait_until([&] { return sub->view().nodes().count("old-life") == 1; }, 20s));
+  const uint64_t old_epoch = sub->view().epoch();
+
+  auto args = broker->same_endpoint_args();
+  broker->process().signal(SIGKILL);
+  ASSERT_TRUE(broker->process().wait_exit(10s));
+  std::vector<std::string> restart_args = broker_args();
+  restart_args.insert(restart_args.end(), args.begin(), args.end());
+  auto restarted = BrokerProcess::start(restart_args);
+  ASSERT_NE(restarted, nullptr);
+
+  ASSERT_TRUE(wait_until([&] { return view_matches_broker(*sub, restarted->endpoints().admin); },
+                         30s, 20ms));
+  EXPECT_NE(sub->view().epoch(), old_epoch);
+  EXPECT_EQ(sub->view().nodes().count("old-life"), 0u);
+  EXPECT_EQ(recorder.resync_history().back(), ResyncReason::kEpochChange);
+  EXPECT_GE(sub->stats().epoch_changes, 1u);
+  // It follows the new broker's deltas.
+  zmq::context_t context;
+  RawAgent agent(context, restarted->endpoints().agents);
+  ASSERT_TRUE(agent.join("new-life", 1, kLongLeaseMs));
+  ASSERT_TRUE(wait_until([&] { return sub->view().nodes().count("new-life") == 1; }, 20s));
+  sub->stop();
+}
+
+TEST(SubscriberBrokerTest, StaleWhileTheBrokerIsStoppedFreshWhenItContinues) {
+  auto broker = BrokerProcess::start(broker_args());
+  ASSERT_NE(broker, nullptr);
+  Recorder recorder;
+  auto sub = Subscriber::create(options_for(*broker), recorder.callbacks());
+  ASSERT_NE(sub, nullptr);
+  ASSERT_TRUE(sub->start());
+  ASSERT_TRUE(wait_until([&] { return sub->synced() && !sub->stale(); }, 20s));
+
+  broker->process().signal(SIGSTOP);
+  ASSERT_TRUE(wait_until([&] { return sub->stale(); }, 20s));
+  EXPECT_EQ(recorder.stale_history().back(), true);
+  EXPECT_TRUE(sub->view().has_base());  // the last view is kept, flagged stale
+
+  broker->process().signal(SIGCONT);
+  ASSERT_TRUE(wait_until([&] { return !sub->stale(); }, 20s));
+  EXPECT_EQ(recorder.stale_history().back(), false);
+  EXPECT_GE(sub->stats().stale_periods, 1u);
+  sub->stop();
+}
+
+}  // namespace
+}  // namespace roster
