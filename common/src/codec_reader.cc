@@ -319,7 +319,10 @@ bool Reader::labels_field(Slot slot, std::string_view name, bool required, Label
       return fail(name, "value of label " + quote(k.str()) + " longer than " +
                             std::to_string(kMaxLabelValueBytes) + " bytes");
     }
-    if (!out->emplace(std::string(k.str()), std::string(v.str())).second) {
+    // Encoders write keys in order, so the end is the right place to insert.
+    size_t before = out->size();
+    out->emplace_hint(out->end(), std::string(k.str()), std::string(v.str()));
+    if (out->size() == before) {
       return fail(name, "label " + quote(k.str()) + " given twice");
     }
     key = v.end;
@@ -348,7 +351,9 @@ bool Reader::counts_field(Slot slot, std::string_view name, bool required,
       return fail(name, "value of " + quote(k.str()) + " is " + std::string(describe(v.kind)) +
                             ", expected an unsigned integer");
     }
-    if (!out->emplace(std::string(k.str()), v.uint).second) {
+    size_t before = out->size();
+    out->emplace_hint(out->end(), std::string(k.str()), v.uint);
+    if (out->size() == before) {
       return fail(name, "key " + quote(k.str()) + " given twice");
     }
     key = v.end;
