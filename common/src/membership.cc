@@ -30,6 +30,8 @@ namespace roster {
 namespace {
 
 constexpr int64_t kNoTimer = std::numeric_limits<int64_t>::max();
+// Stale timer entries tolerated beyond one per held node before a rebuild.
+constexpr size_t kTimerSlack = 1024;
 
 // One held node incarnation. Lives in a slot of a deque (never moves), so
 // the id index can key on a view of `id`.
@@ -211,6 +213,22 @@ struct Membership::Impl {
   void arm(Node& n) {
     n.armed = n.due;
     timers.push(internal::TimerEntry{n.due, n.slot, n.generation});
+    // Deadlines moved earlier and forgotten nodes leave stale entries until
+    // they come up; keep them fewer than the held nodes plus a slack, so the
+    // heap stays O(nodes) whatever agents do. Amortized O(1) per push.
+    if (timers.size() > 2 * counters.nodes + kTimerSlack) compact_timers();
+  }
+
+  // Rebuilds the heap with exactly one entry per held node.
+  void compact_timers() {
+    std::vector<internal::TimerEntry> entries;
+    entries.reserve(counters.nodes);
+    for (const auto& entry : by_id) {
+      Node& n = slots[entry.second];
+      n.armed = n.due;
+      entries.push_back(internal::TimerEntry{n.due, n.slot, n.generation});
+    }
+    timers.assign(std::move(entries));
   }
 
   // Sets the node's deadline; pushes a heap entry only when it moves

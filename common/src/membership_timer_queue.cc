@@ -1,6 +1,7 @@
 #include "membership_timer_queue.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace roster::internal {
 
@@ -22,6 +23,11 @@ TimerEntry TimerQueue::pop() {
   TimerEntry entry = heap_.back();
   heap_.pop_back();
   return entry;
+}
+
+void TimerQueue::assign(std::vector<TimerEntry> entries) {
+  heap_ = std::move(entries);
+  std::make_heap(heap_.begin(), heap_.end(), later);
 }
 
 }  // namespace roster::internal

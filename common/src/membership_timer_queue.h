@@ -5,7 +5,9 @@
 // due time. The owner keeps, per node, the due time of its one valid entry;
 // an entry whose due time no longer matches is stale and is skipped when
 // popped. Moving a deadline later costs nothing (the entry is re-armed when
-// it pops); only moving it earlier pushes a new entry.
+// it pops); only moving it earlier pushes a new entry. The owner bounds the
+// stale entries by rebuilding the heap (assign) when they outnumber the
+// valid ones.
 //
 // Thread safety: none; one owner.
 #pragma once
@@ -34,6 +36,8 @@ class TimerQueue {
   const TimerEntry& top() const { return heap_.front(); }
   bool empty() const { return heap_.empty(); }
   size_t size() const { return heap_.size(); }
+  // Replaces the whole heap with `entries` in O(n).
+  void assign(std::vector<TimerEntry> entries);
   // Bytes held by the heap's storage.
   size_t capacity_bytes() const { return heap_.capacity() * sizeof(TimerEntry); }
 

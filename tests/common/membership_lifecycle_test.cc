@@ -346,6 +346,36 @@ TEST_F(MembershipTest, ShorterLeaseOnRejoinTakesEffectAtOnce) {
   EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
 }
 
+TEST_F(MembershipTest, ManyEarlierDeadlinesKeepTimersRight) {
+  // Each re-join with a shorter lease moves the deadline earlier; the timer
+  // heap is compacted along the way and must still fire exactly once, on
+  // time, for every node, including one whose deadline had moved later.
+  AckOf(Join("a", 1, 1, 10'000));
+  AckOf(Join("b", 1, 1, 9'000));
+  AckOf(Join("c", 1, 1, 1'000));
+  clock_.advance(1);
+  AckOf(Beat("c", 1, 2));  // c's lease now ends at +1001
+  for (uint64_t i = 1; i <= 3'000; ++i) {
+    AckOf(Join("a", 1, 1 + i, 10'000 - i));
+    if (i % 2 == 0) AckOf(Join("b", 1, 1 + i, 9'000 - i));
+  }
+  Advance(999);
+  EXPECT_EQ(StateOf("c"), NodeState::kAlive);
+  Advance(1);
+  EXPECT_EQ(StateOf("c"), NodeState::kSuspect);
+  Advance(4'999);  // b's last lease: 9000 - 3000, from +1
+  EXPECT_EQ(StateOf("b"), NodeState::kAlive);
+  Advance(1);
+  EXPECT_EQ(StateOf("b"), NodeState::kSuspect);
+  Advance(999);  // a's last lease: 10000 - 3000, from +1
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+  Advance(1);
+  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  EXPECT_EQ(delta->changes.size(), 3u);
+}
+
 TEST_F(MembershipTest, LeaseIsClampedToMinAndMax) {
   EXPECT_EQ(AckOf(Join("short", 1, 1, 1)).lease_ms, 100u);
   EXPECT_EQ(AckOf(Join("zero", 1, 1, 0)).lease_ms, 100u);

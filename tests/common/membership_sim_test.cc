@@ -6,7 +6,7 @@
 //
 // The seed is random unless ROSTER_SIM_SEED is set, and every failure
 // message carries it. ROSTER_SIM_EVENTS overrides the number of core calls
-// (default 1M; 250k under AddressSanitizer).
+// (default 1M; 500k under AddressSanitizer).
 //
 // Checked after every core call and every commit:
 //  - each delta continues the view (version + 1, same epoch), and replaying
@@ -48,7 +48,7 @@ constexpr uint64_t kEpoch = 42;
 constexpr int kAgents = 3'000;
 
 #if defined(__SANITIZE_ADDRESS__)
-constexpr uint64_t kDefaultEvents = 250'000;
+constexpr uint64_t kDefaultEvents = 500'000;
 #else
 constexpr uint64_t kDefaultEvents = 1'000'000;
 #endif
