@@ -193,6 +193,9 @@ class Simulation {
   uint64_t events() const { return events_; }
   uint64_t deltas() const { return deltas_; }
   TimeMs simulated_ms() const { return last_core_now_ - kStart; }
+  uint64_t acks() const { return acks_; }
+  uint64_t errors(ErrorCode code) const { return errors_[static_cast<size_t>(code)]; }
+  uint64_t records(NodeState state) const { return records_[static_cast<size_t>(state)]; }
   const Membership& core() const { return core_; }
 
  private:
@@ -482,6 +485,7 @@ class Simulation {
     std::optional<NodeInfo> after = core_.node(id);
 
     if (const auto* error = std::get_if<ErrorReply>(&reply)) {
+      ++errors_[static_cast<size_t>(error->code)];
       if (error->seq != seq) return Fail(what() + ": error does not echo seq");
       switch (error->code) {
         case ErrorCode::kRemoved:
@@ -512,6 +516,7 @@ class Simulation {
     }
 
     const Ack& ack = std::get<Ack>(reply);
+    ++acks_;
     if (ack.seq != seq || ack.epoch != kEpoch)
       return Fail(what() + ": ack does not echo seq/epoch");
     if (!after) return Fail(what() + ": acked but not held");
@@ -645,6 +650,7 @@ class Simulation {
         return Fail(what() + ": timer state outside tick()");
       }
     }
+    ++records_[static_cast<size_t>(r.state)];
     // Update the simulation's view and history.
     if (seen.present) --seen_by_state_[static_cast<size_t>(seen.state)];
     if (r.state == NodeState::kRemoved) {
@@ -732,6 +738,9 @@ class Simulation {
   std::vector<Track> tracks_;
   std::vector<Seen> seen_;
   uint64_t seen_by_state_[kNodeStateCount] = {};
+  uint64_t acks_ = 0;
+  uint64_t errors_[kErrorCodeCount] = {};
+  uint64_t records_[kNodeStateCount] = {};
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> queue_;
   std::vector<Message> messages_;
   std::vector<size_t> free_messages_;
@@ -764,9 +773,33 @@ TEST(MembershipSimulation, RandomizedLifecycleKeepsEveryInvariant) {
       static_cast<long long>(sim.simulated_ms()), static_cast<unsigned long long>(sim.deltas()),
       static_cast<unsigned long long>(c.stalls), static_cast<unsigned long long>(c.stalled_ms),
       static_cast<unsigned long long>(c.tombstones_evicted));
+  std::printf("acks %llu;", static_cast<unsigned long long>(sim.acks()));
+  for (size_t i = 0; i < kErrorCodeCount; ++i) {
+    auto code = static_cast<ErrorCode>(i);
+    std::printf(" %s %llu", std::string(to_string(code)).c_str(),
+                static_cast<unsigned long long>(sim.errors(code)));
+  }
+  std::printf("\nrecords:");
+  for (size_t i = 0; i < kNodeStateCount; ++i) {
+    auto state = static_cast<NodeState>(i);
+    std::printf(" %s %llu", std::string(to_string(state)).c_str(),
+                static_cast<unsigned long long>(sim.records(state)));
+  }
+  std::printf("\n");
   ASSERT_TRUE(ok) << sim.failure();
   EXPECT_GE(sim.events(), events);
-  EXPECT_GT(c.stalls, 0u);
+  // The run exercised every path it claims to check.
+  if (events >= 100'000) {
+    EXPECT_GT(c.stalls, 0u);
+    EXPECT_GT(c.tombstones_evicted, 0u);
+    for (ErrorCode code : {ErrorCode::kUnknownNode, ErrorCode::kStaleIncarnation,
+                           ErrorCode::kExpired, ErrorCode::kLeft, ErrorCode::kRemoved}) {
+      EXPECT_GT(sim.errors(code), 0u) << to_string(code);
+    }
+    for (size_t i = 0; i < kNodeStateCount; ++i) {
+      EXPECT_GT(sim.records(static_cast<NodeState>(i)), 0u) << to_string(static_cast<NodeState>(i));
+    }
+  }
 }
 
 }  // namespace
