@@ -22,7 +22,11 @@ class TokenVisitor : public msgpack::null_visitor {
   bool visit_nil() { return scalar(Kind::kNil, 0); }
   bool visit_boolean(bool v) { return scalar(Kind::kBool, v ? 1 : 0); }
   bool visit_positive_integer(uint64_t v) { return scalar(Kind::kUint, v); }
-  bool visit_negative_integer(int64_t) { return scalar(Kind::kNegInt, 0); }
+  // msgpack-cxx reports every signed format here, even a non-negative
+  // value (0xd0 0x05): that one is an unsigned integer in a wider coat.
+  bool visit_negative_integer(int64_t v) {
+    return v >= 0 ? scalar(Kind::kUint, static_cast<uint64_t>(v)) : scalar(Kind::kNegInt, 0);
+  }
   bool visit_float32(float) { return scalar(Kind::kFloat, 0); }
   bool visit_float64(double) { return scalar(Kind::kFloat, 0); }
   bool visit_str(const char* v, uint32_t size) { return bytes(Kind::kStr, v, size); }

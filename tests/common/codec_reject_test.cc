@@ -294,6 +294,17 @@ TEST(CodecReject, NegativeInc) {
                      {"field 'inc'", "got a negative integer"});
 }
 
+TEST(CodecReject, NonNegativeValueInSignedFormatIsUnsigned) {
+  // int8 5 and int64 7: signed formats, but not negative.
+  auto d = decode_agent_request(heartbeat()
+                                    .set("inc", std::string("\xd0\x05", 2))
+                                    .set("seq", std::string("\xd3\0\0\0\0\0\0\0\x07", 9)));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(std::get<HeartbeatRequest>(d.value()), (HeartbeatRequest{"n1", 5, 7}));
+  expect_bad_request(decode_agent_request(heartbeat().set("inc", std::string("\xd0\xff", 2))),
+                     {"field 'inc'", "got a negative integer"});
+}
+
 TEST(CodecReject, FloatInc) {
   expect_bad_request(decode_agent_request(heartbeat().set("inc", f64(5.5))),
                      {"field 'inc'", "got a float"});
