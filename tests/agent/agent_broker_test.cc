@@ -64,14 +64,16 @@ class AgentBroker : public ::testing::Test {
 
 TEST_F(AgentBroker, JoinsAndStaysAliveForManyLeases) {
   start_broker();
-  auto agent = start_agent({broker_->endpoints().agents}, "steady", {"--lease", "400ms"});
+  // A 1 s lease leaves room for a loaded machine to delay a heartbeat.
+  auto agent = start_agent({broker_->endpoints().agents}, "steady", {"--lease", "1s"});
   ASSERT_NE(agent, nullptr);
   auto alive = watcher_->wait_delta("steady", NodeState::kAlive, kEventually);
   ASSERT_TRUE(alive.has_value()) << agent->output();
-  // Ten leases: never suspect, never anything but the one alive record.
+  // Six leases (18 heartbeats): never suspect, never anything but the one
+  // alive record.
   const bool lapsed =
       wait_until([&] { return watcher_->first_delta("steady", NodeState::kSuspect).has_value(); },
-                 milliseconds(4000));
+                 milliseconds(6000));
   EXPECT_FALSE(lapsed) << agent->output();
   for (const auto& seen : watcher_->seen("steady")) {
     EXPECT_EQ(seen.record.state, NodeState::kAlive);
@@ -81,7 +83,7 @@ TEST_F(AgentBroker, JoinsAndStaysAliveForManyLeases) {
   auto record = admin.node("steady");
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->state, NodeState::kAlive);
-  EXPECT_EQ(record->lease_ms, 400u);
+  EXPECT_EQ(record->lease_ms, 1000u);
   EXPECT_TRUE(agent->running());
 }
 
@@ -111,7 +113,10 @@ TEST_F(AgentBroker, SigtermIsSeenAsLeftQuicklyAndExitsZero) {
   auto left = watcher_->wait_delta("polite", NodeState::kLeft, kEventually);
   ASSERT_TRUE(left.has_value()) << agent->output();
   const auto took = std::chrono::duration_cast<milliseconds>(left->at - signalled);
-  RecordProperty("left_seen_after_sigterm_ms", static_cast<int>(took.count()));
+  RecordProperty(
+      "left_seen_after_sigterm_us",
+      static_cast<int>(
+          std::chrono::duration_cast<std::chrono::microseconds>(left->at - signalled).count()));
   EXPECT_LE(took, kLeftSeenWithin) << "left seen " << took.count() << " ms after SIGTERM";
   EXPECT_EQ(agent->wait_exit(kEventually), 0) << agent->output();
 }
@@ -191,7 +196,7 @@ TEST_F(AgentBroker, OperatorRemovalMakesTheAgentExitWithStatus3ForGood) {
 TEST_F(AgentBroker, FirstEndpointDownWorksThroughTheSecond) {
   start_broker();
   auto agent =
-      start_agent({dead_endpoint(), broker_->endpoints().agents}, "failover", {"--lease", "500ms"});
+      start_agent({dead_endpoint(), broker_->endpoints().agents}, "failover", {"--lease", "1s"});
   ASSERT_NE(agent, nullptr);
   auto alive = watcher_->wait_delta("failover", NodeState::kAlive, kEventually);
   ASSERT_TRUE(alive.has_value()) << agent->output();
