@@ -325,6 +325,23 @@ TEST_F(MembershipTest, JoinOfCurrentIncarnationUpdatesMetadata) {
   EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
 }
 
+TEST_F(MembershipTest, EachMetadataFieldAloneIsAChange) {
+  AckOf(Join("a", 1, 1, 1'000, "x", {{"k", "v"}}));
+  Commit();
+  AckOf(Join("a", 1, 2, 1'000, "y", {{"k", "v"}}));
+  auto addr = Commit();
+  ASSERT_TRUE(addr);
+  EXPECT_EQ(addr->changes.at(0).addr, "y");
+  AckOf(Join("a", 1, 3, 1'000, "y", {{"k", "w"}}));
+  auto labels = Commit();
+  ASSERT_TRUE(labels);
+  EXPECT_EQ(labels->changes.at(0).labels, (Labels{{"k", "w"}}));
+  AckOf(Join("a", 1, 4, 2'000, "y", {{"k", "w"}}));
+  auto lease = Commit();
+  ASSERT_TRUE(lease);
+  EXPECT_EQ(lease->changes.at(0).lease_ms, 2'000u);
+}
+
 TEST_F(MembershipTest, JoinOfCurrentIncarnationWithSameMetadataOnlyRenews) {
   AckOf(Join("a", 1, 1, 1'000, "x"));
   Commit();

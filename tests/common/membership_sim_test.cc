@@ -10,8 +10,9 @@
 //
 // Checked after every core call and every commit:
 //  - each delta continues the view (version + 1, same epoch), and replaying
-//    the deltas reproduces snapshot() (compared in full periodically and at
-//    the end; node counts and per-state counts after every commit);
+//    the deltas reproduces snapshot(): every changed record, the node count
+//    and the per-state counts after every commit, the whole snapshot every
+//    200 deltas and at the end;
 //  - replies follow the rules given the core's state before the call;
 //  - no dead, left or forgotten incarnation is ever alive again, and no
 //    node goes back to an older incarnation, while its tombstone must still
@@ -592,6 +593,14 @@ class Simulation {
     uint64_t evictions = core_.counters().tombstones_evicted;
     for (const NodeRecord& r : delta->changes) {
       if (!CheckRecord(r, now, after_tick, evictions)) return;
+      // The replayed record is the core's (or both are gone).
+      std::optional<NodeInfo> held = core_.node(r.node);
+      auto replayed = view_.nodes().find(r.node);
+      bool in_view = replayed != view_.nodes().end();
+      if (held.has_value() != in_view || (held && held->record != replayed->second)) {
+        Fail("replayed record of " + r.node + " differs from the core's");
+        return;
+      }
     }
     MembershipCounters c = core_.counters();
     if (c.nodes != view_.nodes().size()) {
@@ -607,7 +616,7 @@ class Simulation {
       }
     }
     if (c.tombstones > options_.max_tombstones) Fail("tombstones beyond the cap");
-    if (deltas_ % 2'000 == 0) CompareSnapshot(now);
+    if (deltas_ % 200 == 0) CompareSnapshot(now);
   }
 
   void CompareSnapshot(TimeMs now) {
