@@ -799,6 +799,18 @@ TEST_F(MembershipTest, StallAlsoDelaysDeathAndForgetting) {
   Commit();
 }
 
+TEST_F(MembershipTest, TimeGoingBackwardsCountsAsNoTimePassing) {
+  AckOf(Join("a", 1, 1, 1'000));
+  Advance(500);
+  AckOf(core_.handle(HeartbeatRequest{"a", 1, 2}, kStart));  // a stale `now`
+  EXPECT_EQ(core_.node("a")->last_seen_ms, static_cast<uint64_t>(kStart + 500));
+  Advance(999);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+  Advance(1);
+  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+  EXPECT_EQ(core_.counters().stalls, 0u);
+}
+
 // --- warm-up and deadlines ----------------------------------------------------
 
 TEST_F(MembershipTest, SnapshotIsIncompleteDuringWarmUp) {
