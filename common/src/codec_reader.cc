@@ -1,12 +1,14 @@
 #include "codec_reader.h"
 
+#include <algorithm>
 #include <msgpack.hpp>
 
 namespace roster::codec {
 
 namespace {
 
-// The deepest nesting any decoder allows (snapshot > nodes > record > labels).
+// Upper bound of any max_depth: the visitor's stack of open containers.
+// The deepest schema needs 4 (snapshot > nodes > record > labels).
 constexpr size_t kDepthLimit = 8;
 // Limit on the entries of a stats count map, and on their key length.
 constexpr size_t kMaxCounts = 1024;
