@@ -63,6 +63,13 @@ bool start_server(const std::vector<std::string>& argv, const std::string& dir,
 // unreadable.
 uint64_t rss_kib(pid_t pid);
 
+// CPU time (user + system) used so far by process `pid`, in seconds; 0
+// when unreadable.
+double process_cpu_seconds(pid_t pid);
+
+// CPU time (user + system) used so far by this process, in seconds.
+double self_cpu_seconds();
+
 // Number of open file descriptors of `pid`; 0 when unreadable.
 size_t open_fd_count(pid_t pid);
 

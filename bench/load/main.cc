@@ -67,6 +67,9 @@ int run(int argc, char** argv) {
   std::string results_dir = "bench/results";
   bool strict = false;
   bool keep_work_dir = false;
+  size_t nodes = 0;
+  size_t churn_rounds = 0;
+  size_t connections = 0;
   app.add_option("--mode", mode_name, "smoke, quick (under 2 minutes) or full")
       ->check(CLI::IsMember({"smoke", "quick", "full"}))
       ->capture_default_str();
@@ -77,6 +80,9 @@ int run(int argc, char** argv) {
   app.add_option("--broker", broker_path,
                  "roster-broker to benchmark (default: next to this executable)");
   app.add_option("--results-dir", results_dir, "Where the JSON results go")->capture_default_str();
+  app.add_option("--nodes", nodes, "Override the node count of ingest, snapshot and memory");
+  app.add_option("--churn-rounds", churn_rounds, "Override the rounds of the memory scenario");
+  app.add_option("--connections", connections, "Override the connections scenario's count");
   app.add_flag("--strict", strict, "Exit with status 3 when a full-mode target is missed");
   app.add_flag("--keep-work-dir", keep_work_dir, "Keep child logs and ready files");
 
@@ -95,6 +101,9 @@ int run(int argc, char** argv) {
   if (ceiling->parsed()) return run_ceiling_router(ceiling_endpoint, ready_file);
 
   BenchConfig config = config_for(*mode_from_string(mode_name));
+  if (nodes > 0) config.ingest_nodes = config.snapshot_nodes = config.memory_nodes = nodes;
+  if (churn_rounds > 0) config.churn_rounds = churn_rounds;
+  if (connections > 0) config.real_connections = connections;
   config.self_path = self_executable();
   config.broker_path =
       broker_path.empty()

@@ -140,7 +140,9 @@ ScenarioResult run_connections(BenchContext& ctx) {
       const auto now = Clock::now();
       if (now >= end) break;
       while (true) {
-        const auto due = start + round * period + (next * period) / n;
+        const Clock::time_point due =
+            start + static_cast<int64_t>(round) * period +
+            (static_cast<int64_t>(next) * period) / static_cast<int64_t>(n);
         if (due > now || due >= end) break;
         if (channels[next]->send(AgentRequest{HeartbeatRequest{ids[next], inc, ++seq[next]}},
                                  next)) {

@@ -62,7 +62,8 @@ ScenarioResult run_detection(BenchContext& ctx) {
   std::vector<Clock::time_point> last_acked_sent(n, start);
   std::vector<uint64_t> seq(n, 1);
   std::vector<bool> stopped(n, false);
-  for (size_t i = 0; i < n; ++i) stop_at[i] = start + warmup + i * config.detection_spacing;
+  for (size_t i = 0; i < n; ++i)
+    stop_at[i] = start + warmup + static_cast<int64_t>(i) * config.detection_spacing;
   uint64_t refused = 0;
   std::string first_refusal;
   auto on_reply = [&](size_t tag, Clock::time_point sent, Clock::time_point,

@@ -15,12 +15,15 @@ struct ServerFigures {
   RunOutcome join;
   RunOutcome saturated;
   RunOutcome paced;
+  // CPU use during the saturated run, in % of one core.
+  double server_cpu_pct = 0;
+  double bench_cpu_pct = 0;
 };
 
 // Joins every node, heartbeats as fast as acks come, then at half that rate.
 // Fails `result` when any request is refused or unanswered.
 ServerFigures drive(const BenchConfig& config, zmq::context_t& zmq, const std::string& endpoint,
-                    bool check_seq, ScenarioResult& result) {
+                    pid_t server, bool check_seq, ScenarioResult& result) {
   ServerFigures f;
   LoadGenerator gen(zmq, endpoint, config.ingest_connections, "ingest-", config.ingest_nodes,
                     static_cast<uint64_t>(unix_now_ms()));
@@ -38,7 +41,12 @@ ServerFigures drive(const BenchConfig& config, zmq::context_t& zmq, const std::s
   plan.kind = RequestKind::kHeartbeat;
   plan.one_pass = false;
   plan.duration = config.saturate_for;
+  const double server_cpu_before = process_cpu_seconds(server);
+  const double bench_cpu_before = self_cpu_seconds();
   f.saturated = gen.run(plan);
+  const double wall = std::chrono::duration<double>(config.saturate_for).count();
+  f.server_cpu_pct = (process_cpu_seconds(server) - server_cpu_before) / wall * 100;
+  f.bench_cpu_pct = (self_cpu_seconds() - bench_cpu_before) / wall * 100;
   if (!f.saturated.clean()) {
     result.fail("heartbeats: " + f.saturated.first_error);
     return f;
@@ -61,7 +69,11 @@ void describe(const ServerFigures& f, const BenchConfig& config, ScenarioResult&
   r.metrics["half_load"]["target_rate_per_s"] = f.saturated.acks_per_s() / 2;
   r.row("joins/s (" + std::to_string(config.ingest_nodes) + " nodes)",
         fixed(f.join.acks_per_s(), 0));
+  r.metrics["saturated"]["server_cpu_pct"] = f.server_cpu_pct;
+  r.metrics["saturated"]["bench_cpu_pct"] = f.bench_cpu_pct;
   r.row("acked heartbeats/s", fixed(f.saturated.acks_per_s(), 0));
+  r.row("CPU meanwhile: server / load generator",
+        fixed(f.server_cpu_pct, 0) + " % / " + fixed(f.bench_cpu_pct, 0) + " % of a core");
   r.row("ack latency at half load",
         quantiles_text(f.paced.latency.summary(), {"p50", "p99", "p999"}));
 }
@@ -78,7 +90,8 @@ ScenarioResult run_ceiling(BenchContext& ctx) {
     r.fail(error);
     return r;
   }
-  ServerFigures f = drive(ctx.config, ctx.zmq, ceiling.endpoints["agents"], false, r);
+  ServerFigures f =
+      drive(ctx.config, ctx.zmq, ceiling.endpoints["agents"], ceiling.process->pid(), false, r);
   ceiling.process->stop(std::chrono::seconds(2));
   describe(f, ctx.config, r);
   if (r.ran) ctx.ceiling_acks_per_s = f.saturated.acks_per_s();
@@ -94,7 +107,8 @@ ScenarioResult run_ingest(BenchContext& ctx) {
     r.fail(error);
     return r;
   }
-  ServerFigures f = drive(ctx.config, ctx.zmq, broker.endpoints["agents"], true, r);
+  ServerFigures f =
+      drive(ctx.config, ctx.zmq, broker.endpoints["agents"], broker.process->pid(), true, r);
   if (f.saturated.seq_mismatches > 0) r.fail("acks out of order (seq mismatches)");
   describe(f, ctx.config, r);
   if (ctx.ceiling_acks_per_s > 0 && r.ran) {

@@ -47,7 +47,7 @@ ScenarioResult run_leave(BenchContext& ctx) {
   };
   const auto start = Clock::now();
   for (size_t i = 0; i < n; ++i) {
-    const auto due = start + i * config.leave_spacing;
+    const Clock::time_point due = start + static_cast<int64_t>(i) * config.leave_spacing;
     while (Clock::now() < due) {
       const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now());
       channel.receive(std::max(wait, std::chrono::milliseconds(0)), on_reply);
