@@ -1,0 +1,218 @@
+#include "e2e_support.h"
+
+#include <gtest/gtest.h>
+
+#include <zmq.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <variant>
+
+#include "roster/codec.h"
+
+namespace roster::e2e {
+
+uint64_t unix_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+CtlJson rosterctl_json(const testing::BrokerEndpoints& broker,
+                       const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {
+      testing::bin("rosterctl"), "--admin", broker.admin, "--state", broker.publish, "--json"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  testing::CommandResult result = testing::run_command(argv);
+  CtlJson out;
+  out.exit_status = result.exit_status;
+  out.err = result.err;
+  out.json = nlohmann::json::parse(result.out, nullptr, /*allow_exceptions=*/false);
+  if (out.json.is_discarded()) out.json = nullptr;
+  return out;
+}
+
+std::string ctl_node_state(const testing::BrokerEndpoints& broker, const std::string& node) {
+  CtlJson result = rosterctl_json(broker, {"node", node});
+  if (result.exit_status == 0 && result.json.is_object() && result.json.contains("state")) {
+    return result.json["state"].get<std::string>();
+  }
+  if (result.exit_status == 1 && result.err.find("unknown_node") != std::string::npos) {
+    return "absent";
+  }
+  return "error";
+}
+
+std::unique_ptr<testing::Process> start_agent(const std::string& agents_endpoint,
+                                              const std::string& node, const std::string& lease,
+                                              const std::vector<std::string>& extra) {
+  std::vector<std::string> argv = {testing::bin("roster-agent"),
+                                   "--broker",
+                                   agents_endpoint,
+                                   "--node-id",
+                                   node,
+                                   "--lease",
+                                   lease,
+                                   "--addr",
+                                   "127.0.0.1:1",
+                                   "--label",
+                                   "e2e=yes"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return testing::Process::start(argv);
+}
+
+std::optional<AdminReply> admin_call(const std::string& endpoint, const AdminRequest& request,
+                                     std::chrono::milliseconds timeout) {
+  static zmq::context_t context;
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.connect(endpoint);
+  const std::string body = encode(request);
+  socket.send(zmq::buffer(body), zmq::send_flags::none);
+  zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
+  zmq::poll(items, 1, timeout);
+  if (!(items[0].revents & ZMQ_POLLIN)) return std::nullopt;
+  zmq::message_t reply;
+  if (!socket.recv(reply, zmq::recv_flags::dontwait)) return std::nullopt;
+  auto decoded = decode_admin_reply(reply.to_string_view());
+  if (!decoded.ok()) return std::nullopt;
+  return std::move(decoded).value();
+}
+
+std::optional<Snapshot> admin_snapshot(const std::string& endpoint) {
+  auto reply = admin_call(endpoint, AdminRequest{SnapshotQuery{}});
+  if (!reply || !std::holds_alternative<Snapshot>(*reply)) return std::nullopt;
+  return std::get<Snapshot>(*reply);
+}
+
+std::optional<Stats> admin_stats(const std::string& endpoint) {
+  auto reply = admin_call(endpoint, AdminRequest{StatsQuery{}});
+  if (!reply || !std::holds_alternative<Stats>(*reply)) return std::nullopt;
+  return std::get<Stats>(*reply);
+}
+
+std::unique_ptr<RecordingSubscriber> RecordingSubscriber::start(
+    const testing::BrokerEndpoints& broker, uint64_t beat_interval_ms, int receive_hwm) {
+  std::unique_ptr<RecordingSubscriber> recorder(new RecordingSubscriber());
+  RecordingSubscriber* self = recorder.get();
+  SubscriberOptions options;
+  options.state_endpoint = broker.publish;
+  options.admin_endpoint = broker.admin;
+  options.beat_interval_ms = beat_interval_ms;
+  options.receive_hwm = receive_hwm;
+  SubscriberCallbacks callbacks;
+  callbacks.on_change = [self](const NodeChange& change) {
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    self->changes_.push_back(change);
+  };
+  callbacks.on_resync = [self](const View& view, ResyncReason reason) {
+    ResyncRecord record{reason, view.epoch(), view.version(), view.complete(), {}};
+    for (const auto& entry : view.nodes()) record.nodes.push_back(entry.first);
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    self->resyncs_.push_back(std::move(record));
+  };
+  callbacks.on_stale = [self](bool stale) {
+    std::lock_guard<std::mutex> lock(self->mutex_);
+    self->stale_.push_back(stale);
+  };
+  std::string error;
+  recorder->subscriber_ = Subscriber::create(options, callbacks, &error);
+  if (!recorder->subscriber_) {
+    ADD_FAILURE() << "cannot create a subscriber: " << error;
+    return nullptr;
+  }
+  recorder->subscriber_->start();
+  return recorder;
+}
+
+RecordingSubscriber::~RecordingSubscriber() {
+  if (subscriber_) subscriber_->stop();
+}
+
+std::vector<NodeChange> RecordingSubscriber::changes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return changes_;
+}
+
+std::vector<ResyncRecord> RecordingSubscriber::resyncs() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return resyncs_;
+}
+
+std::vector<bool> RecordingSubscriber::stale_events() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stale_;
+}
+
+std::vector<NodeState> RecordingSubscriber::states_of(const std::string& node) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<NodeState> states;
+  for (const auto& change : changes_) {
+    if (change.record.node == node) states.push_back(change.record.state);
+  }
+  return states;
+}
+
+std::optional<NodeChange> RecordingSubscriber::removal_of(const std::string& node,
+                                                          uint64_t inc) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& change : changes_) {
+    if (change.record.node == node && change.record.inc == inc &&
+        change.record.state == NodeState::kRemoved) {
+      return change;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<NodeRecord> view_nodes(const View& view) {
+  std::vector<NodeRecord> nodes;
+  for (const auto& entry : view.nodes()) nodes.push_back(entry.second);
+  return nodes;
+}
+
+bool view_matches(const View& view, const Snapshot& snapshot) {
+  if (!view.has_base() || view.epoch() != snapshot.epoch || view.version() != snapshot.version) {
+    return false;
+  }
+  std::vector<NodeRecord> expected = snapshot.nodes;
+  std::sort(expected.begin(), expected.end(),
+            [](const NodeRecord& a, const NodeRecord& b) { return a.node < b.node; });
+  return view_nodes(view) == expected;
+}
+
+std::string describe(const std::vector<NodeState>& states) {
+  std::string out;
+  for (NodeState state : states) {
+    if (!out.empty()) out += ",";
+    out += std::string(to_string(state));
+  }
+  return out;
+}
+
+long vm_rss_kb(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) != 0) continue;
+    std::istringstream fields(line.substr(6));
+    long kb = 0;
+    fields >> kb;
+    return kb;
+  }
+  return 0;
+}
+
+bool holds_for(const std::function<bool()>& condition, std::chrono::milliseconds duration,
+               std::chrono::milliseconds poll) {
+  const auto end = std::chrono::steady_clock::now() + duration;
+  while (std::chrono::steady_clock::now() < end) {
+    if (!condition()) return false;
+    std::this_thread::sleep_for(poll);
+  }
+  return condition();
+}
+
+}  // namespace roster::e2e

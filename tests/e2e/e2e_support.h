@@ -1,0 +1,144 @@
+// Helpers of the end-to-end tests: rosterctl run as a process with --json,
+// roster-agent processes, a roster::Subscriber that records everything it
+// is told, admin requests over a raw DEALER, and the broker's memory.
+//
+// Thread safety: RecordingSubscriber may be read from any thread; everything
+// else is used by the test's thread only.
+#pragma once
+
+#include <sys/types.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "roster/protocol.h"
+#include "roster/subscriber.h"
+#include "support/broker_process.h"
+#include "support/process.h"
+
+namespace roster::e2e {
+
+// Sanitizer builds run every process 2-5x slower: "eventually" deadlines
+// and timing slack are multiplied by this.
+#ifdef ROSTER_E2E_SANITIZED
+inline constexpr int kSlowdown = 4;
+#else
+inline constexpr int kSlowdown = 1;
+#endif
+
+// A deadline for something that should happen within `base` on an idle
+// machine; generous for a loaded 2-core machine and sanitizers.
+inline std::chrono::milliseconds eventually(std::chrono::milliseconds base) {
+  return base * 3 * kSlowdown + std::chrono::seconds(5);
+}
+
+// Wall-clock Unix milliseconds, comparable with the broker's time_ms.
+uint64_t unix_ms();
+
+// ---------------------------------------------------------------------------
+// rosterctl
+
+// Output of `rosterctl --json ...`: the exit status, stdout parsed as JSON
+// (null when it is not JSON) and stderr.
+struct CtlJson {
+  int exit_status = -1;
+  nlohmann::json json;
+  std::string err;
+};
+
+// Runs `rosterctl --admin A --state S --json args...` to completion.
+CtlJson rosterctl_json(const testing::BrokerEndpoints& broker,
+                       const std::vector<std::string>& args);
+
+// The node's state from `rosterctl node --json`: "alive", "suspect", ...,
+// "absent" when the broker answers unknown_node, "error" otherwise.
+std::string ctl_node_state(const testing::BrokerEndpoints& broker, const std::string& node);
+
+// ---------------------------------------------------------------------------
+// roster-agent
+
+// Starts bin("roster-agent") for `node` with `lease`, plus `extra` flags.
+std::unique_ptr<testing::Process> start_agent(const std::string& agents_endpoint,
+                                              const std::string& node, const std::string& lease,
+                                              const std::vector<std::string>& extra = {});
+
+// ---------------------------------------------------------------------------
+// Admin channel over a raw DEALER (one fresh socket per call).
+
+std::optional<AdminReply> admin_call(const std::string& endpoint, const AdminRequest& request,
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+std::optional<Snapshot> admin_snapshot(const std::string& endpoint);
+std::optional<Stats> admin_stats(const std::string& endpoint);
+
+// ---------------------------------------------------------------------------
+// A subscriber that records every callback.
+
+// One resync as the subscriber reported it.
+struct ResyncRecord {
+  ResyncReason reason = ResyncReason::kInitial;
+  uint64_t epoch = 0;
+  uint64_t version = 0;
+  bool complete = false;
+  std::vector<std::string> nodes;
+};
+
+class RecordingSubscriber {
+ public:
+  // Starts a roster::Subscriber on its own thread against `broker`.
+  // `receive_hwm` 0 keeps libzmq's default. Fails the test (and returns
+  // nullptr) if the subscriber cannot be created.
+  static std::unique_ptr<RecordingSubscriber> start(const testing::BrokerEndpoints& broker,
+                                                    uint64_t beat_interval_ms, int receive_hwm = 0);
+  ~RecordingSubscriber();
+
+  View view() const { return subscriber_->view(); }
+  bool synced() const { return subscriber_->synced(); }
+  SubscriberStats stats() const { return subscriber_->stats(); }
+
+  std::vector<NodeChange> changes() const;
+  std::vector<ResyncRecord> resyncs() const;
+  std::vector<bool> stale_events() const;
+  // The states `node` went through, in order (kRemoved when it left the view).
+  std::vector<NodeState> states_of(const std::string& node) const;
+  // The first change that took (node, inc) out of the view; nullopt if none.
+  std::optional<NodeChange> removal_of(const std::string& node, uint64_t inc) const;
+
+ private:
+  RecordingSubscriber() = default;
+  mutable std::mutex mutex_;
+  std::vector<NodeChange> changes_;
+  std::vector<ResyncRecord> resyncs_;
+  std::vector<bool> stale_;
+  std::unique_ptr<Subscriber> subscriber_;
+};
+
+// Nodes of `view` as a snapshot-like list, for comparing with an admin
+// snapshot; empty when `view` has no base.
+std::vector<NodeRecord> view_nodes(const View& view);
+
+// True when `view` holds exactly `snapshot` (epoch, version and records).
+bool view_matches(const View& view, const Snapshot& snapshot);
+
+// Names of `states`, e.g. "alive,left,removed", for assertion messages.
+std::string describe(const std::vector<NodeState>& states);
+
+// ---------------------------------------------------------------------------
+
+// Resident memory of process `pid` in KiB (VmRSS of /proc/PID/status); 0 if
+// unreadable.
+long vm_rss_kb(pid_t pid);
+
+// True if `condition` holds at every check for `duration` (polled), false
+// at the first check where it does not.
+bool holds_for(const std::function<bool()>& condition, std::chrono::milliseconds duration,
+               std::chrono::milliseconds poll = std::chrono::milliseconds(20));
+
+}  // namespace roster::e2e
