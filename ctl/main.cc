@@ -5,9 +5,9 @@
 //     | node NODE | remove NODE [--inc N] | stats
 //
 // Exit status: 0 success, 1 error (message on stderr), 2 usage error.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <optional>

@@ -330,6 +330,11 @@ class Subscriber::Impl {
 
 std::unique_ptr<Subscriber> Subscriber::create(SubscriberOptions options,
                                                SubscriberCallbacks callbacks, std::string* error) {
+  if (options.beat_interval_ms == 0 || options.stale_after_beats == 0 ||
+      options.snapshot_timeout_ms == 0) {
+    if (error) *error = "beat_interval_ms, stale_after_beats and snapshot_timeout_ms must be > 0";
+    return nullptr;
+  }
   auto impl = std::make_unique<Impl>(std::move(options), std::move(callbacks));
   if (!impl->open(error)) return nullptr;
   return std::unique_ptr<Subscriber>(new Subscriber(std::move(impl)));

@@ -68,8 +68,8 @@ class RosterctlTest : public ::testing::Test {
   }
 
   void join_two() {
-    ASSERT_TRUE(agent_->join("web-1", 7, kLongLeaseMs, {{"zone", "a"}, {"role", "web"}},
-                             "10.0.0.1:80"));
+    ASSERT_TRUE(
+        agent_->join("web-1", 7, kLongLeaseMs, {{"zone", "a"}, {"role", "web"}}, "10.0.0.1:80"));
     ASSERT_TRUE(agent_->join("db-1", 3, kLongLeaseMs, {}, "10.0.0.2:5432"));
   }
 
@@ -174,10 +174,9 @@ TEST_F(RosterctlTest, StatsJsonCountsNodesByState) {
 
 TEST_F(RosterctlTest, EnvironmentGivesTheEndpoints) {
   join_two();
-  CommandResult r =
-      run_command({bin("rosterctl"), "stats", "--json"}, 20s,
-                  {"ROSTER_ADMIN=" + broker_->endpoints().admin,
-                   "ROSTER_STATE=" + broker_->endpoints().publish});
+  CommandResult r = run_command({bin("rosterctl"), "stats", "--json"}, 20s,
+                                {"ROSTER_ADMIN=" + broker_->endpoints().admin,
+                                 "ROSTER_STATE=" + broker_->endpoints().publish});
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["nodes"], 2);
 }
@@ -185,20 +184,20 @@ TEST_F(RosterctlTest, EnvironmentGivesTheEndpoints) {
 TEST_F(RosterctlTest, WatchJsonPrintsEachChangeThenExitsAfterCount) {
   ASSERT_TRUE(agent_->join("early", 1, kLongLeaseMs));
   testing::TempDir dir;
-  auto watch = Process::start({bin("rosterctl"), "--admin", broker_->endpoints().admin, "--state",
-                               broker_->endpoints().publish, "watch", "--json", "--count", "4",
-                               "--beat-interval", "100ms"},
-                              dir.file("watch.log"));
+  auto watch = Process::start(
+      {bin("rosterctl"), "--admin", broker_->endpoints().admin, "--state",
+       broker_->endpoints().publish, "watch", "--json", "--count", "4", "--beat-interval", "100ms"},
+      dir.file("watch.log"));
   ASSERT_NE(watch, nullptr);
   // The initial resync (and the node it found) comes first.
-  ASSERT_TRUE(wait_until([&] { return watch->output().find("\"resync\"") != std::string::npos; },
-                         20s))
+  ASSERT_TRUE(
+      wait_until([&] { return watch->output().find("\"resync\"") != std::string::npos; }, 20s))
       << watch->output();
   ASSERT_TRUE(agent_->join("late", 1, kLongLeaseMs));
   ASSERT_TRUE(agent_->leave("early", 1));
-  ASSERT_TRUE(run_command({bin("rosterctl"), "--admin", broker_->endpoints().admin, "remove",
-                           "late"})
-                  .exit_status == 0);
+  ASSERT_TRUE(
+      run_command({bin("rosterctl"), "--admin", broker_->endpoints().admin, "remove", "late"})
+          .exit_status == 0);
   auto status = watch->wait_exit(20s);
   ASSERT_TRUE(status) << watch->output();
   EXPECT_EQ(*status, 0) << watch->output();
@@ -260,8 +259,8 @@ TEST(RosterctlErrorsTest, UnreachableBrokerIsAnErrorAfterTheTimeout) {
     EXPECT_NE(r.err.find("no reply"), std::string::npos) << r.err;
     EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
   }
-  CommandResult watch = run_command({bin("rosterctl"), "--admin", endpoint, "--state", endpoint,
-                                     "--timeout", "300ms", "watch"});
+  CommandResult watch = run_command(
+      {bin("rosterctl"), "--admin", endpoint, "--state", endpoint, "--timeout", "300ms", "watch"});
   EXPECT_EQ(watch.exit_status, 1);
   EXPECT_NE(watch.err.find("no snapshot"), std::string::npos) << watch.err;
 }

@@ -29,7 +29,9 @@ constexpr uint64_t kLongLeaseMs = 60'000;  // no expiry while a test runs
 constexpr int kMissedDeltasJoins = 14'000;
 
 // Fast beats so staleness and epoch changes show quickly.
-std::vector<std::string> broker_args() { return {"--beat-interval", "100ms"}; }
+std::vector<std::string> broker_args() {
+  return {"--beat-interval", "100ms"};
+}
 
 // Records what the callbacks said (they run on the subscriber's thread).
 struct Recorder {
@@ -121,8 +123,8 @@ TEST(SubscriberBrokerTest, ViewEqualsTheAdminSnapshotAfterRandomChurn) {
         break;
     }
   }
-  ASSERT_TRUE(wait_until([&] { return view_matches_broker(*sub, broker->endpoints().admin); },
-                         30s, 20ms));
+  ASSERT_TRUE(
+      wait_until([&] { return view_matches_broker(*sub, broker->endpoints().admin); }, 30s, 20ms));
   sub->stop();
   EXPECT_GT(recorder.changes, 0u);
   EXPECT_EQ(sub->stats().bad_messages, 0u);
@@ -171,8 +173,8 @@ TEST(SubscriberBrokerTest, MissedDeltasAreDetectedAndRepaired) {
     gate_open = true;
   }
   cv.notify_all();
-  ASSERT_TRUE(wait_until([&] { return view_matches_broker(*sub, broker->endpoints().admin); },
-                         60s, 200ms));
+  ASSERT_TRUE(
+      wait_until([&] { return view_matches_broker(*sub, broker->endpoints().admin); }, 60s, 200ms));
   sub->stop();
   EXPECT_GE(sub->stats().gaps, 1u);
   EXPECT_GE(sub->stats().resyncs, 2u);

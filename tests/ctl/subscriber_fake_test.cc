@@ -325,5 +325,13 @@ TEST(SubscriberCreateTest, InvalidEndpointIsAnError) {
   EXPECT_NE(error.find("cannot connect"), std::string::npos) << error;
 }
 
+TEST(SubscriberCreateTest, ZeroBeatIntervalIsAnError) {
+  SubscriberOptions options;
+  options.beat_interval_ms = 0;
+  std::string error;
+  EXPECT_EQ(Subscriber::create(options, {}, &error), nullptr);
+  EXPECT_NE(error.find("beat_interval_ms"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace roster

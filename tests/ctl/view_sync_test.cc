@@ -309,7 +309,7 @@ TEST_F(ViewSyncTest, SnapshotRequestIsRetriedAfterTheTimeout) {
   SyncOutput error;
   sync_.on_admin_error(now_ + 600, error);
   EXPECT_EQ(sync_.stats().admin_errors, 1u);
-  EXPECT_TRUE(sync_.stale());                     // nothing arrived meanwhile
+  EXPECT_TRUE(sync_.stale());                           // nothing arrived meanwhile
   EXPECT_EQ(sync_.next_deadline(), now_ + 500 + 1000);  // the next retry waits twice as long
 }
 

@@ -23,7 +23,7 @@
 // only, never concurrently: the subscriber's thread after start(), or the
 // thread calling poll_once()/process(). They run with no lock held, so they
 // may call view(), stale(), synced() and stats(); they must not call
-// start(), stop(), poll_once() or process(). A slow callback delays the
+// start(), stop(), poll_once() or process(), and must not throw. A slow callback delays the
 // subscriber (and may make it miss deltas, which it then repairs by a
 // resync).
 //
@@ -132,7 +132,8 @@ class Subscriber {
  public:
   // Creates the sockets, connects them (connecting does not need the broker
   // to be up) and sends the first snapshot request. Returns nullptr with
-  // *error set (when error is not null) if an endpoint is invalid.
+  // *error set (when error is not null) if an endpoint is invalid or a
+  // duration option is 0.
   static std::unique_ptr<Subscriber> create(SubscriberOptions options,
                                             SubscriberCallbacks callbacks,
                                             std::string* error = nullptr);
