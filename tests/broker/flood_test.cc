@@ -243,6 +243,24 @@ TEST(FloodTest, GarbageFloodDoesNotHurtWellBehavedAgents) {
   EXPECT_GE(agents.acks() + kAgents, agents.sent());
   EXPECT_EQ(watcher.suspected(), std::vector<std::string>{});
   EXPECT_GE(watcher.deltas(), 1u);  // it saw the joins
+
+  // Refusals are logged rate-limited (5 per code per second), with a
+  // summary of what was suppressed once each second's window closes.
+  std::string log;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        log = broker->process().output();
+        return log.find("suppressed") != std::string::npos;
+      },
+      std::chrono::seconds(10), milliseconds(20)));
+  size_t refused_lines = 0;
+  for (size_t at = log.find("request refused"); at != std::string::npos;
+       at = log.find("request refused", at + 1)) {
+    ++refused_lines;
+  }
+  EXPECT_GT(refused_lines, 0u);
+  EXPECT_LT(refused_lines, 1'000u);
+  EXPECT_GT(stats->counters["warnings_suppressed"], 0u);
 }
 
 }  // namespace

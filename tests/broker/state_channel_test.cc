@@ -184,5 +184,29 @@ TEST(StateChannelTest, AdminSnapshotEqualsTheViewFromSnapshotPlusDeltas) {
   EXPECT_EQ(target->nodes.size(), 20u - 5 - 3 + 1);
 }
 
+TEST(StateChannelTest, PublishIntervalCoalescesDeltas) {
+  auto broker = BrokerProcess::start({"--publish-interval", "500ms"});
+  ASSERT_NE(broker, nullptr);
+  StateWatcher watcher(broker->endpoints().publish);
+  ASSERT_TRUE(watcher.next_on(kTopicSnapshot));
+  constexpr int kJoins = 10;
+  join_nodes(broker->endpoints().agents, kJoins);
+  int deltas = 0;
+  size_t changes = 0;
+  uint64_t version = 0;
+  while (changes < kJoins) {
+    auto message = watcher.next_on(kTopicDelta);
+    ASSERT_TRUE(message);
+    auto delta = decode_delta(message->body);
+    ASSERT_TRUE(delta.ok());
+    EXPECT_EQ(delta.value().prev_version, version);
+    version = delta.value().version;
+    changes += delta.value().changes.size();
+    ++deltas;
+  }
+  EXPECT_EQ(changes, static_cast<size_t>(kJoins));
+  EXPECT_LT(deltas, kJoins);
+}
+
 }  // namespace
 }  // namespace roster::testing
