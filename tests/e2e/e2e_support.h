@@ -101,6 +101,7 @@ class RecordingSubscriber {
 
   View view() const { return subscriber_->view(); }
   bool synced() const { return subscriber_->synced(); }
+  bool stale() const { return subscriber_->stale(); }
   SubscriberStats stats() const { return subscriber_->stats(); }
 
   std::vector<NodeChange> changes() const;
