@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <random>
@@ -207,7 +208,8 @@ TEST(SubscriberBrokerTest, BrokerRestartMakesSubscribersResync) {
                          30s, 20ms));
   EXPECT_NE(sub->view().epoch(), old_epoch);
   EXPECT_EQ(sub->view().nodes().count("old-life"), 0u);
-  EXPECT_EQ(recorder.resync_history().back(), ResyncReason::kEpochChange);
+  const auto resyncs = recorder.resync_history();
+  EXPECT_NE(std::find(resyncs.begin(), resyncs.end(), ResyncReason::kEpochChange), resyncs.end());
   EXPECT_GE(sub->stats().epoch_changes, 1u);
   // It follows the new broker's deltas.
   zmq::context_t context;
@@ -233,7 +235,10 @@ TEST(SubscriberBrokerTest, StaleWhileTheBrokerIsStoppedFreshWhenItContinues) {
 
   broker->process().signal(SIGCONT);
   ASSERT_TRUE(wait_until([&] { return !sub->stale(); }, 20s));
-  EXPECT_EQ(recorder.stale_history().back(), false);
+  const std::vector<bool> history = recorder.stale_history();
+  ASSERT_GE(history.size(), 2u);
+  EXPECT_EQ(history[history.size() - 2], true);
+  EXPECT_EQ(history.back(), false);
   EXPECT_GE(sub->stats().stale_periods, 1u);
   sub->stop();
 }

@@ -235,9 +235,13 @@ TEST_F(SubscriberFakeTest, StaleWhenMessagesStopAndFreshWhenTheyReturn) {
   EXPECT_EQ(sub_->view().nodes().size(), 1u);  // still readable, just not trusted
   fake_.publish(beat(1, 5));
   ASSERT_TRUE(wait_until([&] { return !sub_->stale(); }, 20s));
-  EXPECT_EQ((std::vector<bool>{true, false}), recorder_.stale_history());
   sub_->stop();
-  EXPECT_EQ(sub_->stats().stale_periods, 1u);
+  // (A loaded host may let it go stale again before stop().)
+  const std::vector<bool> history = recorder_.stale_history();
+  ASSERT_GE(history.size(), 2u);
+  EXPECT_EQ(history[0], true);
+  EXPECT_EQ(history[1], false);
+  EXPECT_GE(sub_->stats().stale_periods, 1u);
 }
 
 TEST_F(SubscriberFakeTest, UnansweredSnapshotRequestIsRetried) {
