@@ -32,8 +32,10 @@ binaries_stale() {
     [ -x "$bin/$b" ] || return 0
   done
   # Any source newer than the oldest binary means a rebuild.
-  local oldest
-  oldest="$(ls -tr "$bin/roster-broker" "$bin/roster-agent" "$bin/rosterctl" | head -n 1)"
+  local oldest="$bin/roster-broker"
+  for b in roster-agent rosterctl; do
+    if [ "$bin/$b" -ot "$oldest" ]; then oldest="$bin/$b"; fi
+  done
   [ -n "$(find "$root/common" "$root/broker" "$root/agent" "$root/ctl" "$root/CMakeLists.txt" \
             -newer "$oldest" \( -name '*.cc' -o -name '*.h' -o -name 'CMakeLists.txt' \) \
             -print -quit 2>/dev/null)" ]
