@@ -19,6 +19,8 @@ class LatencySamples {
   void add_all(const LatencySamples& other);
   size_t count() const { return samples_.size(); }
   bool empty() const { return samples_.empty(); }
+  // Every sample in microseconds, in the order added.
+  const std::vector<int64_t>& raw() const { return samples_; }
 
   // The q-quantile (0 <= q <= 1) in milliseconds, by nearest rank.
   // REQUIRES: !empty()

@@ -17,6 +17,7 @@
 #include <map>
 #include <zmq.hpp>
 
+#include "agent_swarm.h"
 #include "bench_config.h"
 #include "ceiling_router.h"
 #include "child_process.h"
@@ -93,12 +94,32 @@ int run(int argc, char** argv) {
   ceiling->add_option("--endpoint", ceiling_endpoint, "Endpoint to bind")->capture_default_str();
   ceiling->add_option("--ready-file", ready_file, "Write agents=EP and pid=N here once bound");
 
+  std::string swarm_endpoint;
+  std::string swarm_output;
+  size_t swarm_first = 0;
+  size_t swarm_count = 0;
+  uint64_t swarm_inc = 1;
+  int64_t swarm_duration_ms = 1000;
+  CLI::App* swarm = app.add_subcommand(
+      "swarm", "Run a swarm of agent connections (started by the connections scenario)");
+  swarm->add_option("--endpoint", swarm_endpoint, "Agent endpoint of the broker")->required();
+  swarm->add_option("--first", swarm_first, "Index of the first node");
+  swarm->add_option("--count", swarm_count, "Connections (one node each)")->required();
+  swarm->add_option("--inc", swarm_inc, "Incarnation of every node");
+  swarm->add_option("--duration-ms", swarm_duration_ms, "How long to heartbeat");
+  swarm->add_option("--output", swarm_output, "Where to write the outcome (JSON)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
   if (ceiling->parsed()) return run_ceiling_router(ceiling_endpoint, ready_file);
+  if (swarm->parsed()) {
+    raise_fd_limit(2 * swarm_count + 1024);
+    return run_swarm_command(swarm_endpoint, swarm_first, swarm_count, swarm_inc,
+                             std::chrono::milliseconds(swarm_duration_ms), swarm_output);
+  }
 
   BenchConfig config = config_for(*mode_from_string(mode_name));
   if (nodes > 0) config.ingest_nodes = config.snapshot_nodes = config.memory_nodes = nodes;
@@ -119,12 +140,11 @@ int run(int argc, char** argv) {
     std::cerr << "roster-bench: cannot create a work directory\n";
     return 1;
   }
-  // Children inherit the limit: the broker needs one descriptor per
-  // connection, the bench two (socket and mailbox).
-  const uint64_t fd_limit = raise_fd_limit(3 * config.real_connections + 4096);
+  // Children inherit the limit: the broker needs a descriptor per
+  // connection.
+  const uint64_t fd_limit = raise_fd_limit(config.real_connections + 4096);
 
   zmq::context_t zmq;
-  zmq.set(zmq::ctxopt::max_sockets, static_cast<int>(config.real_connections + 1024));
 
   std::vector<std::string> selected = only.empty() ? kScenarioOrder : only;
   const bool wants = [&] {
