@@ -237,6 +237,15 @@ TEST_F(RosterctlTest, WatchJsonPrintsEachChangeThenExitsAfterCount) {
   EXPECT_LT(late_joined["version"].get<uint64_t>(), late_removed["version"].get<uint64_t>());
 }
 
+TEST_F(RosterctlTest, WatchEndsAfterDuration) {
+  CommandResult r = ctl({"watch", "--json", "--duration", "1s", "--beat-interval", "100ms"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  std::vector<json> lines = json_lines(r.out);
+  ASSERT_FALSE(lines.empty()) << r.out;
+  EXPECT_EQ(lines[0]["event"], "resync");
+  EXPECT_EQ(lines[0]["nodes"], 0);
+}
+
 TEST_F(RosterctlTest, WatchTextReportsStalenessAndEndsOnSigterm) {
   testing::TempDir dir;
   auto watch = Process::start({bin("rosterctl"), "--admin", broker_->endpoints().admin, "--state",

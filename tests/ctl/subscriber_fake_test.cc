@@ -321,6 +321,36 @@ TEST_F(SubscriberFakeTest, ViewIsReadableFromOtherThreadsWhileItRuns) {
   EXPECT_GT(max_seen.load(), 0u);
 }
 
+TEST_F(SubscriberFakeTest, RunsInsideTheCallersOwnPollLoop) {
+  create(10'000, /*snapshot_timeout_ms=*/100);
+  // The caller polls the subscriber's sockets with its own, as a
+  // controller's event loop would.
+  zmq::context_t context;
+  zmq::socket_t own(context, zmq::socket_type::pair);
+  own.bind("inproc://own");
+  auto loop_until = [&](const std::function<bool()>& condition) {
+    return wait_until(
+        [&] {
+          std::vector<zmq::pollitem_t> items = sub_->pollitems();
+          items.push_back({own.handle(), 0, ZMQ_POLLIN, 0});
+          zmq::poll(items, std::min(sub_->next_timeout(), std::chrono::milliseconds(2)));
+          sub_->process();
+          fake_.poll_subscribed();
+          fake_.poll_snapshot_requests();
+          return condition();
+        },
+        20s, 0ms);
+  };
+  // The retry replaces the admin socket: pollitems() follows it.
+  ASSERT_TRUE(
+      loop_until([&] { return fake_.poll_subscribed() && fake_.snapshot_requests() >= 2; }));
+  fake_.reply(snapshot(1, 1, {alive("a")}));
+  ASSERT_TRUE(loop_until([&] { return sub_->synced(); }));
+  fake_.publish(delta(1, 2, {alive("b")}));
+  ASSERT_TRUE(loop_until([&] { return sub_->view().version() == 2; }));
+  EXPECT_EQ(sub_->view().nodes().size(), 2u);
+}
+
 TEST(SubscriberCreateTest, InvalidEndpointIsAnError) {
   SubscriberOptions options;
   options.state_endpoint = "nonsense://x";
