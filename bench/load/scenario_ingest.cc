@@ -71,9 +71,16 @@ void describe(const ServerFigures& f, const BenchConfig& config, ScenarioResult&
         fixed(f.join.acks_per_s(), 0));
   r.metrics["saturated"]["server_cpu_pct"] = f.server_cpu_pct;
   r.metrics["saturated"]["bench_cpu_pct"] = f.bench_cpu_pct;
+  // CPU per ack is what a contended machine distorts least.
+  const double server_us_per_ack = f.saturated.acked_in_window > 0
+                                       ? f.server_cpu_pct / 100.0 * f.saturated.seconds * 1e6 /
+                                             static_cast<double>(f.saturated.acked_in_window)
+                                       : 0;
+  r.metrics["saturated"]["server_cpu_us_per_ack"] = server_us_per_ack;
   r.row("acked heartbeats/s", fixed(f.saturated.acks_per_s(), 0));
   r.row("CPU meanwhile: server / load generator",
         fixed(f.server_cpu_pct, 0) + " % / " + fixed(f.bench_cpu_pct, 0) + " % of a core");
+  r.row("server CPU per ack", fixed(server_us_per_ack, 2) + " us");
   r.row("ack latency at half load",
         quantiles_text(f.paced.latency.summary(), {"p50", "p99", "p999"}));
 }
