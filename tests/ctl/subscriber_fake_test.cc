@@ -299,11 +299,6 @@ TEST_F(SubscriberFakeTest, MalformedMessagesAreCountedAndDropped) {
 TEST_F(SubscriberFakeTest, ViewIsReadableFromOtherThreadsWhileItRuns) {
   create();
   ASSERT_TRUE(sub_->start());
-  std::atomic<bool> done{false};
-  std::atomic<size_t> max_seen{0};
-  std::thread reader([&] {
-    while (!done) max_seen = std::max(max_seen.load(), sub_->view().nodes().size());
-  });
   ASSERT_TRUE(wait_until(
       [&] {
         fake_.poll_snapshot_requests();
@@ -312,13 +307,26 @@ TEST_F(SubscriberFakeTest, ViewIsReadableFromOtherThreadsWhileItRuns) {
       20s));
   fake_.reply(snapshot(1, 0, {}));
   ASSERT_TRUE(wait_until([&] { return sub_->synced(); }, 20s));
+  // Every delta adds one node: each copy must hold as many nodes as its
+  // version, however it interleaves with the subscriber's thread.
+  std::atomic<uint64_t> copies{0};
+  std::atomic<uint64_t> torn{0};
+  std::thread reader([&] {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      View view = sub_->view();
+      ++copies;
+      if (view.nodes().size() != view.version()) ++torn;
+      if (view.version() == 200) return;
+    }
+  });
   for (uint64_t v = 1; v <= 200; ++v) fake_.publish(delta(1, v, {alive("n" + std::to_string(v))}));
-  ASSERT_TRUE(wait_until([&] { return sub_->view().version() == 200; }, 20s));
-  done = true;
   reader.join();
   sub_->stop();
+  EXPECT_EQ(sub_->view().version(), 200u);
   EXPECT_EQ(sub_->view().nodes().size(), 200u);
-  EXPECT_GT(max_seen.load(), 0u);
+  EXPECT_EQ(torn.load(), 0u);
+  EXPECT_GE(copies.load(), 1u);
 }
 
 TEST_F(SubscriberFakeTest, RunsInsideTheCallersOwnPollLoop) {
