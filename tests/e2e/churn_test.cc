@@ -9,7 +9,7 @@
 //   + forget-dead-after after a crash, forget-left-after after a leave),
 //   and the broker holds exactly the agents that run, all alive;
 // - the broker's memory (VmRSS) does not grow from one churn round to the
-//   next.
+//   next (later rounds stay within 10% + 2 MiB of the second).
 // Sanitizer builds (ROSTER_E2E_SANITIZED) run fewer agents for less time.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -39,11 +39,13 @@ constexpr int kAgents = 60;
 constexpr int kProcessAgents = 4;
 constexpr int kLibraryAgents = 4;
 constexpr int kRounds = 3;
+constexpr int kMinDeparturesChecked = 8;
 #else
 constexpr int kAgents = 200;
 constexpr int kProcessAgents = 10;
 constexpr int kLibraryAgents = 10;
 constexpr int kRounds = 6;
+constexpr int kMinDeparturesChecked = 50;
 #endif
 constexpr auto kRoundLength = 5s;  // kRounds * kRoundLength of churn
 
@@ -53,10 +55,13 @@ constexpr uint64_t kForgetDeadMs = 1'000;
 constexpr uint64_t kForgetLeftMs = 1'000;
 constexpr uint64_t kBeatMs = 200;
 // How late a forget may be on a loaded machine (tick, scheduling, publish).
-constexpr uint64_t kSlackMs = 1'500 * kSlowdown;
-// Memory: a later round may exceed the baseline round by this much.
-constexpr double kRssGrowthFactor = 1.25;
-constexpr long kRssNoiseKb = 4 * 1024;
+constexpr uint64_t kSlackMs = 2'000 * kSlowdown;
+// Memory: a later round may exceed the baseline round (the second) by this
+// much. Measured on the 2-core dev machine: about 18.4 MiB after round two,
+// growing ever more slowly to 20.1 MiB after round six (20.9 MiB after
+// round fourteen): allocator and socket buffers settling, not a leak.
+constexpr double kRssGrowthFactor = 1.10;
+constexpr long kRssNoiseKb = 2 * 1024;
 
 std::vector<std::string> broker_args() {
   return {"--min-lease",         "100ms", "--max-lease",         "1s", "--dead-after",    "1s",
@@ -332,7 +337,7 @@ TEST_F(ChurnTest, SubscribersMatchTheBrokerEveryDepartureIsForgottenAndMemoryIsF
                                   << " ms after departing; timers allow " << d.bound_ms << " ms";
   }
   std::cout << "churn: " << checked << " departures checked for forgetting" << std::endl;
-  EXPECT_GE(checked, kAgents / 2) << "too few departures to say anything";
+  EXPECT_GE(checked, kMinDeparturesChecked) << "too few departures to say anything";
 
   // The simulated agents were never refused as removed or malformed.
   EXPECT_EQ(fleet_->errors().count(ErrorCode::kRemoved), 0u);
@@ -346,7 +351,10 @@ TEST_F(ChurnTest, SubscribersMatchTheBrokerEveryDepartureIsForgottenAndMemoryIsF
   }
 
   // Memory: later rounds do not grow past the second round (the first
-  // includes the start-up allocations).
+  // includes the start-up allocations). Under AddressSanitizer freed memory
+  // stays in its quarantine (up to 256 MiB) by design, so RSS grows with
+  // every free and says nothing about the broker: printed above, not checked.
+#ifndef ROSTER_E2E_SANITIZED
   ASSERT_GE(rss_kb.size(), 3u);
   const long baseline = rss_kb[1];
   for (size_t i = 2; i < rss_kb.size(); ++i) {
@@ -354,6 +362,7 @@ TEST_F(ChurnTest, SubscribersMatchTheBrokerEveryDepartureIsForgottenAndMemoryIsF
         << "broker VmRSS grew from " << baseline << " KiB (round 2) to " << rss_kb[i]
         << " KiB (round " << i + 1 << ")";
   }
+#endif
 }
 
 }  // namespace
