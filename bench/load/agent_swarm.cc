@@ -163,7 +163,8 @@ SwarmOutcome run_swarm(const std::string& endpoint, size_t first, size_t count, 
     tally.record = true;
     const auto start = Clock::now();
     const auto end = start + heartbeat_for;
-    const auto period = std::chrono::seconds(1);
+    // Nanoseconds, so that (next * period) / n does not round to whole seconds.
+    const std::chrono::nanoseconds period = std::chrono::seconds(1);
     const auto n = static_cast<int64_t>(count);
     int64_t next = 0;
     int64_t round = 0;
