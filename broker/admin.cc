@@ -18,20 +18,20 @@ AdminAnswer AdminHandler::error(ErrorCode code, std::string message) {
   return answer;
 }
 
-AdminAnswer AdminHandler::handle(std::string_view body, const std::string& routing_id,
-                                 bool delimiter, TimeMs now) {
+AdminAnswer AdminHandler::handle(std::string_view body, TimeMs now) {
   Decoded<AdminRequest> decoded = decode_admin_request(body);
   if (!decoded.ok()) return error(decoded.error().code, decoded.error().message);
   return std::visit(
       [&](const auto& request) -> AdminAnswer {
         using T = std::decay_t<decltype(request)>;
         if constexpr (std::is_same_v<T, SnapshotQuery>) {
-          publisher_.request_snapshot(routing_id, delimiter);
-          return AdminAnswer{};
+          AdminAnswer answer;
+          answer.snapshot = true;
+          return answer;
         } else if constexpr (std::is_same_v<T, NodeQuery>) {
           std::optional<NodeInfo> info = membership_.node(request.node);
           if (!info) return error(ErrorCode::kUnknownNode, "no node '" + request.node + "'");
-          return AdminAnswer{encode(AdminReply(*info)), std::nullopt, {}};
+          return AdminAnswer{encode(AdminReply(*info)), false, std::nullopt, {}};
         } else if constexpr (std::is_same_v<T, RemoveCommand>) {
           RemoveResult result = membership_.remove(request.node, request.inc, now);
           if (auto* refused = std::get_if<ErrorReply>(&result)) {
@@ -39,10 +39,11 @@ AdminAnswer AdminHandler::handle(std::string_view body, const std::string& routi
           }
           // The removal is published before the operator hears it is done.
           commit_now_(now);
-          return AdminAnswer{encode(AdminReply(std::get<RemovedReply>(result))), std::nullopt, {}};
+          return AdminAnswer{
+              encode(AdminReply(std::get<RemovedReply>(result))), false, std::nullopt, {}};
         } else {
           static_assert(std::is_same_v<T, StatsQuery>);
-          return AdminAnswer{encode(AdminReply(stats(now))), std::nullopt, {}};
+          return AdminAnswer{encode(AdminReply(stats(now))), false, std::nullopt, {}};
         }
       },
       decoded.value());

@@ -22,6 +22,9 @@ namespace roster::broker {
 struct AdminAnswer {
   // The encoded reply; nullopt when the publisher will answer (snapshot).
   std::optional<std::string> body;
+  // A snapshot request: the caller forwards it to the publisher once the
+  // round's changes are committed, so the snapshot holds them.
+  bool snapshot = false;
   // Set when the reply is an error (for counting and logging).
   std::optional<ErrorCode> error;
   std::string error_message;
@@ -41,10 +44,8 @@ class AdminHandler {
         start_(start),
         commit_now_(std::move(commit_now)) {}
 
-  // Decodes and answers one request body from the client behind
-  // (routing_id, delimiter).
-  AdminAnswer handle(std::string_view body, const std::string& routing_id, bool delimiter,
-                     TimeMs now);
+  // Decodes and answers one request body.
+  AdminAnswer handle(std::string_view body, TimeMs now);
 
   // An encoded error reply on the admin channel.
   static AdminAnswer error(ErrorCode code, std::string message);

@@ -128,6 +128,7 @@ void EventLoop::run(int stop_fd) {
     now = clock_.now_ms();
     membership_.tick(now);
     maybe_commit(now);
+    send_deferred();
     check_warm_up(now);
     warnings_.flush(now);
   }
@@ -152,7 +153,7 @@ void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
   if (const auto* refused = std::get_if<ErrorReply>(&reply)) {
     count_error(refused->code, "agent", request, refused->message, now);
   }
-  reply_routed(agents_, request, encode(reply));
+  agent_replies_.push_back({std::move(request.routing_id), request.delimiter, encode(reply)});
 }
 
 void EventLoop::handle_admin(RoutedRequest& request, TimeMs now) {
@@ -162,8 +163,11 @@ void EventLoop::handle_admin(RoutedRequest& request, TimeMs now) {
     ++counters_.bad_frames;
     answer = AdminHandler::error(ErrorCode::kBadRequest, frame_layout_message(request.frames));
   } else {
-    answer = admin_handler_->handle(request.body.to_string_view(), request.routing_id,
-                                    request.delimiter, now);
+    answer = admin_handler_->handle(request.body.to_string_view(), now);
+  }
+  if (answer.snapshot) {
+    snapshot_requests_.push_back({request.routing_id, request.delimiter, {}});
+    return;
   }
   if (answer.error) count_error(*answer.error, "admin", request, answer.error_message, now);
   if (answer.body) reply_routed(admin_, request, *answer.body);
@@ -174,6 +178,17 @@ void EventLoop::relay_snapshots() {
     if (relay->routing_id.empty()) continue;
     reply_routed(admin_, relay->routing_id, relay->delimiter, relay->body.to_string_view());
   }
+}
+
+void EventLoop::send_deferred() {
+  for (const Deferred& reply : agent_replies_) {
+    reply_routed(agents_, reply.routing_id, reply.delimiter, reply.body);
+  }
+  agent_replies_.clear();
+  for (const Deferred& request : snapshot_requests_) {
+    publisher_->request_snapshot(request.routing_id, request.delimiter);
+  }
+  snapshot_requests_.clear();
 }
 
 void EventLoop::maybe_commit(TimeMs now) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -54,6 +55,7 @@ class EventLoop {
   void handle_agent(RoutedRequest& request, TimeMs now);
   void handle_admin(RoutedRequest& request, TimeMs now);
   void relay_snapshots();
+  void send_deferred();
   void maybe_commit(TimeMs now);
   void commit(TimeMs now);
   void check_warm_up(TimeMs now);
@@ -71,6 +73,16 @@ class EventLoop {
   Publisher* publisher_ = nullptr;
   std::unique_ptr<AdminHandler> admin_handler_;
   LoopCounters counters_;
+  // Replies and snapshot requests of this round, sent once its changes are
+  // committed and handed to the publisher: an agent that has its ack, or
+  // anyone who asks after it, finds the change in every later snapshot.
+  struct Deferred {
+    std::string routing_id;
+    bool delimiter = false;
+    std::string body;  // agent reply; empty for a snapshot request
+  };
+  std::vector<Deferred> agent_replies_;
+  std::vector<Deferred> snapshot_requests_;
   RateLimitedLog warnings_;
   TimeMs last_commit_ = 0;
   bool warm_ = false;  // warm-up over and the publisher told

@@ -117,10 +117,10 @@ class PublisherThread {
         if (e.num() == EINTR) continue;
         throw;
       }
-      if (items[0].revents & ZMQ_POLLIN) {
-        if (!drain_pipe()) return;
-      }
       if (items[1].revents & ZMQ_POLLIN) drain_subscriptions();
+      // Always, and after the subscriptions: a delta committed before a
+      // subscriber arrived is in the snapshot that subscriber triggers.
+      if (!drain_pipe()) return;
       run_timers(clock_.now_ms());
     }
   }

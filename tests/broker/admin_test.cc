@@ -133,5 +133,19 @@ TEST_F(AdminTest, BadRequestsGetErrorReplies) {
   EXPECT_EQ(stats->counters["bad_frames"], 1u);
 }
 
+TEST_F(AdminTest, ASnapshotAskedAfterAnAckHoldsTheChange) {
+  AgentClient agent(broker_->endpoints().agents);
+  AdminClient admin(broker_->endpoints().admin);
+  for (int i = 0; i < 20; ++i) {
+    std::string node = "n" + std::to_string(i);
+    ASSERT_EQ(error_code(agent.join(node, 1, 5'000)), std::nullopt);
+    auto snapshot = admin.snapshot();
+    ASSERT_TRUE(snapshot);
+    bool found = false;
+    for (const auto& r : snapshot->nodes) found = found || r.node == node;
+    EXPECT_TRUE(found) << node << " missing from the snapshot at version " << snapshot->version;
+  }
+}
+
 }  // namespace
 }  // namespace roster::testing
