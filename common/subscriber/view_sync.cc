@@ -23,9 +23,13 @@ NodeRecord removed_record(const NodeRecord& gone) {
 }
 
 // Appends one NodeChange per difference between `before` and `after` (both
-// in id order), as found when a snapshot replaces the view.
+// in id order), as found when a snapshot replaces the view. When `holdover`
+// is set (the snapshot is incomplete: the broker is warming up), a node
+// missing from `after` is not gone: it moves to `holdover` instead of being
+// reported removed.
 void emit_differences(const std::map<std::string, NodeRecord>& before, const View& after,
-                      uint64_t time_ms, SyncOutput& out) {
+                      uint64_t time_ms, std::map<std::string, NodeRecord>* holdover,
+                      SyncOutput& out) {
   auto change = [&](std::optional<NodeRecord> old, NodeRecord record) {
     NodeChange c;
     c.old = std::move(old);
@@ -40,7 +44,11 @@ void emit_differences(const std::map<std::string, NodeRecord>& before, const Vie
   auto a = after.nodes().begin();
   while (b != before.end() || a != after.nodes().end()) {
     if (a == after.nodes().end() || (b != before.end() && b->first < a->first)) {
-      change(b->second, removed_record(b->second));
+      if (holdover != nullptr) {
+        holdover->emplace(b->first, b->second);
+      } else {
+        change(b->second, removed_record(b->second));
+      }
       ++b;
     } else if (b == before.end() || a->first < b->first) {
       change(std::nullopt, a->second);
@@ -92,7 +100,10 @@ void ViewSync::on_published_snapshot(const Snapshot& snapshot, TimeMs now, SyncO
     return;
   }
   // Same lineage, not newer: it can only tell that warming up is over.
-  if (snapshot.complete) view_.set_complete(true);
+  if (snapshot.complete) {
+    view_.set_complete(true);
+    release_holdover(snapshot.time_ms, out);
+  }
 }
 
 void ViewSync::on_delta(const Delta& delta, TimeMs now, SyncOutput& out) {
@@ -177,12 +188,16 @@ void ViewSync::begin_resync(ResyncReason reason, TimeMs now, SyncOutput& out) {
 
 void ViewSync::accept_snapshot(const Snapshot& snapshot, ResyncReason reason, TimeMs now,
                                SyncOutput& out) {
-  const std::map<std::string, NodeRecord> before = view_.nodes();
+  // What the controller was told it has: the view, plus nodes an earlier
+  // incomplete snapshot did not confirm.
+  std::map<std::string, NodeRecord> before = view_.nodes();
+  before.merge(holdover_);
+  holdover_.clear();
   view_.reset(snapshot);
   synced_ = true;
   ++stats_.resyncs;
   out.events.emplace_back(ResyncEvent{reason});
-  emit_differences(before, view_, snapshot.time_ms, out);
+  emit_differences(before, view_, snapshot.time_ms, snapshot.complete ? nullptr : &holdover_, out);
 
   // Apply the deltas that arrived meanwhile: those at or below the
   // snapshot's version are ignored as old, the rest must follow on.
@@ -235,6 +250,10 @@ void ViewSync::apply_delta(const Delta& delta, TimeMs now, SyncOutput& out) {
       old = it->second;
     } else if (auto found = view_.nodes().find(record.node); found != view_.nodes().end()) {
       old = found->second;
+    } else if (auto held = holdover_.find(record.node); held != holdover_.end()) {
+      // A node held over from before the broker restarted shows up again.
+      old = std::move(held->second);
+      holdover_.erase(held);
     }
     overlay[record.node] =
         record.state == NodeState::kRemoved ? std::nullopt : std::optional<NodeRecord>(record);
@@ -251,6 +270,21 @@ void ViewSync::apply_delta(const Delta& delta, TimeMs now, SyncOutput& out) {
   view_.apply(delta);
   ++stats_.deltas_applied;
   for (auto& change : changes) out.events.emplace_back(std::move(change));
+}
+
+void ViewSync::release_holdover(uint64_t time_ms, SyncOutput& out) {
+  // The broker's view is complete now: what it still lacks is gone.
+  for (auto& [id, record] : holdover_) {
+    NodeChange change;
+    change.old = record;
+    change.record = removed_record(record);
+    change.epoch = view_.epoch();
+    change.version = view_.version();
+    change.time_ms = time_ms;
+    change.from_resync = true;
+    out.events.emplace_back(std::move(change));
+  }
+  holdover_.clear();
 }
 
 void ViewSync::buffer_delta(const Delta& delta) {

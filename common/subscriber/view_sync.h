@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -67,6 +69,8 @@ class ViewSync {
   void accept_snapshot(const Snapshot& snapshot, ResyncReason reason, TimeMs now, SyncOutput& out);
   void apply_delta(const Delta& delta, TimeMs now, SyncOutput& out);
   void buffer_delta(const Delta& delta);
+  // Reports every held-over node removed (the view became complete).
+  void release_holdover(uint64_t time_ms, SyncOutput& out);
   TimeMs base_timeout() const {
     return std::max<TimeMs>(1, static_cast<TimeMs>(options_.snapshot_timeout_ms));
   }
@@ -81,6 +85,10 @@ class ViewSync {
   // Highest beat seen while waiting for a snapshot, checked once it arrives.
   bool beat_seen_while_waiting_ = false;
   Beat last_beat_while_waiting_;
+  // Nodes the controller was told of that an incomplete snapshot (broker
+  // warming up after a restart) does not hold: not gone until the view is
+  // complete; reported removed then unless a delta brings them back.
+  std::map<std::string, NodeRecord> holdover_;
   TimeMs snapshot_requested_at_ = 0;
   // How long the outstanding request may wait; doubles on every retry.
   TimeMs snapshot_timeout_ms_ = 0;

@@ -298,6 +298,54 @@ TEST_F(ViewSyncTest, PublishedSnapshotAtTheSameVersionOnlyEndsWarmingUp) {
   EXPECT_TRUE(sync_.view().complete());
 }
 
+TEST_F(ViewSyncTest, NodeMissingFromAWarmingUpSnapshotIsNotReportedRemoved) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_beat(beat(2, 0), now_, out);
+  sync_.on_admin_snapshot(snapshot(2, 1, {alive("a", 2)}, false), now_, out);
+  for (const auto& change : changes_of(out)) {
+    EXPECT_NE(change.record.state, NodeState::kRemoved) << change.record.node;
+  }
+  // b rejoins the restarted broker: reported as b's old record -> new one.
+  SyncOutput rejoin;
+  sync_.on_delta(delta(2, 2, {alive("b", 2)}), now_, rejoin);
+  auto changes = changes_of(rejoin);
+  ASSERT_EQ(changes.size(), 1u);
+  ASSERT_TRUE(changes[0].old.has_value());
+  EXPECT_EQ(changes[0].old->inc, 1u);
+  EXPECT_EQ(changes[0].record.inc, 2u);
+}
+
+TEST_F(ViewSyncTest, HeldOverNodeIsRemovedWhenTheViewBecomesComplete) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_beat(beat(2, 0), now_, out);
+  sync_.on_admin_snapshot(snapshot(2, 1, {alive("a", 2)}, false), now_, out);
+  SyncOutput done;
+  sync_.on_published_snapshot(snapshot(2, 1, {alive("a", 2)}, true), now_, done);
+  auto changes = changes_of(done);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].record.node, "b");
+  EXPECT_EQ(changes[0].record.state, NodeState::kRemoved);
+  EXPECT_TRUE(sync_.view().complete());
+}
+
+TEST_F(ViewSyncTest, CompleteSnapshotReportsHeldOverNodesRemoved) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_beat(beat(2, 0), now_, out);
+  sync_.on_admin_snapshot(snapshot(2, 1, {}, false), now_, out);
+  EXPECT_TRUE(changes_of(out).empty());
+  SyncOutput newer;
+  sync_.on_published_snapshot(snapshot(2, 3, {alive("a", 2)}, true), now_, newer);
+  auto changes = changes_of(newer);
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes[0].record.node, "a");
+  EXPECT_EQ(changes[0].record.inc, 2u);
+  EXPECT_EQ(changes[1].record.node, "b");
+  EXPECT_EQ(changes[1].record.state, NodeState::kRemoved);
+}
+
 TEST_F(ViewSyncTest, SnapshotRequestIsRetriedAfterTheTimeout) {
   SyncOutput early;
   sync_.tick(now_ + 499, early);

@@ -11,6 +11,10 @@
 //   whose version is ahead of the view with no delta to explain it;
 // - an epoch change: a delta, beat or snapshot of another epoch (the broker
 //   restarted).
+// After a broker restart the new epoch's snapshots say complete: false while
+// the broker warms up; a node the controller holds that such a snapshot
+// lacks is not reported removed then: it is held over (not in view()) and
+// reported removed only if the view becomes complete without it.
 // It reports the view stale when nothing arrives on the state channel for
 // `stale_after_beats` beat intervals, and fresh again when messages return.
 //
