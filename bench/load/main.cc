@@ -1,8 +1,10 @@
 // roster-bench: the load benchmark of roster (see docs/PERFORMANCE.md).
 //
 //   roster-bench [--mode smoke|quick|full] [--scenario NAME]... [--broker PATH]
-//                [--results-dir DIR] [--strict] [--keep-work-dir]
-//   roster-bench serve-ceiling --endpoint EP --ready-file FILE
+//                [--results-dir DIR] [--nodes N] [--churn-rounds N]
+//                [--connections N] [--strict] [--keep-work-dir]
+//   roster-bench serve-ceiling --endpoint EP --ready-file FILE   (internal)
+//   roster-bench swarm --endpoint EP --count N --output FILE ...  (internal)
 //
 // Exit status: 0 when every scenario ran; 1 when one failed to run; 2 on a
 // usage error; 3 with --strict when a full-mode target was missed.
@@ -147,7 +149,7 @@ int run(int argc, char** argv) {
   zmq::context_t zmq;
 
   std::vector<std::string> selected = only.empty() ? kScenarioOrder : only;
-  const bool wants = [&] {
+  const bool wants_ingest = [&] {
     for (const auto& s : selected) {
       if (s == "ingest") return true;
     }
@@ -167,7 +169,7 @@ int run(int argc, char** argv) {
   for (const auto& name : kScenarioOrder) {
     const bool chosen = std::find(selected.begin(), selected.end(), name) != selected.end();
     // The ingest ratio needs the ceiling of the same run.
-    if (!chosen && !(name == "ceiling" && wants)) continue;
+    if (!chosen && !(name == "ceiling" && wants_ingest)) continue;
     std::cout << "running " << name << "..." << std::endl;
     results.push_back(run_guarded(name, scenarios.at(name), ctx));
     if (!results.back().ran) std::cout << "  failed: " << results.back().error << std::endl;

@@ -3,13 +3,13 @@
 // child processes (agent_swarm.h), since one process runs out of file
 // descriptors first; the broker's RSS and open descriptors are sampled
 // meanwhile.
+#include <algorithm>
+#include <fstream>
 #include <thread>
 
 #include "agent_swarm.h"
 #include "roster/clock.h"
 #include "scenario.h"
-
-#include <fstream>
 
 namespace roster::bench {
 
