@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,6 +87,8 @@ std::unique_ptr<Process> Process::start(const std::vector<std::string>& argv,
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
     setpgid(0, 0);
+    // A test binary that crashes must not leave brokers and agents behind.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     execv(args[0], args.data());
     _exit(127);
   }
@@ -143,6 +146,7 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
     dup2(err, STDERR_FILENO);
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     for (const auto& kv : extra_env) putenv(const_cast<char*>(kv.c_str()));
     execv(args[0], args.data());
     _exit(127);
