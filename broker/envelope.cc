@@ -65,6 +65,21 @@ bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool del
   }
 }
 
+bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool delimiter,
+                  zmq::message_t&& body) {
+  try {
+    if (!router.send(zmq::buffer(routing_id),
+                     zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return false;
+    }
+    if (delimiter) router.send(zmq::message_t(), zmq::send_flags::sndmore);
+    router.send(body, zmq::send_flags::none);
+    return true;
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
 bool reply_routed(zmq::socket_t& router, const RoutedRequest& request, std::string_view body) {
   return reply_routed(router, request.routing_id, request.delimiter, body);
 }

@@ -41,6 +41,10 @@ std::optional<RoutedRequest> receive_routed(zmq::socket_t& router);
 bool reply_routed(zmq::socket_t& router, const RoutedRequest& request, std::string_view body);
 bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool delimiter,
                   std::string_view body);
+// Same, but hands `body` itself to the socket (zero-copy): for large
+// replies, which must not be copied on the loop thread. `body` is consumed.
+bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool delimiter,
+                  zmq::message_t&& body);
 
 // Printable form of a routing id (hex), for logs.
 std::string printable_id(std::string_view routing_id);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <utility>
 
 #include "roster/codec.h"
 
@@ -176,7 +177,8 @@ void EventLoop::handle_admin(RoutedRequest& request, TimeMs now) {
 void EventLoop::relay_snapshots() {
   while (auto relay = publisher_->receive_relay()) {
     if (relay->routing_id.empty()) continue;
-    reply_routed(admin_, relay->routing_id, relay->delimiter, relay->body.to_string_view());
+    // The body (a whole snapshot) moves into the socket: no copy here.
+    reply_routed(admin_, relay->routing_id, relay->delimiter, std::move(relay->body));
   }
 }
 

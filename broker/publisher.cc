@@ -39,9 +39,11 @@ bool covers_snapshot_topic(std::string_view prefix) {
          kTopicSnapshot.substr(0, prefix.size()) == prefix;
 }
 
-void send_frames(zmq::socket_t& socket, const std::vector<std::string_view>& frames) {
+// Sends `frames` as one message, or as the start of one when `more`.
+void send_frames(zmq::socket_t& socket, const std::vector<std::string_view>& frames,
+                 bool more = false) {
   for (size_t i = 0; i < frames.size(); ++i) {
-    auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    auto flags = more || i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
     socket.send(zmq::buffer(frames[i].data(), frames[i].size()), flags);
   }
 }
@@ -213,25 +215,35 @@ class PublisherThread {
     counters_.beats.fetch_add(1, std::memory_order_relaxed);
   }
 
+  // The body frame shares the cached encoding (no copy of the snapshot);
+  // the loop moves it on into its ROUTER.
   void reply_snapshot(std::string_view routing_id, std::string_view delimiter) {
-    const std::string& body = encoded_snapshot(clock_.now_ms());
-    send_frames(pipe_, {kMsgRelay, routing_id, delimiter, body});
+    zmq::message_t body = encoded_snapshot(clock_.now_ms());
+    send_frames(pipe_, {kMsgRelay, routing_id, delimiter}, /*more=*/true);
+    pipe_.send(body, zmq::send_flags::none);
     counters_.admin_snapshots.fetch_add(1, std::memory_order_relaxed);
   }
 
   // The view encoded as a snapshot; reused while the view is unchanged
   // and the encoding is fresh, so a storm of requests costs one encoding.
-  const std::string& encoded_snapshot(TimeMs now) {
+  // Returns a message sharing the encoding's bytes (reference-counted, no
+  // copy), usable on any socket and freed with its last user.
+  zmq::message_t encoded_snapshot(TimeMs now) {
     bool fresh = cache_valid_ && cache_version_ == view_.version() &&
                  cache_complete_ == view_.complete() && now - cache_time_ < kSnapshotCacheMs;
     if (!fresh) {
-      cache_ = encode(view_.to_snapshot(static_cast<uint64_t>(now)));
+      auto* bytes = new std::string(encode(view_.to_snapshot(static_cast<uint64_t>(now))));
+      cache_ = zmq::message_t(
+          bytes->data(), bytes->size(),
+          [](void*, void* hint) { delete static_cast<std::string*>(hint); }, bytes);
       cache_valid_ = true;
       cache_version_ = view_.version();
       cache_complete_ = view_.complete();
       cache_time_ = now;
     }
-    return cache_;
+    zmq::message_t shared;
+    shared.copy(cache_);
+    return shared;
   }
 
   // Two frames: topic, body. The XPUB drops rather than blocks at its
@@ -240,6 +252,11 @@ class PublisherThread {
     xpub_.send(zmq::buffer(topic.data(), topic.size()),
                zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     xpub_.send(zmq::buffer(body), zmq::send_flags::dontwait);
+  }
+  void publish(std::string_view topic, zmq::message_t body) {
+    xpub_.send(zmq::buffer(topic.data(), topic.size()),
+               zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    xpub_.send(body, zmq::send_flags::dontwait);
   }
 
   const Clock& clock_;
@@ -252,7 +269,7 @@ class PublisherThread {
   std::optional<TimeMs> next_periodic_;
   std::optional<TimeMs> snapshot_due_;
   TimeMs last_triggered_snapshot_ = 0;
-  std::string cache_;
+  zmq::message_t cache_;
   bool cache_valid_ = false;
   uint64_t cache_version_ = 0;
   bool cache_complete_ = false;
