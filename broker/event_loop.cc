@@ -25,6 +25,10 @@ constexpr int64_t kMaxMessageSize = static_cast<int64_t>(kMaxBodyBytes) + 1024;
 // Queued messages per peer before the ROUTER drops replies (and before
 // backpressure reaches senders).
 constexpr int kRouterHwm = 10'000;
+// Pending connections the agents socket lets the kernel queue (ZMQ_BACKLOG;
+// the kernel caps it at net.core.somaxconn). libzmq's default, 100,
+// overflows when thousands of agents reconnect at once after a restart.
+constexpr int kAgentsBacklog = 4096;
 // Warnings let through per kind per window.
 constexpr uint64_t kWarningsPerWindow = 5;
 constexpr TimeMs kWarningWindowMs = 1'000;
@@ -70,6 +74,7 @@ std::optional<std::string> EventLoop::bind() {
   admin_ = zmq::socket_t(context_, zmq::socket_type::router);
   configure_router(agents_);
   configure_router(admin_);
+  agents_.set(zmq::sockopt::backlog, kAgentsBacklog);
   if (auto error = bind_socket(agents_, "--agents", options_.agents_endpoint)) return error;
   return bind_socket(admin_, "--admin", options_.admin_endpoint);
 }
