@@ -9,12 +9,16 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 "$root/scripts/setup.sh"
 
 echo "== build (RelWithDebInfo) =="
-"$root/scripts/build.sh" "$root/build"
+# Line tables only (-g1): full debug info doubles compile time on 2 cores.
+"$root/scripts/build.sh" "$root/build" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 echo "== tests =="
 (cd "$root/build" && ctest --output-on-failure -j "$jobs" --timeout 600)
 
 echo "== build (ASan + UBSan) =="
-"$root/scripts/build.sh" "$root/build-asan" -DROSTER_SANITIZE=ON -DROSTER_BUILD_BENCH=OFF
+# -O1 -g1, asserts on: the usual sanitizer setting, and it compiles in
+# less than half the time of -O2 -g with ASan.
+"$root/scripts/build.sh" "$root/build-asan" -DROSTER_SANITIZE=ON -DROSTER_BUILD_BENCH=OFF \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1"
 echo "== tests under sanitizers =="
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
