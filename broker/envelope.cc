@@ -35,7 +35,6 @@ std::optional<RoutedRequest> receive_routed(zmq::socket_t& router) {
       third = std::move(next);
     }
   }
-  if (request.frames >= 2) request.peer = peer_address(second);
   if (request.frames == 2) {
     request.well_formed = true;
     request.body = std::move(second);
@@ -45,8 +44,16 @@ std::optional<RoutedRequest> receive_routed(zmq::socket_t& router) {
     request.body = std::move(third);
   } else {
     request.delimiter = request.frames >= 2 && second.size() == 0;
+    // Malformed: keep the address now, the frames are dropped.
+    if (request.frames >= 2) request.peer = peer_address(second);
   }
   return request;
+}
+
+std::string peer_of(const RoutedRequest& request) {
+  if (!request.peer.empty() || !request.well_formed) return request.peer;
+  // Reading metadata does not change the message; the C API just is not const.
+  return peer_address(const_cast<zmq::message_t&>(request.body));
 }
 
 bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool delimiter,

@@ -26,10 +26,14 @@ struct RoutedRequest {
   // Frames of the message (routing id included).
   size_t frames = 0;
   zmq::message_t body;
-  // The peer's address ("Peer-Address" metadata) when the transport gives
-  // one, for logs.
+  // The peer's address of a malformed request (whose frames are dropped);
+  // empty otherwise: read it with peer_of(), only when logging.
   std::string peer;
 };
+
+// The peer's address ("Peer-Address" metadata) when the transport gives one,
+// for logs; empty otherwise. Looked up on demand: the hot path never pays.
+std::string peer_of(const RoutedRequest& request);
 
 // Reads one message from `router` without blocking; nullopt if none is
 // waiting. Never keeps more than a few frames of a long multipart message.

@@ -266,8 +266,9 @@ void EventLoop::count_error(ErrorCode code, std::string_view channel, const Rout
   if (!warnings_.allow(kind, now)) return;
   bool hostile = code == ErrorCode::kBadRequest || code == ErrorCode::kUnsupportedVersion;
   auto level = hostile ? spdlog::level::warn : spdlog::level::info;
+  const std::string peer = peer_of(request);
   spdlog::log(level, "{} request refused ({}) from {} peer {}: {}", channel, kind,
-              request.peer.empty() ? "?" : request.peer, printable_id(request.routing_id), message);
+              peer.empty() ? "?" : peer, printable_id(request.routing_id), message);
 }
 
 }  // namespace roster::broker
