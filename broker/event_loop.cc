@@ -227,9 +227,8 @@ void EventLoop::commit(TimeMs now) {
 
 void EventLoop::check_warm_up(TimeMs now) {
   if (warm_ || membership_.has_pending()) return;
-  if (now - start_ < static_cast<TimeMs>(options_.membership.max_lease_ms)) return;
-  // The core decides; this full copy happens once, when warm-up ends.
-  if (!membership_.snapshot(now).complete) return;
+  // The core decides when warm-up is over.
+  if (!membership_.complete(now)) return;
   warm_ = true;
   publisher_->mark_complete();
   spdlog::info("warm-up over: snapshots are complete from version {}", membership_.version());

@@ -492,12 +492,16 @@ bool Membership::has_pending() const {
   return !impl_->pending.empty();
 }
 
+bool Membership::complete(TimeMs now) const {
+  return now >= impl_->start + static_cast<TimeMs>(impl_->options.max_lease_ms);
+}
+
 Snapshot Membership::snapshot(TimeMs now) const {
   const Impl& s = *impl_;
   Snapshot snap;
   snap.epoch = s.epoch;
   snap.version = s.version;
-  snap.complete = now >= s.start + static_cast<TimeMs>(s.options.max_lease_ms);
+  snap.complete = complete(now);
   snap.time_ms = static_cast<uint64_t>(now);
   std::vector<const Node*> held;
   held.reserve(s.by_id.size());

@@ -817,6 +817,8 @@ TEST_F(MembershipTest, SnapshotIsIncompleteDuringWarmUp) {
   EXPECT_FALSE(core_.snapshot(now()).complete);
   EXPECT_FALSE(core_.snapshot(kStart + 9'999).complete);
   EXPECT_TRUE(core_.snapshot(kStart + 10'000).complete);
+  EXPECT_FALSE(core_.complete(kStart + 9'999));
+  EXPECT_TRUE(core_.complete(kStart + 10'000));
   Snapshot s = core_.snapshot(kStart + 10'000);
   EXPECT_EQ(s.epoch, 7u);
   EXPECT_EQ(s.time_ms, static_cast<uint64_t>(kStart + 10'000));

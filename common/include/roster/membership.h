@@ -54,12 +54,12 @@ struct MembershipOptions {
 
 // Counters of the core for `stats`.
 struct MembershipCounters {
-  uint64_t nodes = 0;                    // records held (alive+suspect+dead+left)
+  uint64_t nodes = 0;                       // records held (alive+suspect+dead+left)
   uint64_t by_state[kNodeStateCount] = {};  // indexed by NodeState
   uint64_t tombstones = 0;
-  uint64_t stalls = 0;                   // stalls detected
-  uint64_t stalled_ms = 0;               // total time leases were extended by
-  uint64_t tombstones_evicted = 0;       // evicted at the cap before their ttl
+  uint64_t stalls = 0;              // stalls detected
+  uint64_t stalled_ms = 0;          // total time leases were extended by
+  uint64_t tombstones_evicted = 0;  // evicted at the cap before their ttl
 };
 
 // Result of an operator removal: the reply, or kUnknownNode.
@@ -109,6 +109,10 @@ class Membership {
 
   // The committed view. REQUIRES: !has_pending() (call commit() first).
   Snapshot snapshot(TimeMs now) const;
+
+  // True once warm-up is over at `now` (one max lease after the start):
+  // what snapshot(now).complete says, without building the snapshot.
+  bool complete(TimeMs now) const;
 
   // The record of `node` and when it was last heard from; nullopt if not held.
   std::optional<NodeInfo> node(std::string_view node) const;
