@@ -63,7 +63,9 @@ Stats AdminHandler::stats(TimeMs now) const {
   }
   stats.messages = loop_counters_.agent_requests + loop_counters_.admin_requests;
   for (size_t i = 0; i < kErrorCodeCount; ++i) {
-    stats.errors[std::string(to_string(static_cast<ErrorCode>(i)))] = loop_counters_.errors[i];
+    auto code = static_cast<ErrorCode>(i);
+    if (code == ErrorCode::kUnrecognized) continue;  // never sent
+    stats.errors[std::string(to_string(code))] = loop_counters_.errors[i];
   }
   stats.uptime_ms = static_cast<uint64_t>(now > start_ ? now - start_ : 0);
   auto& c = stats.counters;

@@ -197,6 +197,11 @@ void AgentSession::on_error(const ErrorReply& error, TimeMs now) {
     case ErrorCode::kUnsupportedVersion:
       finish(AgentPhase::kConfigError, AgentEvent::kConfigError, detail);
       return;
+    case ErrorCode::kOverCapacity:
+    case ErrorCode::kUnrecognized:
+      // A refusal that may pass: try again after the backoff.
+      lose_broker(now);
+      return;
   }
 }
 

@@ -152,10 +152,11 @@ std::string encode_ack(const Ack& m) {
 // An ErrorReply; `with_seq` is false on the admin channel.
 std::string encode_error(const ErrorReply& m, bool with_seq) {
   std::string out;
-  Writer w(&out, with_seq ? 3 : 2, "error");
+  Writer w(&out, (with_seq ? 3 : 2) + (m.inc ? 1 : 0), "error");
   if (with_seq) w.field("seq", m.seq);
   w.field("code", to_string(m.code));
   w.field("message", truncated(m.message, kMaxMessageBytes));
+  if (m.inc) w.field("inc", *m.inc);
   return out;
 }
 

@@ -143,12 +143,19 @@ bool read_stats(Reader& r, Stats* out) {
          r.counts_field(s[kCounters], "counters", false, &out->counters);
 }
 
-// Reads code and message of an error reply (seq is read by the caller).
+// Reads code, message and the optional inc hint of an error reply (seq is
+// read by the caller).
 bool read_error(Reader& r, ErrorReply* out) {
-  static constexpr std::string_view kNames[] = {"code", "message"};
-  Slot s[2];
-  return r.collect(0, kNames, 2, s) && r.code_field(s[0], "code", &out->code) &&
-         r.str_field(s[1], "message", false, kMaxMessageBytes, &out->message);
+  static constexpr std::string_view kNames[] = {"code", "message", "inc"};
+  Slot s[3];
+  uint64_t inc = 0;
+  if (!(r.collect(0, kNames, 3, s) && r.code_field(s[0], "code", &out->code) &&
+        r.str_field(s[1], "message", false, kMaxMessageBytes, &out->message) &&
+        r.uint_field(s[2], "inc", false, &inc))) {
+    return false;
+  }
+  if (s[2] != kAbsent) out->inc = inc;
+  return true;
 }
 
 // Tokenizes `body` and checks "v"; on success `type` is the type slot.

@@ -96,8 +96,10 @@ class Reader {
   bool str_view_field(Slot slot, std::string_view name, std::string_view* out);
   // A valid node id (is_valid_node_id).
   bool node_id_field(Slot slot, std::string_view name, std::string* out);
-  // A known wire spelling of a NodeState / ErrorCode.
+  // A known wire spelling of a NodeState.
   bool state_field(Slot slot, std::string_view name, NodeState* out);
+  // A string naming an ErrorCode; one this version does not know reads as
+  // kUnrecognized (a refusal all the same).
   bool code_field(Slot slot, std::string_view name, ErrorCode* out);
   // At most kMaxLabels labels under the key and value limits.
   bool labels_field(Slot slot, std::string_view name, bool required, Labels* out);

@@ -5,7 +5,8 @@ namespace roster {
 namespace {
 constexpr std::string_view kErrorNames[kErrorCodeCount] = {
     "bad_request", "unsupported_version", "unknown_node", "stale_incarnation",
-    "expired",     "left",                "removed",
+    "expired",     "left",                "removed",      "over_capacity",
+    "unrecognized",
 };
 constexpr std::string_view kStateNames[kNodeStateCount] = {
     "alive", "suspect", "dead", "left", "removed",
@@ -15,7 +16,8 @@ constexpr std::string_view kStateNames[kNodeStateCount] = {
 std::string_view to_string(ErrorCode code) { return kErrorNames[static_cast<size_t>(code)]; }
 
 std::optional<ErrorCode> error_code_from_string(std::string_view s) {
-  for (size_t i = 0; i < kErrorCodeCount; ++i) {
+  // kUnrecognized is never on the wire: its spelling does not parse.
+  for (size_t i = 0; i + 1 < kErrorCodeCount; ++i) {
     if (kErrorNames[i] == s) return static_cast<ErrorCode>(i);
   }
   return std::nullopt;

@@ -540,13 +540,25 @@ TEST(CodecReject, AckUnknownState) {
   EXPECT_EQ(d.error().seq, 1u);
 }
 
-TEST(CodecReject, ErrorReplyUnknownCode) {
+TEST(CodecReject, ErrorReplyUnknownCodeIsStillARefusal) {
+  // A code added by a later broker must not make the reply unreadable.
+  auto d = decode_agent_reply(Fields{{"v", u(1)},
+                                     {"type", s("error")},
+                                     {"seq", u(1)},
+                                     {"code", s("teapot")},
+                                     {"message", s("")}});
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(std::get<ErrorReply>(d.value()).code, ErrorCode::kUnrecognized);
+}
+
+TEST(CodecReject, ErrorReplyIncHintMistyped) {
   expect_bad_request(decode_agent_reply(Fields{{"v", u(1)},
                                                {"type", s("error")},
                                                {"seq", u(1)},
-                                               {"code", s("teapot")},
-                                               {"message", s("")}}),
-                     {"field 'code'", "unknown error code 'teapot'"});
+                                               {"code", s("expired")},
+                                               {"message", s("")},
+                                               {"inc", s("7")}}),
+                     {"field 'inc'"});
 }
 
 TEST(CodecReject, RecordBadNodeIdNamesTheRecord) {

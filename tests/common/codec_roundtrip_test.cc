@@ -105,6 +105,22 @@ TEST(CodecRoundTrip, AgentErrorWithEveryCode) {
   }
 }
 
+TEST(CodecRoundTrip, ErrorReplyWithIncHint) {
+  ErrorReply m{9, ErrorCode::kStaleIncarnation, "older", 123456789012345ull};
+  auto d = decode_agent_reply(encode(AgentReply(m)));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(std::get<ErrorReply>(d.value()), m);
+  auto admin = decode_admin_reply(encode(AdminReply(ErrorReply{0, ErrorCode::kRemoved, "x", 4})));
+  ASSERT_TRUE(admin.ok()) << admin.error().message;
+  EXPECT_EQ(std::get<ErrorReply>(admin.value()).inc, std::optional<uint64_t>(4));
+}
+
+TEST(CodecRoundTrip, OverCapacityCodeSpelling) {
+  EXPECT_EQ(to_string(ErrorCode::kOverCapacity), "over_capacity");
+  EXPECT_EQ(error_code_from_string("over_capacity"), ErrorCode::kOverCapacity);
+  EXPECT_EQ(error_code_from_string("unrecognized"), std::nullopt);
+}
+
 TEST(CodecRoundTrip, ErrorMessageTruncatedOnUtf8BoundaryOnEncode) {
   std::string message(kMaxMessageBytes - 1, 'x');
   message += "\xc3\xa9\xc3\xa9";  // "éé": the limit falls inside the first one

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -46,16 +47,20 @@ inline constexpr std::string_view kDefaultPublishEndpoint = "tcp://*:7401";
 inline constexpr std::string_view kDefaultAdminEndpoint = "tcp://127.0.0.1:7402";
 
 // Error codes carried by {type: error}. The wire spelling is to_string().
+// A receiver treats a code it does not know as a refusal: decoders map it to
+// kUnrecognized, so codes added later stay compatible.
 enum class ErrorCode : uint8_t {
   kBadRequest,          // not msgpack, not a map, missing/mistyped field, over a limit
   kUnsupportedVersion,  // "v" is not 1
   kUnknownNode,         // heartbeat/leave for an incarnation not held: join again
   kStaleIncarnation,    // inc lower than the current one
-  kExpired,             // lease ran out, declared dead: join with a higher inc
-  kLeft,                // this incarnation left
-  kRemoved,             // removed by the operator or forgotten (tombstone)
+  kExpired,             // declared dead, or dead/left and forgotten: join with a higher inc
+  kLeft,                // this incarnation left (or left and was forgotten)
+  kRemoved,             // removed by the operator: the agent must stop (fencing)
+  kOverCapacity,        // a broker limit (node count, record size) refuses it
+  kUnrecognized,        // decoded from a code this version does not know; never sent
 };
-inline constexpr size_t kErrorCodeCount = 7;
+inline constexpr size_t kErrorCodeCount = 9;
 
 // Returns the wire spelling, e.g. "stale_incarnation".
 std::string_view to_string(ErrorCode code);
@@ -120,9 +125,19 @@ struct Ack {
 
 // Reply to a refused request, on the agent and the admin channel.
 struct ErrorReply {
+  ErrorReply() = default;
+  ErrorReply(uint64_t seq_in, ErrorCode code_in, std::string message_in,
+             std::optional<uint64_t> inc_in = std::nullopt)
+      : seq(seq_in), code(code_in), message(std::move(message_in)), inc(inc_in) {}
+
   uint64_t seq = 0;  // echoed; 0 when unreadable (and on the admin channel)
   ErrorCode code = ErrorCode::kBadRequest;
   std::string message;  // human readable
+  // Optional hint (wire key "inc"): with stale_incarnation, the incarnation
+  // the broker holds; with expired, left or removed, the highest incarnation
+  // of the node that is over. An agent starting a new incarnation picks one
+  // above it. Absent on other codes.
+  std::optional<uint64_t> inc;
 };
 
 using AgentReply = std::variant<Ack, ErrorReply>;
@@ -227,7 +242,7 @@ inline bool operator==(const Ack& a, const Ack& b) {
   return a.seq == b.seq && a.epoch == b.epoch && a.lease_ms == b.lease_ms && a.state == b.state;
 }
 inline bool operator==(const ErrorReply& a, const ErrorReply& b) {
-  return a.seq == b.seq && a.code == b.code && a.message == b.message;
+  return a.seq == b.seq && a.code == b.code && a.message == b.message && a.inc == b.inc;
 }
 inline bool operator==(const NodeRecord& a, const NodeRecord& b) {
   return a.node == b.node && a.inc == b.inc && a.state == b.state && a.addr == b.addr &&
