@@ -85,6 +85,9 @@ Stats AdminHandler::stats(TimeMs now) const {
   c["beats_published"] = published.beats.load(std::memory_order_relaxed);
   c["subscriptions"] = published.subscriptions.load(std::memory_order_relaxed);
   c["view_errors"] = published.view_errors.load(std::memory_order_relaxed);
+  c["snapshots_deferred"] = published.snapshots_deferred.load(std::memory_order_relaxed);
+  c["snapshot_bytes_held"] = published.snapshot_bytes_held.load(std::memory_order_relaxed);
+  c["state_snapshots_held"] = published.state_snapshots_held.load(std::memory_order_relaxed);
   return stats;
 }
 

@@ -11,7 +11,26 @@ std::string peer_address(zmq::message_t& frame) {
   return address ? std::string(address) : std::string();
 }
 
+// What a tracked message owns until the socket releases it.
+struct Tracked {
+  zmq::message_t body;
+  std::shared_ptr<std::atomic<bool>> delivered;
+};
+
+void release_tracked(void*, void* hint) {
+  auto* tracked = static_cast<Tracked*>(hint);
+  std::shared_ptr<std::atomic<bool>> delivered = std::move(tracked->delivered);
+  // The bytes go first: a flag seen set means the memory is back.
+  delete tracked;
+  delivered->store(true, std::memory_order_release);
+}
+
 }  // namespace
+
+zmq::message_t track_delivery(zmq::message_t&& body, std::shared_ptr<std::atomic<bool>> delivered) {
+  auto* tracked = new Tracked{std::move(body), std::move(delivered)};
+  return zmq::message_t(tracked->body.data(), tracked->body.size(), release_tracked, tracked);
+}
 
 std::optional<RoutedRequest> receive_routed(zmq::socket_t& router) {
   zmq::message_t frame;

@@ -5,7 +5,9 @@
 // Thread safety: none; call from the thread that owns the socket.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +51,12 @@ bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool del
 // replies, which must not be copied on the loop thread. `body` is consumed.
 bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool delimiter,
                   zmq::message_t&& body);
+
+// A message carrying `body`'s bytes (no copy) that sets `*delivered` once
+// the socket is done with it: written out to the peer, or dropped (peer
+// gone, queue full, socket closed). The flag may be set on a ZeroMQ I/O
+// thread, after `body`'s bytes have been released.
+zmq::message_t track_delivery(zmq::message_t&& body, std::shared_ptr<std::atomic<bool>> delivered);
 
 // Printable form of a routing id (hex), for logs.
 std::string printable_id(std::string_view routing_id);

@@ -177,18 +177,42 @@ void EventLoop::handle_admin(RoutedRequest& request, TimeMs now) {
     answer = admin_handler_->handle(request.body.to_string_view(), now);
   }
   if (answer.snapshot) {
-    snapshot_requests_.push_back({request.routing_id, request.delimiter, {}});
+    admin_snapshot(request, now);
     return;
   }
   if (answer.error) count_error(*answer.error, "admin", request, answer.error_message, now);
   if (answer.body) reply_routed(admin_, request, *answer.body);
 }
 
+void EventLoop::admin_snapshot(RoutedRequest& request, TimeMs now) {
+  switch (snapshot_gate_.request(request.routing_id, request.delimiter)) {
+    case SnapshotGate::Verdict::kForward:
+      snapshot_requests_.push_back({request.routing_id, request.delimiter, {}});
+      return;
+    case SnapshotGate::Verdict::kWait:
+      return;  // forwarded by relay_snapshots() once the one in flight is delivered
+    case SnapshotGate::Verdict::kRefuse: {
+      AdminAnswer refusal = AdminHandler::error(
+          ErrorCode::kOverCapacity,
+          "a snapshot for this client is still being sent and another waits: read them first");
+      count_error(*refusal.error, "admin", request, refusal.error_message, now);
+      reply_routed(admin_, request, *refusal.body);
+      return;
+    }
+  }
+}
+
 void EventLoop::relay_snapshots() {
   while (auto relay = publisher_->receive_relay()) {
     if (relay->routing_id.empty()) continue;
-    // The body (a whole snapshot) moves into the socket: no copy here.
-    reply_routed(admin_, relay->routing_id, relay->delimiter, std::move(relay->body));
+    // The body (a whole snapshot) moves into the socket: no copy here. The
+    // gate learns when the socket is done with it.
+    SnapshotGate::DeliveryFlag delivered = snapshot_gate_.sending(relay->routing_id);
+    reply_routed(admin_, relay->routing_id, relay->delimiter,
+                 track_delivery(std::move(relay->body), std::move(delivered)));
+  }
+  for (SnapshotGate::Released& waiting : snapshot_gate_.release()) {
+    snapshot_requests_.push_back({std::move(waiting.routing_id), waiting.delimiter, {}});
   }
 }
 

@@ -23,6 +23,7 @@
 #include "rate_limited_log.h"
 #include "roster/clock.h"
 #include "roster/membership.h"
+#include "snapshot_gate.h"
 
 namespace roster::broker {
 
@@ -54,6 +55,7 @@ class EventLoop {
  private:
   void handle_agent(RoutedRequest& request, TimeMs now);
   void handle_admin(RoutedRequest& request, TimeMs now);
+  void admin_snapshot(RoutedRequest& request, TimeMs now);
   void relay_snapshots();
   void send_deferred();
   void maybe_commit(TimeMs now);
@@ -83,6 +85,8 @@ class EventLoop {
   };
   std::vector<Deferred> agent_replies_;
   std::vector<Deferred> snapshot_requests_;
+  // One admin snapshot in flight per client.
+  SnapshotGate snapshot_gate_;
   RateLimitedLog warnings_;
   TimeMs last_commit_ = 0;
   bool warm_ = false;  // warm-up over and the publisher told

@@ -27,12 +27,39 @@ constexpr std::string_view kMsgRelay = "R";      // [R, routing id, delimiter fl
 // worth reading.
 constexpr int64_t kMaxSubscriptionBytes = 64 * 1024 + 1024;
 // Messages queued per subscriber before the XPUB drops (versions let
-// subscribers notice).
-constexpr int kPublishHwm = 10'000;
+// subscribers notice). A subscriber that reads keeps this queue near empty
+// (its own receive queue takes bursts); one that does not read holds at
+// most this many deltas and beats (snapshots: see kMaxHeldStateSnapshots).
+constexpr int kPublishHwm = 1'000;
+// A subscriber whose TCP receive window stays shut this long (it reads
+// nothing) is disconnected by the kernel (TCP_USER_TIMEOUT), which frees
+// everything queued for it. It reconnects and resyncs if it is alive.
+constexpr int kPublishTcpMaxRtMs = 30'000;
+// How often the warning about held-back snapshots may be logged.
+constexpr TimeMs kDeferredWarningMs = 30'000;
 // An encoded snapshot is reused for this long while the view is unchanged.
 constexpr TimeMs kSnapshotCacheMs = 100;
 
 std::atomic<uint64_t> next_pipe_id{0};
+
+// One snapshot encoding, shared by every message that carries it and freed
+// with the last (on whichever thread drops it).
+struct Encoding {
+  std::string bytes;
+  std::shared_ptr<PublisherCounters> counters;
+  // Sent on the state channel (counted in state_snapshots_held).
+  std::atomic<bool> published{false};
+};
+
+void free_encoding(void*, void* hint) {
+  auto* encoding = static_cast<Encoding*>(hint);
+  PublisherCounters& counters = *encoding->counters;
+  counters.snapshot_bytes_held.fetch_sub(encoding->bytes.size(), std::memory_order_relaxed);
+  if (encoding->published.load(std::memory_order_acquire)) {
+    counters.state_snapshots_held.fetch_sub(1, std::memory_order_release);
+  }
+  delete encoding;
+}
 
 bool covers_snapshot_topic(std::string_view prefix) {
   return prefix.size() <= kTopicSnapshot.size() &&
@@ -67,12 +94,14 @@ std::vector<zmq::message_t> receive_frames(zmq::socket_t& socket, zmq::recv_flag
 class PublisherThread {
  public:
   PublisherThread(zmq::context_t& context, const Clock& clock, const PublisherOptions& options,
-                  const Snapshot& initial, PublisherCounters& counters)
+                  const Snapshot& initial, std::shared_ptr<PublisherCounters> counters)
       : clock_(clock),
         options_(options),
-        counters_(counters),
+        shared_counters_(std::move(counters)),
+        counters_(*shared_counters_),
         pipe_(context, zmq::socket_type::pair),
-        xpub_(context, zmq::socket_type::xpub) {
+        xpub_(context, zmq::socket_type::xpub),
+        pacer_(options_.pacing, clock.now_ms()) {
     view_.reset(initial);
   }
 
@@ -86,6 +115,7 @@ class PublisherThread {
       xpub_.set(zmq::sockopt::linger, 0);
       xpub_.set(zmq::sockopt::xpub_verbose, 1);
       xpub_.set(zmq::sockopt::sndhwm, kPublishHwm);
+      xpub_.set(zmq::sockopt::tcp_maxrt, kPublishTcpMaxRtMs);
       xpub_.set(zmq::sockopt::maxmsgsize, kMaxSubscriptionBytes);
       xpub_.bind(options_.endpoint);
     } catch (const zmq::error_t& e) {
@@ -102,16 +132,12 @@ class PublisherThread {
   void serve() {
     TimeMs now = clock_.now_ms();
     next_beat_ = now + static_cast<TimeMs>(options_.beat_interval_ms);
-    if (options_.snapshot_interval_ms > 0) {
-      next_periodic_ = now + static_cast<TimeMs>(options_.snapshot_interval_ms);
-    }
     zmq::pollitem_t items[] = {{pipe_.handle(), 0, ZMQ_POLLIN, 0},
                                {xpub_.handle(), 0, ZMQ_POLLIN, 0}};
     while (true) {
       now = clock_.now_ms();
       TimeMs wake = next_beat_;
-      if (next_periodic_) wake = std::min(wake, *next_periodic_);
-      if (snapshot_due_) wake = std::min(wake, *snapshot_due_);
+      if (auto due = pacer_.next_due()) wake = std::min(wake, *due);
       auto timeout = std::chrono::milliseconds(std::max<TimeMs>(0, wake - now));
       try {
         zmq::poll(items, 2, timeout);
@@ -139,7 +165,7 @@ class PublisherThread {
         publish_delta(std::unique_ptr<Delta>(raw));
       } else if (command == kCmdComplete) {
         view_.set_complete(true);
-        schedule_snapshot(clock_.now_ms());
+        pacer_.trigger();
       } else if (command == kCmdSnapshot && frames.size() == 3) {
         reply_snapshot(frames[1].to_string_view(), frames[2].to_string_view());
       } else if (command == kCmdTerminate) {
@@ -151,7 +177,6 @@ class PublisherThread {
   }
 
   void drain_subscriptions() {
-    TimeMs now = clock_.now_ms();
     while (true) {
       zmq::message_t message;
       if (!xpub_.recv(message, zmq::recv_flags::dontwait)) return;
@@ -161,29 +186,12 @@ class PublisherThread {
       counters_.subscriptions.fetch_add(1, std::memory_order_relaxed);
       std::string_view prefix(static_cast<const char*>(message.data()) + 1, message.size() - 1);
       spdlog::debug("publisher: subscription to '{}'", prefix);
-      if (covers_snapshot_topic(prefix)) schedule_snapshot(now);
+      if (covers_snapshot_topic(prefix)) pacer_.trigger();
     }
-  }
-
-  // A snapshot soon, but not sooner than the gap after the last one.
-  void schedule_snapshot(TimeMs now) {
-    if (snapshot_due_) return;
-    TimeMs earliest =
-        last_triggered_snapshot_ + static_cast<TimeMs>(options_.subscription_snapshot_gap_ms);
-    snapshot_due_ = std::max(now, earliest);
   }
 
   void run_timers(TimeMs now) {
-    bool triggered = snapshot_due_ && *snapshot_due_ <= now;
-    bool periodic = next_periodic_ && *next_periodic_ <= now;
-    if (triggered || periodic) {
-      publish_snapshot(now);
-      if (triggered) {
-        snapshot_due_.reset();
-        last_triggered_snapshot_ = now;
-      }
-      if (next_periodic_) next_periodic_ = now + static_cast<TimeMs>(options_.snapshot_interval_ms);
-    }
+    if (pacer_.due(now)) publish_snapshot(now);
     if (next_beat_ <= now) {
       publish_beat(now);
       next_beat_ = now + static_cast<TimeMs>(options_.beat_interval_ms);
@@ -201,8 +209,31 @@ class PublisherThread {
     counters_.deltas.fetch_add(1, std::memory_order_relaxed);
   }
 
+  // A new encoding is held back while subscribers still hold the maximum
+  // of earlier ones: queueing it would pin one more in every queue that is
+  // not read. The cached one is sent again at no cost.
   void publish_snapshot(TimeMs now) {
-    publish(kTopicSnapshot, encoded_snapshot(now));
+    uint64_t held = counters_.state_snapshots_held.load(std::memory_order_acquire);
+    if (!cache_fresh(now) && held >= kMaxHeldStateSnapshots) {
+      pacer_.deferred(now);
+      counters_.snapshots_deferred.fetch_add(1, std::memory_order_relaxed);
+      if (!last_deferred_warning_ || now - *last_deferred_warning_ >= kDeferredWarningMs) {
+        last_deferred_warning_ = now;
+        spdlog::warn(
+            "publisher: snapshot held back: {} earlier snapshots ({} MiB in all) are still queued "
+            "for a subscriber that does not read; retrying every {} ms",
+            held, counters_.snapshot_bytes_held.load(std::memory_order_relaxed) >> 20,
+            options_.pacing.retry_ms);
+      }
+      return;
+    }
+    zmq::message_t body = encoded_snapshot(now);
+    if (!cache_->published.exchange(true, std::memory_order_acq_rel)) {
+      counters_.state_snapshots_held.fetch_add(1, std::memory_order_acq_rel);
+    }
+    size_t bytes = body.size();
+    publish(kTopicSnapshot, std::move(body));
+    pacer_.published(now, bytes);
     counters_.snapshots.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -229,21 +260,25 @@ class PublisherThread {
   // Returns a message sharing the encoding's bytes (reference-counted, no
   // copy), usable on any socket and freed with its last user.
   zmq::message_t encoded_snapshot(TimeMs now) {
-    bool fresh = cache_valid_ && cache_version_ == view_.version() &&
-                 cache_complete_ == view_.complete() && now - cache_time_ < kSnapshotCacheMs;
-    if (!fresh) {
-      auto* bytes = new std::string(encode(view_.to_snapshot(static_cast<uint64_t>(now))));
-      cache_ = zmq::message_t(
-          bytes->data(), bytes->size(),
-          [](void*, void* hint) { delete static_cast<std::string*>(hint); }, bytes);
-      cache_valid_ = true;
+    if (!cache_fresh(now)) {
+      auto* encoding =
+          new Encoding{encode(view_.to_snapshot(static_cast<uint64_t>(now))), shared_counters_};
+      counters_.snapshot_bytes_held.fetch_add(encoding->bytes.size(), std::memory_order_relaxed);
+      cache_message_ =
+          zmq::message_t(encoding->bytes.data(), encoding->bytes.size(), free_encoding, encoding);
+      cache_ = encoding;
       cache_version_ = view_.version();
       cache_complete_ = view_.complete();
       cache_time_ = now;
     }
     zmq::message_t shared;
-    shared.copy(cache_);
+    shared.copy(cache_message_);
     return shared;
+  }
+
+  bool cache_fresh(TimeMs now) const {
+    return cache_ && cache_version_ == view_.version() && cache_complete_ == view_.complete() &&
+           now - cache_time_ < kSnapshotCacheMs;
   }
 
   // Two frames: topic, body. The XPUB drops rather than blocks at its
@@ -261,16 +296,17 @@ class PublisherThread {
 
   const Clock& clock_;
   PublisherOptions options_;
+  std::shared_ptr<PublisherCounters> shared_counters_;
   PublisherCounters& counters_;
   zmq::socket_t pipe_;
   zmq::socket_t xpub_;
   View view_;
+  SnapshotPacer pacer_;
   TimeMs next_beat_ = 0;
-  std::optional<TimeMs> next_periodic_;
-  std::optional<TimeMs> snapshot_due_;
-  TimeMs last_triggered_snapshot_ = 0;
-  zmq::message_t cache_;
-  bool cache_valid_ = false;
+  std::optional<TimeMs> last_deferred_warning_;
+  // The last encoding (owned by cache_message_, null before the first).
+  zmq::message_t cache_message_;
+  Encoding* cache_ = nullptr;
   uint64_t cache_version_ = 0;
   bool cache_complete_ = false;
   TimeMs cache_time_ = 0;
@@ -279,7 +315,7 @@ class PublisherThread {
 }  // namespace
 
 Publisher::Publisher(zmq::context_t& context, std::string pipe_endpoint)
-    : pipe_(context, zmq::socket_type::pair), counters_(std::make_unique<PublisherCounters>()) {
+    : pipe_(context, zmq::socket_type::pair), counters_(std::make_shared<PublisherCounters>()) {
   pipe_.set(zmq::sockopt::linger, 0);
   pipe_.set(zmq::sockopt::sndhwm, 0);
   pipe_.set(zmq::sockopt::rcvhwm, 0);
@@ -292,14 +328,17 @@ std::variant<std::unique_ptr<Publisher>, std::string> Publisher::start(
   std::string pipe_endpoint =
       "inproc://roster-publisher-" + std::to_string(next_pipe_id.fetch_add(1));
   std::unique_ptr<Publisher> publisher(new Publisher(context, pipe_endpoint));
-  PublisherCounters& counters = *publisher->counters_;
-  publisher->thread_ = std::thread([&context, &clock, options, initial, &counters, pipe_endpoint] {
-    try {
-      PublisherThread(context, clock, options, initial, counters).run(pipe_endpoint);
-    } catch (const std::exception& e) {
-      spdlog::critical("publisher thread failed: {}", e.what());
-    }
-  });
+  std::shared_ptr<PublisherCounters> counters = publisher->counters_;
+  PublisherOptions thread_options = options;
+  thread_options.pacing.interval_ms = static_cast<TimeMs>(options.snapshot_interval_ms);
+  publisher->thread_ =
+      std::thread([&context, &clock, thread_options, initial, counters, pipe_endpoint] {
+        try {
+          PublisherThread(context, clock, thread_options, initial, counters).run(pipe_endpoint);
+        } catch (const std::exception& e) {
+          spdlog::critical("publisher thread failed: {}", e.what());
+        }
+      });
   // The thread answers READY or ERROR at once; the deadline only guards
   // against a thread that died before it could say anything.
   zmq::pollitem_t item = {publisher->pipe_.handle(), 0, ZMQ_POLLIN, 0};

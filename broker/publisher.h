@@ -12,7 +12,14 @@
 //     the encoded reply comes back on pipe() for the loop to relay.
 // On its own the thread publishes roster.beat every beat interval,
 // roster.snapshot every snapshot interval, and a snapshot soon after a new
-// subscription that covers "roster.snapshot" (rate limited).
+// subscription that covers "roster.snapshot" (coalesced: see
+// snapshot_pacer.h).
+//
+// Memory: snapshot encodings are shared, never copied, by every subscriber
+// queue and admin reply that holds them. At most kMaxHeldStateSnapshots
+// encodings that went out on the state channel are alive at once: while a
+// subscriber that does not read still holds that many, a due snapshot is
+// held back (counted in snapshots_deferred) rather than queued again.
 //
 // Thread safety: every member function is for the one thread that owns the
 // event loop; counters() may be read from any thread.
@@ -30,6 +37,7 @@
 
 #include "roster/clock.h"
 #include "roster/protocol.h"
+#include "snapshot_pacer.h"
 
 namespace roster::broker {
 
@@ -37,9 +45,9 @@ struct PublisherOptions {
   std::string endpoint;                    // XPUB endpoint to bind
   uint64_t snapshot_interval_ms = 30'000;  // 0: only on subscriptions
   uint64_t beat_interval_ms = 1'000;
-  // Minimum gap between two snapshots triggered by subscriptions: a storm
-  // of subscribers costs at most one snapshot per gap.
-  uint64_t subscription_snapshot_gap_ms = 50;
+  // Spacing of snapshots triggered by subscriptions (interval_ms is set
+  // from snapshot_interval_ms).
+  SnapshotPacing pacing;
 };
 
 // What the publisher has done, readable from any thread.
@@ -49,8 +57,16 @@ struct PublisherCounters {
   std::atomic<uint64_t> admin_snapshots{0};  // encoded for admin clients
   std::atomic<uint64_t> beats{0};
   std::atomic<uint64_t> subscriptions{0};
-  std::atomic<uint64_t> view_errors{0};  // deltas that did not continue the view (a bug)
+  std::atomic<uint64_t> view_errors{0};         // deltas that did not continue the view (a bug)
+  std::atomic<uint64_t> snapshots_deferred{0};  // due, held back: earlier ones still queued
+  // Snapshot encodings alive now (state channel and admin replies), and
+  // how many of them went out on the state channel.
+  std::atomic<uint64_t> snapshot_bytes_held{0};
+  std::atomic<uint64_t> state_snapshots_held{0};
 };
+
+// Encodings sent on the state channel that may be alive at once.
+inline constexpr uint64_t kMaxHeldStateSnapshots = 2;
 
 // A relayed admin reply read from pipe().
 struct AdminRelay {
@@ -100,7 +116,9 @@ class Publisher {
   zmq::socket_t pipe_;
   std::string endpoint_;
   std::thread thread_;
-  std::unique_ptr<PublisherCounters> counters_;
+  // Shared with every snapshot encoding, whose last user may free it after
+  // the publisher is gone.
+  std::shared_ptr<PublisherCounters> counters_;
 };
 
 }  // namespace roster::broker

@@ -2,6 +2,8 @@
 // stats counting, and bad requests.
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include "broker_client.h"
 #include "roster/clock.h"
 #include "support/broker_process.h"
@@ -145,6 +147,35 @@ TEST_F(AdminTest, ASnapshotAskedAfterAnAckHoldsTheChange) {
     for (const auto& r : snapshot->nodes) found = found || r.node == node;
     EXPECT_TRUE(found) << node << " missing from the snapshot at version " << snapshot->version;
   }
+}
+
+// One snapshot in flight per client, one more waits, the rest are refused
+// with over_capacity: a client that pipelines snapshot requests still gets
+// exactly one reply to each.
+TEST(AdminSnapshotBoundTest, PipelinedSnapshotRequestsEachGetOneReply) {
+  auto broker = BrokerProcess::start();
+  ASSERT_NE(broker, nullptr);
+  AdminClient admin(broker->endpoints().admin);
+  constexpr int kRequests = 50;
+  for (int i = 0; i < kRequests; ++i) admin.raw().send(encode(AdminRequest(SnapshotQuery{})));
+  int snapshots = 0;
+  int refused = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    auto body = admin.raw().receive();
+    ASSERT_TRUE(body) << "reply " << i << " missing";
+    auto reply = decode_admin_reply(*body);
+    ASSERT_TRUE(reply.ok()) << reply.error().message;
+    if (std::holds_alternative<Snapshot>(reply.value())) {
+      ++snapshots;
+    } else {
+      ASSERT_EQ(error_code(std::optional<AdminReply>(reply.value())), ErrorCode::kOverCapacity)
+          << describe(reply.value());
+      ++refused;
+    }
+  }
+  EXPECT_GE(snapshots, 1);
+  EXPECT_EQ(admin.raw().receive(std::chrono::milliseconds(200)), std::nullopt);
+  std::cout << snapshots << " snapshots, " << refused << " refused" << std::endl;
 }
 
 }  // namespace
