@@ -80,7 +80,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
   add_duration(app, "--forget-left-after", m.forget_left_after_ms,
                "A node that left is forgotten (removed) after this long");
   add_duration(app, "--tombstone-ttl", m.tombstone_ttl_ms,
-               "A forgotten incarnation is refused with 'removed' for this long");
+               "A forgotten incarnation is refused (expired, left, or removed after an operator "
+               "removal) for this long");
   app.add_option("--max-tombstones", m.max_tombstones,
                  "At most this many tombstones are kept (oldest evicted first)")
       ->capture_default_str();

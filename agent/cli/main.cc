@@ -1,5 +1,6 @@
 // roster-agent: registers this node with a roster broker and keeps it alive
-// until SIGTERM/SIGINT (then leaves), or until the broker says it was removed.
+// until SIGTERM/SIGINT (then leaves), or until the broker says the operator
+// removed it (exit status 3).
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/fmt/ranges.h>

@@ -89,10 +89,13 @@ void Agent::Impl::apply(AgentSession& session, BrokerLink& link) {
       if (link.is_open()) link.send(encode(send->request));
     } else {
       const auto& change = std::get<AgentStateChange>(action);
-      const auto level =
-          change.event == AgentEvent::kRemoved || change.event == AgentEvent::kConfigError
-              ? spdlog::level::err
-              : spdlog::level::info;
+      // kRefused comes at most once per backoff wait: no further limit.
+      auto level = spdlog::level::info;
+      if (change.event == AgentEvent::kRemoved || change.event == AgentEvent::kConfigError) {
+        level = spdlog::level::err;
+      } else if (change.event == AgentEvent::kRefused) {
+        level = spdlog::level::warn;
+      }
       spdlog::log(level, "agent {} inc {}: {} ({}): {}", config.node_id, change.incarnation,
                   to_string(change.event), change.broker, change.detail);
       publish_status(session);

@@ -1,6 +1,7 @@
 #include "agent_session.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -8,9 +9,15 @@ namespace roster {
 
 namespace {
 constexpr uint64_t kNanosPerMilli = 1'000'000;
+// Decorrelates the refusal backoff's jitter from the reconnection one.
+constexpr uint64_t kRefusalSeedSalt = 0x9e3779b97f4a7c15ull;
 
 uint64_t backoff_max(const AgentConfig& config) {
   return config.backoff_max_ms ? config.backoff_max_ms : config.lease_ms;
+}
+
+std::string describe(const ErrorReply& error) {
+  return std::string(to_string(error.code)) + ": " + error.message;
 }
 }  // namespace
 
@@ -19,7 +26,9 @@ AgentSession::AgentSession(AgentConfig config, uint64_t incarnation, uint64_t ji
       inc_(incarnation),
       lease_ms_(config_.lease_ms),
       interval_ms_(effective_interval_ms(config_.lease_ms, config_.interval_ms)),
-      backoff_(config_.backoff_min_ms, backoff_max(config_), jitter_seed) {}
+      backoff_(config_.backoff_min_ms, backoff_max(config_), jitter_seed),
+      refusal_backoff_(config_.backoff_min_ms, backoff_max(config_),
+                       jitter_seed ^ kRefusalSeedSalt) {}
 
 void AgentSession::start(TimeMs now) {
   if (phase_ != AgentPhase::kIdle) return;
@@ -55,12 +64,51 @@ void AgentSession::send_heartbeat(TimeMs now) {
   next_send_at_ = now + static_cast<TimeMs>(interval_ms_);
 }
 
-// Requests sent before a rejoin are abandoned: their replies describe a
-// state the agent has already reacted to.
-void AgentSession::rejoin(TimeMs now) {
+// Joins again after a refusal: at once if this is the first rejoin since
+// the last acked join, else after the refusal backoff (then reported, so
+// the log holds one line per wait). Requests sent before are abandoned:
+// their replies describe a state the agent has already reacted to.
+void AgentSession::rejoin(TimeMs now, const std::string& why) {
+  rejoin_reason_ = why;
+  if (quick_rejoin_) {
+    quick_rejoin_ = false;
+    outstanding_.clear();
+    phase_ = AgentPhase::kJoining;
+    send_join(now);
+    return;
+  }
+  const uint64_t delay = rejoin_later(now);
+  report(AgentEvent::kRefused,
+         why + "; refused again before an ack: joining in " + std::to_string(delay) + " ms");
+}
+
+// Waits the refusal backoff before the next join (on the same socket);
+// returns the wait.
+uint64_t AgentSession::rejoin_later(TimeMs now) {
+  const uint64_t delay = refusal_backoff_.next_delay_ms();
   outstanding_.clear();
   phase_ = AgentPhase::kJoining;
-  send_join(now);
+  next_send_at_ = now + static_cast<TimeMs>(delay);
+  return delay;
+}
+
+// This incarnation is over (dead or left, perhaps forgotten since): take
+// one above both the agent's own and the broker's hint (the highest that
+// is over), so it is not refused again for the same reason.
+void AgentSession::start_new_incarnation(const ErrorReply& error, const std::string& detail,
+                                         TimeMs now) {
+  const uint64_t floor = std::max(inc_, error.inc.value_or(0));
+  if (floor == std::numeric_limits<uint64_t>::max()) {
+    // Nothing is above it: wait until the broker forgets it (tombstone ttl).
+    rejoin_reason_ = detail;
+    const uint64_t delay = rejoin_later(now);
+    report(AgentEvent::kRefused, detail + "; no incarnation above " + std::to_string(floor) +
+                                     ": joining again in " + std::to_string(delay) + " ms");
+    return;
+  }
+  const uint64_t previous = inc_;
+  inc_ = std::max(static_cast<uint64_t>(now) * kNanosPerMilli, floor + 1);
+  rejoin(now, "new incarnation after " + std::to_string(previous) + " was refused: " + detail);
 }
 
 void AgentSession::report(AgentEvent event, std::string detail) {
@@ -167,28 +215,45 @@ void AgentSession::on_ack(const Ack& ack, bool was_join, uint64_t seq, TimeMs no
   if (!was_join) return;
   phase_ = AgentPhase::kJoined;
   backoff_.reset();
+  refusal_backoff_.reset();
+  quick_rejoin_ = true;
   next_send_at_ = now + static_cast<TimeMs>(interval_ms_);
-  report(ever_joined_ ? AgentEvent::kRejoined : AgentEvent::kJoined,
-         "lease " + std::to_string(lease_ms_) + " ms, heartbeat every " +
-             std::to_string(interval_ms_) + " ms, broker epoch " + std::to_string(ack.epoch));
+  std::string detail = "lease " + std::to_string(lease_ms_) + " ms, heartbeat every " +
+                       std::to_string(interval_ms_) + " ms, broker epoch " +
+                       std::to_string(ack.epoch);
+  if (!rejoin_reason_.empty()) detail += " (" + rejoin_reason_ + ")";
+  rejoin_reason_.clear();
+  report(ever_joined_ ? AgentEvent::kRejoined : AgentEvent::kJoined, std::move(detail));
   ever_joined_ = true;
 }
 
 void AgentSession::on_error(const ErrorReply& error, TimeMs now) {
-  const std::string detail = std::string(to_string(error.code)) + ": " + error.message;
+  const std::string detail = describe(error);
   switch (error.code) {
     case ErrorCode::kUnknownNode:
       // The broker does not hold this incarnation (it restarted, or forgot
       // us): register it again, same incarnation.
-      rejoin(now);
+      rejoin(now, detail);
       return;
     case ErrorCode::kExpired:
-    case ErrorCode::kStaleIncarnation:
     case ErrorCode::kLeft:
-      // This incarnation can never come back: start a new, higher one.
-      inc_ = std::max(static_cast<uint64_t>(now) * kNanosPerMilli, inc_ + 1);
-      rejoin(now);
+      // This incarnation is over (declared dead or left, perhaps forgotten
+      // since, e.g. after a long pause): start a new, higher one.
+      start_new_incarnation(error, detail, now);
       return;
+    case ErrorCode::kStaleIncarnation: {
+      // A live, newer incarnation holds the id: another process claims it,
+      // or this node's own previous one has not expired yet. Do not take
+      // the id back; ask again after a backoff until the holder is over
+      // (then the broker answers expired or left).
+      rejoin_reason_ = detail;
+      const uint64_t delay = rejoin_later(now);
+      std::string holder = error.inc ? std::to_string(*error.inc) : std::string("unknown");
+      report(AgentEvent::kRefused, detail + " (the holder's incarnation: " + holder +
+                                       "); not taking the id back, joining again in " +
+                                       std::to_string(delay) + " ms");
+      return;
+    }
     case ErrorCode::kRemoved:
       // The operator removed this node: coming back would make it a zombie.
       finish(AgentPhase::kRemoved, AgentEvent::kRemoved, detail);
@@ -198,10 +263,15 @@ void AgentSession::on_error(const ErrorReply& error, TimeMs now) {
       finish(AgentPhase::kConfigError, AgentEvent::kConfigError, detail);
       return;
     case ErrorCode::kOverCapacity:
-    case ErrorCode::kUnrecognized:
-      // A refusal that may pass: try again after the backoff.
-      lose_broker(now);
+    case ErrorCode::kUnrecognized: {
+      // A refusal that may pass (a broker limit, or a code from a newer
+      // broker): the broker answers, so it is not lost; join again on the
+      // same connection after a backoff.
+      rejoin_reason_ = detail;
+      const uint64_t delay = rejoin_later(now);
+      report(AgentEvent::kRefused, detail + "; joining again in " + std::to_string(delay) + " ms");
       return;
+    }
   }
 }
 

@@ -3,6 +3,14 @@
 // The I/O shell (agent.cc) feeds it replies, commands and `now`, and carries
 // out the actions it queues, in order.
 //
+// Refusals never make it retry without a backoff. After an acked join, the
+// first refusal that calls for a new join (unknown_node: same incarnation;
+// expired/left: a new one above the broker's hint) is answered at once;
+// any further one before the next acked join waits a jittered backoff, as
+// do stale_incarnation (another live process holds the id: the agent does
+// not take it back, it waits for the holder to be over), over_capacity and
+// unknown codes. Only `removed` means the operator removed the node.
+//
 // Thread safety: none; the agent's thread owns it.
 #pragma once
 
@@ -10,6 +18,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -85,7 +94,9 @@ class AgentSession {
 
   void send_join(TimeMs now);
   void send_heartbeat(TimeMs now);
-  void rejoin(TimeMs now);
+  void rejoin(TimeMs now, const std::string& why);
+  uint64_t rejoin_later(TimeMs now);
+  void start_new_incarnation(const ErrorReply& error, const std::string& detail, TimeMs now);
   void lose_broker(TimeMs now);
   void finish(AgentPhase phase, AgentEvent event, std::string detail);
   void report(AgentEvent event, std::string detail);
@@ -110,6 +121,12 @@ class AgentSession {
   bool labels_dirty_ = false;
   uint64_t labels_from_seq_ = 0;
   Backoff backoff_;
+  // Waits between joins the broker refused; reset by an acked join.
+  Backoff refusal_backoff_;
+  // One immediate rejoin is allowed per acked join (see the file comment).
+  bool quick_rejoin_ = true;
+  // Why the agent is joining again, for the kRejoined event; empty if new.
+  std::string rejoin_reason_;
   TimeMs reconnect_at_ = 0;
   uint64_t leave_seq_ = 0;
   TimeMs leave_deadline_ = 0;

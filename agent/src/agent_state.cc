@@ -40,6 +40,8 @@ std::string_view to_string(AgentEvent event) {
       return "left";
     case AgentEvent::kStopped:
       return "stopped";
+    case AgentEvent::kRefused:
+      return "refused";
   }
   return "unknown";
 }

@@ -57,8 +57,11 @@ MembershipOptions normalized(MembershipOptions options) {
   return options;
 }
 
-ErrorReply refuse(uint64_t seq, ErrorCode code, std::string message) {
-  return ErrorReply{seq, code, std::move(message)};
+// A refusal; `over` is the ErrorReply inc hint (the incarnation held, or
+// the highest one that is over).
+ErrorReply refuse(uint64_t seq, ErrorCode code, std::string message,
+                  std::optional<uint64_t> over = std::nullopt) {
+  return ErrorReply{seq, code, std::move(message), over};
 }
 
 std::string describe(std::string_view node, uint64_t inc) {
@@ -67,6 +70,47 @@ std::string describe(std::string_view node, uint64_t inc) {
   s += " of node ";
   s += node;
   return s;
+}
+
+// "; join with an incarnation above H": what an agent must do next.
+std::string join_above(uint64_t over) {
+  return "; join with an incarnation above " + std::to_string(over);
+}
+
+// True if the held incarnation never comes back (dead or left).
+bool is_over(const Node& n) {
+  return n.state == NodeState::kDead || n.state == NodeState::kLeft;
+}
+
+// `stale_incarnation`: older than the live incarnation `n` held.
+ErrorReply refuse_stale(std::string_view node, uint64_t inc, uint64_t seq, const Node& n) {
+  return refuse(seq, ErrorCode::kStaleIncarnation,
+                describe(node, inc) + " is older than the current " + std::to_string(n.inc) +
+                    ", held by a live process",
+                n.inc);
+}
+
+// `expired`: the held incarnation `inc` is dead.
+ErrorReply refuse_dead(std::string_view node, uint64_t inc, uint64_t seq) {
+  return refuse(seq, ErrorCode::kExpired, describe(node, inc) + " expired" + join_above(inc), inc);
+}
+
+// `left`: the held incarnation `inc` left.
+ErrorReply refuse_left(std::string_view node, uint64_t inc, uint64_t seq) {
+  return refuse(seq, ErrorCode::kLeft, describe(node, inc) + " left" + join_above(inc), inc);
+}
+
+// The refusal of incarnation `inc` of `node`, which a forgotten incarnation
+// covers (inc <= t.forgotten): `expired` or `left` after how the forgotten
+// one ended. It is over, but no operator fenced it.
+ErrorReply refuse_forgotten(std::string_view node, uint64_t inc, uint64_t seq,
+                            const internal::Tombstone& t) {
+  const bool left = t.forgotten_kind == internal::Forgotten::kLeft;
+  std::string message = describe(node, inc);
+  if (inc < *t.forgotten) message += " is older than " + std::to_string(*t.forgotten) + ", which";
+  message += left ? " left and was forgotten" : " was declared dead and forgotten";
+  return refuse(seq, left ? ErrorCode::kLeft : ErrorCode::kExpired,
+                message + join_above(t.highest()), t.highest());
 }
 
 }  // namespace
@@ -177,10 +221,11 @@ struct Membership::Impl {
     mark_changed(n.id, n.inc);
   }
 
-  // Forgets `n` at once: a removed record, a tombstone, the slot freed.
-  void forget(Node& n) {
+  // Forgets `n` at once: a removed record, a tombstone that says `how` it
+  // ended, the slot freed.
+  void forget(Node& n, internal::Forgotten how) {
     mark_changed(n.id, n.inc);
-    counters.tombstones_evicted += tombstones.add(n.id, n.inc, vnow);
+    counters.tombstones_evicted += tombstones.add(n.id, n.inc, how, vnow);
     by_id.erase(n.id);
     --counters.nodes;
     --counters.by_state[static_cast<size_t>(n.state)];
@@ -255,9 +300,13 @@ struct Membership::Impl {
         mark_changed(n.id, n.inc);
         return;
       case NodeState::kDead:
-      case NodeState::kLeft:
       case NodeState::kRemoved:
-        forget(n);
+        // Dead for forget_dead_after: over, and no longer shown.
+        forget(n, internal::Forgotten::kDead);
+        return;
+      case NodeState::kLeft:
+        // Left for forget_left_after.
+        forget(n, internal::Forgotten::kLeft);
         return;
     }
   }
@@ -281,14 +330,40 @@ struct Membership::Impl {
 
   // --- agent requests -------------------------------------------------------
 
-  // True if a tombstone covers (node, inc). `held` is the node's record if
-  // held: its incarnation is always above the tombstone's, so the lookup is
-  // needed only for an older incarnation or a node not held (this keeps the
-  // heartbeat path at one hash lookup).
-  bool is_forgotten(const Node* held, std::string_view node, uint64_t inc) const {
-    if (held != nullptr && inc >= held->inc) return false;
-    std::optional<uint64_t> tomb = tombstones.find(node);
-    return tomb && inc <= *tomb;
+  // The refusal of incarnation `inc` of `node` if it is over for good:
+  // removed by the operator (fenced), older than a held incarnation that is
+  // dead or left, or forgotten after it was dead or left. nullopt if it may
+  // go on: the caller then checks it against the held record. `held` is the
+  // node's record if held; its incarnation is above every tombstone's, so
+  // the held incarnation and newer ones are never over here (the held one
+  // when dead or left is the caller's to refuse), and the heartbeat path
+  // stays at one hash lookup.
+  std::optional<ErrorReply> refuse_if_over(const Node* held, std::string_view node, uint64_t inc,
+                                           uint64_t seq) const {
+    if (held != nullptr && inc >= held->inc) return std::nullopt;
+    const internal::Tombstone* t = tombstones.find(node);
+    // Removed by the operator: fenced, whatever came after.
+    if (t != nullptr && t->removed && inc <= *t->removed) {
+      uint64_t over = t->highest();
+      if (held != nullptr && is_over(*held)) over = held->inc;
+      return refuse(seq, ErrorCode::kRemoved, describe(node, inc) + " was removed by the operator",
+                    over);
+    }
+    // Older than a held incarnation that is itself over: over as well.
+    if (held != nullptr && is_over(*held)) {
+      const bool left = held->state == NodeState::kLeft;
+      return refuse(seq, left ? ErrorCode::kLeft : ErrorCode::kExpired,
+                    describe(node, inc) + " is older than " + std::to_string(held->inc) +
+                        (left ? ", which left" : ", which expired") + join_above(held->inc),
+                    held->inc);
+    }
+    // Older than a live incarnation: stale, the caller's to refuse.
+    if (held != nullptr) return std::nullopt;
+    // Forgotten after it was dead or left: over, not fenced.
+    if (t != nullptr && t->forgotten && inc <= *t->forgotten) {
+      return refuse_forgotten(node, inc, seq, *t);
+    }
+    return std::nullopt;
   }
 
   Ack ack(const Node& n, uint64_t seq) const { return Ack{seq, epoch, n.lease_ms, n.state}; }
@@ -298,36 +373,25 @@ struct Membership::Impl {
       return refuse(req.seq, ErrorCode::kBadRequest, "invalid node id");
     }
     Node* n = find(req.node);
-    // A forgotten incarnation (or an older one) never comes back.
-    if (is_forgotten(n, req.node, req.inc)) {
-      return refuse(req.seq, ErrorCode::kRemoved, describe(req.node, req.inc) + " was removed");
-    }
+    // An incarnation that is over (removed, forgotten, or older than a dead
+    // or left one) never comes back.
+    if (auto over = refuse_if_over(n, req.node, req.inc, req.seq)) return std::move(*over);
     // A new node.
     if (n == nullptr) {
       Node& fresh = allocate(req.node);
       start_incarnation(fresh, req, true);
       return ack(fresh, req.seq);
     }
-    // An older incarnation than the one held.
-    if (req.inc < n->inc) {
-      return refuse(
-          req.seq, ErrorCode::kStaleIncarnation,
-          describe(req.node, req.inc) + " is older than the current " + std::to_string(n->inc));
-    }
+    // An older incarnation than the live one held.
+    if (req.inc < n->inc) return refuse_stale(req.node, req.inc, req.seq, *n);
     // A newer incarnation replaces the held one (a restart).
     if (req.inc > n->inc) {
       start_incarnation(*n, req, false);
       return ack(*n, req.seq);
     }
     // The current incarnation: dead and left ones never come back.
-    if (n->state == NodeState::kDead) {
-      return refuse(req.seq, ErrorCode::kExpired,
-                    describe(req.node, req.inc) + " expired: join with a higher inc");
-    }
-    if (n->state == NodeState::kLeft) {
-      return refuse(req.seq, ErrorCode::kLeft,
-                    describe(req.node, req.inc) + " left: join with a higher inc");
-    }
+    if (n->state == NodeState::kDead) return refuse_dead(req.node, req.inc, req.seq);
+    if (n->state == NodeState::kLeft) return refuse_left(req.node, req.inc, req.seq);
     // A repeated or older seq is acknowledged but not applied.
     if (req.seq <= n->seq) return ack(*n, req.seq);
     // Re-join: update the metadata and renew the lease.
@@ -350,22 +414,16 @@ struct Membership::Impl {
   std::variant<Node*, ErrorReply> held_incarnation(const std::string& node, uint64_t inc,
                                                    uint64_t seq) {
     Node* n = find(node);
-    // A forgotten incarnation: the agent must stop.
-    if (is_forgotten(n, node, inc)) {
-      return refuse(seq, ErrorCode::kRemoved, describe(node, inc) + " was removed");
-    }
+    // An incarnation that is over (removed, forgotten, or older than a dead
+    // or left one).
+    if (auto over = refuse_if_over(n, node, inc, seq)) return std::move(*over);
     // Not held (never joined, or a newer incarnation that has not joined).
     if (n == nullptr || inc > n->inc) {
       return refuse(seq, ErrorCode::kUnknownNode, describe(node, inc) + " is unknown: join first");
     }
-    if (inc < n->inc) {
-      return refuse(seq, ErrorCode::kStaleIncarnation,
-                    describe(node, inc) + " is older than the current " + std::to_string(n->inc));
-    }
-    if (n->state == NodeState::kDead) {
-      return refuse(seq, ErrorCode::kExpired,
-                    describe(node, inc) + " expired: join with a higher inc");
-    }
+    // An older incarnation than the live one held.
+    if (inc < n->inc) return refuse_stale(node, inc, seq, *n);
+    if (n->state == NodeState::kDead) return refuse_dead(node, inc, seq);
     return n;
   }
 
@@ -373,10 +431,7 @@ struct Membership::Impl {
     auto found = held_incarnation(req.node, req.inc, req.seq);
     if (auto* error = std::get_if<ErrorReply>(&found)) return std::move(*error);
     Node& n = *std::get<Node*>(found);
-    if (n.state == NodeState::kLeft) {
-      return refuse(req.seq, ErrorCode::kLeft,
-                    describe(req.node, req.inc) + " left: join with a higher inc");
-    }
+    if (n.state == NodeState::kLeft) return refuse_left(req.node, req.inc, req.seq);
     // A repeated or older seq is acknowledged but renews nothing.
     if (req.seq <= n.seq) return ack(n, req.seq);
     // Renew the lease; a suspect node is alive again.
@@ -435,7 +490,7 @@ RemoveResult Membership::remove(std::string_view node, std::optional<uint64_t> i
         describe(node, *inc) + " is not held (current: " + std::to_string(n->inc) + ")"};
   }
   RemovedReply reply{n->id, n->inc, impl_->version + 1};
-  impl_->forget(*n);
+  impl_->forget(*n, internal::Forgotten::kRemoved);
   return reply;
 }
 

@@ -1,12 +1,19 @@
 // Tombstones of forgotten node incarnations, for the membership core.
 //
-// A tombstone says "incarnations of `node` up to `inc` were forgotten": a
-// delayed message of such an incarnation is refused with `removed` instead
-// of resurrecting it. One tombstone per node id (forgetting a newer
-// incarnation refreshes it). Tombstones expire `ttl` after they were made
-// and are capped in number, the oldest evicted first. Because the ttl is the
-// same for all, creation order is expiry order: a FIFO list suffices, and
-// every operation is O(1).
+// A tombstone says which incarnations of `node` are over and how they
+// ended, so that a delayed message of one cannot resurrect it and its reply
+// can say why. It records, per node id:
+//   - the highest incarnation removed by the operator (fences: `removed`);
+//   - the highest incarnation forgotten after it was dead or left, and which
+//     of the two (over, but not fenced: `expired` / `left`).
+// The two are kept apart so that a later natural forget of a higher
+// incarnation never weakens an earlier removal's fence for the older ones.
+//
+// One tombstone per node id: forgetting another incarnation updates and
+// refreshes it. Tombstones expire `ttl` after their latest update and are
+// capped in number, the oldest evicted first. Because the ttl is the same
+// for all, update order is expiry order: a FIFO list suffices, and every
+// operation is O(1); each tombstone costs the node id plus a fixed size.
 //
 // Thread safety: none; one owner.
 #pragma once
@@ -21,6 +28,27 @@
 
 namespace roster::internal {
 
+// How a forgotten incarnation ended.
+enum class Forgotten : uint8_t {
+  kDead,     // declared dead, then forgotten
+  kLeft,     // left, then forgotten
+  kRemoved,  // removed by the operator (forgotten at once)
+};
+
+// What is known of one node id's forgotten incarnations.
+struct Tombstone {
+  // Highest incarnation removed by the operator; nullopt if none.
+  std::optional<uint64_t> removed;
+  // Highest incarnation forgotten after dead or left; nullopt if none.
+  std::optional<uint64_t> forgotten;
+  // How `forgotten` ended (kDead or kLeft); meaningful only with it.
+  Forgotten forgotten_kind = Forgotten::kDead;
+
+  // The highest incarnation that is over, of either kind.
+  // REQUIRES: removed or forgotten is set.
+  uint64_t highest() const;
+};
+
 class Tombstones {
  public:
   // Keeps each tombstone `ttl` (virtual ms) and at most `max_count` of them.
@@ -28,13 +56,16 @@ class Tombstones {
   Tombstones(const Tombstones&) = delete;
   Tombstones& operator=(const Tombstones&) = delete;
 
-  // The highest forgotten incarnation of `node`; nullopt if none is held.
-  std::optional<uint64_t> find(std::string_view node) const;
+  // The tombstone of `node`; nullptr if none is held. The pointer is valid
+  // until the next non-const call.
+  const Tombstone* find(std::string_view node) const;
 
-  // Remembers that `node` up to `inc` was forgotten at `now` (virtual ms),
-  // making it the newest tombstone. Returns how many of the oldest were
+  // Remembers that incarnation `inc` of `node` was forgotten at `now`
+  // (virtual ms) in the way `how`, making it the newest tombstone. A lower
+  // incarnation than the one already recorded for that kind leaves the
+  // record as it is (it is covered). Returns how many of the oldest were
   // evicted to stay within the cap.
-  size_t add(std::string_view node, uint64_t inc, int64_t now);
+  size_t add(std::string_view node, uint64_t inc, Forgotten how, int64_t now);
 
   // Drops every tombstone whose ttl has passed at `now`; returns how many.
   size_t expire(int64_t now);
@@ -47,7 +78,7 @@ class Tombstones {
  private:
   struct Entry {
     std::string node;
-    uint64_t inc;
+    Tombstone tombstone;
     int64_t expires;
   };
   using List = std::list<Entry>;

@@ -5,10 +5,12 @@
 #include <signal.h>
 
 #include <chrono>
+#include <set>
 
 #include "admin_client.h"
 #include "event_log.h"
 #include "roster/agent.h"
+#include "roster/codec.h"
 #include "state_watcher.h"
 #include "support/broker_process.h"
 #include "support/process.h"
@@ -47,6 +49,72 @@ std::string dead_endpoint() {
   socket.set(zmq::sockopt::linger, 0);
   socket.bind("tcp://127.0.0.1:*");
   return socket.get(zmq::sockopt::last_endpoint);
+}
+
+// One hour in the nanoseconds of a wall-clock incarnation.
+constexpr uint64_t kHourNs = 3'600'000'000'000ull;
+
+uint64_t wall_clock_ns() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+// Another claimant of a node id on the agent channel (a hostile peer, or
+// the node's own earlier process): a raw DEALER with its own seq.
+class Claimant {
+ public:
+  explicit Claimant(const std::string& endpoint) : socket_(context_, zmq::socket_type::dealer) {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.connect(endpoint);
+  }
+
+  // Sends `request` with the next seq; its reply, nullopt if none came.
+  std::optional<AgentReply> call(AgentRequest request) {
+    std::visit([this](auto& r) { r.seq = ++seq_; }, request);
+    const std::string body = encode(request);
+    socket_.send(zmq::buffer(body), zmq::send_flags::none);
+    zmq_pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, kEventually) == 0) return std::nullopt;
+    zmq::message_t reply;
+    if (!socket_.recv(reply, zmq::recv_flags::none)) return std::nullopt;
+    auto decoded = decode_agent_reply(reply.to_string_view());
+    if (!decoded.ok()) return std::nullopt;
+    return std::move(decoded).value();
+  }
+
+  bool acked(AgentRequest request) {
+    auto reply = call(std::move(request));
+    return reply && std::holds_alternative<Ack>(*reply);
+  }
+
+ private:
+  zmq::context_t context_{1};
+  zmq::socket_t socket_;
+  uint64_t seq_ = 0;
+};
+
+// How many replies with `code` the broker has sent (admin `stats`).
+uint64_t errors_sent(AdminClient& admin, ErrorCode code) {
+  auto reply = admin.request(StatsQuery{});
+  const auto* stats = reply ? std::get_if<Stats>(&*reply) : nullptr;
+  EXPECT_NE(stats, nullptr);
+  if (stats == nullptr) return 0;
+  auto it = stats->errors.find(std::string(to_string(code)));
+  return it == stats->errors.end() ? 0 : it->second;
+}
+
+// Every incarnation roster-agent named in its log lines ("agent N inc I:").
+std::set<uint64_t> logged_incarnations(const std::string& output) {
+  static const std::string kInc = " inc ";
+  std::set<uint64_t> incs;
+  for (size_t at = output.find(kInc); at != std::string::npos; at = output.find(kInc, at + 1)) {
+    const size_t digits = at + kInc.size();
+    const size_t end = output.find_first_not_of("0123456789", digits);
+    if (end == digits || end == std::string::npos || output[end] != ':') continue;
+    incs.insert(std::stoull(output.substr(digits, end - digits)));
+  }
+  return incs;
 }
 
 class AgentBroker : public ::testing::Test {
@@ -237,6 +305,123 @@ TEST_F(AgentBroker, LabelUpdateReachesSubscribersAsADelta) {
   EXPECT_EQ(log.count(AgentEvent::kLeft), 1u);
   EXPECT_TRUE(watcher_->wait_delta("relabelled", NodeState::kLeft, kEventually).has_value());
   EXPECT_EQ(watcher_->undecodable(), 0u);
+}
+
+// The scenario: the agent is paused (SIGSTOP: a GC pause, a VM
+// migration, a partition) past lease + dead_after + forget_dead_after, so
+// the broker forgets its incarnation. On resuming it must start a higher
+// incarnation and carry on, not take itself for removed by the operator.
+TEST_F(AgentBroker, PausedPastTheForgetTimersRejoinsWithAHigherIncarnation) {
+  start_broker({"--max-lease", "1s", "--dead-after", "300ms", "--forget-dead-after", "300ms"});
+  auto agent = start_agent({broker_->endpoints().agents}, "paused", {"--lease", "500ms"});
+  ASSERT_NE(agent, nullptr);
+  auto alive = watcher_->wait_delta("paused", NodeState::kAlive, kEventually);
+  ASSERT_TRUE(alive.has_value()) << agent->output();
+
+  agent->signal(SIGSTOP);
+  // Suspect, dead, then forgotten: published as removed.
+  auto forgotten = watcher_->wait_delta("paused", NodeState::kRemoved, kEventually);
+  agent->signal(SIGCONT);
+  ASSERT_TRUE(forgotten.has_value()) << agent->output();
+  EXPECT_TRUE(watcher_->first_delta("paused", NodeState::kDead).has_value());
+
+  const uint64_t old_inc = alive->record.inc;
+  auto back = watcher_->wait_delta("paused", NodeState::kAlive, kEventually,
+                                   [&](const NodeRecord& r) { return r.inc > old_inc; });
+  ASSERT_TRUE(back.has_value()) << agent->output();
+  // It keeps running (the old agent exited 3 here).
+  EXPECT_FALSE(agent->wait_exit(milliseconds(1000)).has_value()) << agent->output();
+  AdminClient admin(broker_->endpoints().admin);
+  auto record = admin.node("paused");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->state, NodeState::kAlive);
+  EXPECT_EQ(record->inc, back->record.inc);
+  EXPECT_EQ(agent->output().find("removed by the operator"), std::string::npos) << agent->output();
+  EXPECT_EQ(errors_sent(admin, ErrorCode::kRemoved), 0u);
+}
+
+// Another process joins the agent's node id with a higher incarnation and
+// keeps heartbeating it. The agent must neither fight for the id (the old
+// agent took a new incarnation on every stale_incarnation: ~10,000 replies
+// a second) nor climb incarnations; once the claimant is over, it comes back.
+TEST_F(AgentBroker, HigherClaimantGetsNoTightLoopOfStaleIncarnations) {
+  start_broker();
+  auto agent = start_agent({broker_->endpoints().agents}, "claimed", {"--lease", "1s"});
+  ASSERT_NE(agent, nullptr);
+  ASSERT_TRUE(watcher_->wait_delta("claimed", NodeState::kAlive, kEventually).has_value())
+      << agent->output();
+  AdminClient admin(broker_->endpoints().admin);
+  auto record = admin.node("claimed");
+  ASSERT_TRUE(record.has_value());
+  const uint64_t agent_inc = record->inc;
+
+  Claimant claimant(broker_->endpoints().agents);
+  const uint64_t claimed_inc = agent_inc + kHourNs;
+  ASSERT_TRUE(claimant.acked(JoinRequest{"claimed", claimed_inc, 0, 1000, "", {}}));
+  const uint64_t stale_before = errors_sent(admin, ErrorCode::kStaleIncarnation);
+  const auto window = milliseconds(3000);
+  const auto end = Clock::now() + window;
+  while (Clock::now() < end) {
+    ASSERT_TRUE(claimant.acked(HeartbeatRequest{"claimed", claimed_inc, 0}));
+    wait_until([&] { return Clock::now() >= end; }, milliseconds(100));
+  }
+  const uint64_t stale = errors_sent(admin, ErrorCode::kStaleIncarnation) - stale_before;
+  RecordProperty("stale_incarnation_replies_in_3s", static_cast<int>(stale));
+  // Backoff from 100 ms doubling to the 1 s lease: about 6 in 3 s.
+  EXPECT_LE(stale, 15u);
+  EXPECT_GE(stale, 1u);
+  record = admin.node("claimed");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->inc, claimed_inc);
+  EXPECT_EQ(logged_incarnations(agent->output()), std::set<uint64_t>{agent_inc}) << agent->output();
+  EXPECT_NE(agent->output().find(std::to_string(claimed_inc)), std::string::npos)
+      << "the holder's incarnation is logged\n"
+      << agent->output();
+
+  // The claimant leaves: its incarnation is over, and the agent takes one
+  // above it.
+  ASSERT_TRUE(claimant.acked(LeaveRequest{"claimed", claimed_inc, 0, "bye"}));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        record = admin.node("claimed");
+        return record && record->state == NodeState::kAlive && record->inc > claimed_inc;
+      },
+      kEventually))
+      << agent->output();
+  EXPECT_TRUE(agent->running()) << agent->output();
+}
+
+// An agent whose clock is behind its own previous incarnation (the earlier
+// process ran with a clock an hour ahead, and crashed): it waits until that
+// incarnation is over, then joins above it, instead of spinning.
+TEST_F(AgentBroker, ClockBehindItsPreviousIncarnationConverges) {
+  start_broker({"--max-lease", "1s", "--dead-after", "300ms", "--forget-dead-after", "300ms"});
+  AdminClient admin(broker_->endpoints().admin);
+  const uint64_t previous_inc = wall_clock_ns() + kHourNs;
+  {
+    Claimant previous(broker_->endpoints().agents);
+    ASSERT_TRUE(previous.acked(JoinRequest{"behind", previous_inc, 0, 250, "", {}}));
+  }
+  AgentConfig config;
+  config.brokers = {broker_->endpoints().agents};
+  config.node_id = "behind";
+  config.lease_ms = 500;
+  config.incarnation = wall_clock_ns();  // below the previous one
+  EventLog log;
+  Agent agent(config, log.callback());
+  ASSERT_EQ(agent.start(), std::nullopt);
+  std::optional<NodeRecord> record;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        record = admin.node("behind");
+        return record && record->state == NodeState::kAlive && record->inc > previous_inc;
+      },
+      kEventually));
+  EXPECT_EQ(agent.status().incarnation, record->inc);
+  EXPECT_EQ(agent.status().phase, AgentPhase::kJoined);
+  EXPECT_EQ(log.count(AgentEvent::kRemoved), 0u);
+  EXPECT_LE(errors_sent(admin, ErrorCode::kStaleIncarnation), 15u);
+  agent.stop(true);
 }
 
 }  // namespace

@@ -102,7 +102,7 @@ TEST(AgentFakeBroker, UnknownNodeRejoinsWithTheSameIncarnation) {
   EXPECT_TRUE(log.wait_for(AgentEvent::kRejoined));
 }
 
-// expired, stale_incarnation and left: that incarnation cannot come back.
+// expired and left: that incarnation cannot come back.
 class AgentIncarnationRefused : public ::testing::TestWithParam<ErrorCode> {};
 
 TEST_P(AgentIncarnationRefused, TakesAHigherIncarnationAndJoins) {
@@ -128,9 +128,59 @@ TEST_P(AgentIncarnationRefused, TakesAHigherIncarnationAndJoins) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codes, AgentIncarnationRefused,
-                         ::testing::Values(ErrorCode::kExpired, ErrorCode::kStaleIncarnation,
-                                           ErrorCode::kLeft),
+                         ::testing::Values(ErrorCode::kExpired, ErrorCode::kLeft),
                          [](const auto& info) { return std::string(to_string(info.param)); });
+
+TEST(AgentFakeBroker, ForgottenIncarnationRejoinsAboveTheHint) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  join_and_ack(broker, agent, log);
+  auto heartbeat = broker.next_of<HeartbeatRequest>(kEventually);
+  ASSERT_TRUE(heartbeat.has_value());
+  // An hour ahead of this clock: the agent must go above it, not to now.
+  const uint64_t hint = inc_of(heartbeat->request) + 3'600'000'000'000ull;
+  broker.reply(*heartbeat,
+               ErrorReply{seq_of(heartbeat->request), ErrorCode::kExpired, "forgotten", hint});
+  auto rejoin = broker.next_of<JoinRequest>(kEventually);
+  ASSERT_TRUE(rejoin.has_value());
+  EXPECT_EQ(inc_of(rejoin->request), hint + 1);
+  broker.ack(*rejoin);
+  ASSERT_TRUE(log.wait_for(AgentEvent::kRejoined));
+  EXPECT_EQ(log.count(AgentEvent::kRemoved), 0u);
+}
+
+TEST(AgentFakeBroker, StaleIncarnationKeepsTheIncarnationAndRetriesAfterABackoff) {
+  FakeBroker broker;
+  EventLog log;
+  Agent agent(test_config({broker.endpoint()}), log.callback());
+  auto join = join_and_ack(broker, agent, log);
+  const uint64_t inc = inc_of(join.request);
+  const uint64_t holder = inc + 1'000;
+  auto request = broker.next_of<HeartbeatRequest>(kEventually);
+  ASSERT_TRUE(request.has_value());
+  // Another process holds the id: every request is refused as stale.
+  for (int i = 0; i < 4; ++i) {
+    const auto refused_at = std::chrono::steady_clock::now();
+    broker.reply(*request, ErrorReply{seq_of(request->request), ErrorCode::kStaleIncarnation,
+                                      "older", holder});
+    // (A heartbeat sent before the refusal arrived is acked, and ignored.)
+    request = broker.next_of<JoinRequest>(kEventually);
+    ASSERT_TRUE(request.has_value());
+    // The id is not taken back, and not at once.
+    EXPECT_EQ(inc_of(request->request), inc);
+    EXPECT_GE(std::chrono::steady_clock::now() - refused_at, milliseconds(20));
+  }
+  EXPECT_GE(log.count(AgentEvent::kRefused), 4u);
+  // The holder is over: the agent takes an incarnation above it.
+  broker.reply(*request, ErrorReply{seq_of(request->request), ErrorCode::kExpired, "dead", holder});
+  auto rejoin = broker.next_of<JoinRequest>(kEventually);
+  ASSERT_TRUE(rejoin.has_value());
+  EXPECT_GT(inc_of(rejoin->request), holder);
+  broker.ack(*rejoin);
+  ASSERT_TRUE(log.wait_for(AgentEvent::kRejoined));
+  EXPECT_EQ(agent.status().phase, AgentPhase::kJoined);
+}
 
 TEST(AgentFakeBroker, RemovedStopsHeartbeatingForGood) {
   FakeBroker broker;

@@ -2,6 +2,9 @@
 // with simulated time: no sockets, no threads, no sleeping.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <set>
 
 #include "agent_session.h"
@@ -223,6 +226,257 @@ TEST(AgentSession, OnlyTheLeavesReplyEndsTheLeave) {
   auto changes = only<AgentStateChange>(session.take_actions());
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].event, AgentEvent::kLeft);
+}
+
+// --- refusals ----------------------------------------------------------------
+
+// A session joined at kStart whose next heartbeat (sent at kStart + 1001) is
+// answered `reply` at kStart + 1002; returns the actions that follow.
+std::vector<SessionAction> heartbeat_refused(AgentSession& session, ErrorCode code,
+                                             std::optional<uint64_t> hint = std::nullopt) {
+  joined(session);
+  session.tick(kStart + 1001);
+  auto requests = sent(session.take_actions());
+  EXPECT_EQ(requests.size(), 1u);
+  session.on_reply(ErrorReply{seq_of(requests.at(0)), code, "refused", hint}, kStart + 1002);
+  return session.take_actions();
+}
+
+bool reports(const std::vector<SessionAction>& actions, AgentEvent event) {
+  for (const auto& change : only<AgentStateChange>(actions)) {
+    if (change.event == event) return true;
+  }
+  return false;
+}
+
+// One hour, in the nanoseconds of a wall-clock incarnation.
+constexpr uint64_t kHourNs = 3'600'000'000'000ull;
+
+TEST(AgentSession, ForgottenIncarnationTakesOneAboveTheHintAtOnce) {
+  for (ErrorCode code : {ErrorCode::kExpired, ErrorCode::kLeft}) {
+    AgentSession session(config(), 5, 1);
+    // The broker's hint is ahead of this clock (an earlier process's clock
+    // was ahead): go above it, not merely to now.
+    const uint64_t hint = static_cast<uint64_t>(kStart) * 1'000'000 + kHourNs;
+    auto actions = heartbeat_refused(session, code, hint);
+    auto requests = sent(actions);
+    ASSERT_EQ(requests.size(), 1u) << to_string(code);
+    const auto& join = std::get<JoinRequest>(requests[0]);
+    EXPECT_EQ(join.inc, hint + 1);
+    EXPECT_EQ(session.incarnation(), hint + 1);
+    EXPECT_EQ(session.phase(), AgentPhase::kJoining);
+    EXPECT_FALSE(session.finished());
+    EXPECT_FALSE(reports(actions, AgentEvent::kRemoved));
+    session.on_reply(ack(join.seq), kStart + 1003);
+    auto changes = only<AgentStateChange>(session.take_actions());
+    ASSERT_EQ(changes.size(), 1u);
+    EXPECT_EQ(changes[0].event, AgentEvent::kRejoined);
+    EXPECT_NE(changes[0].detail.find("new incarnation"), std::string::npos) << changes[0].detail;
+  }
+}
+
+TEST(AgentSession, NewIncarnationIsAboveItsOwnWhenTheHintIsLower) {
+  AgentSession session(config(), 5, 1);
+  heartbeat_refused(session, ErrorCode::kExpired, 3);
+  EXPECT_EQ(session.incarnation(), static_cast<uint64_t>(kStart + 1002) * 1'000'000);
+}
+
+TEST(AgentSession, HintAtTheMaximumKeepsTheIncarnationAndWaits) {
+  AgentSession session(config(), 5, 1);
+  auto actions = heartbeat_refused(session, ErrorCode::kExpired, UINT64_MAX);
+  EXPECT_TRUE(sent(actions).empty());
+  EXPECT_TRUE(reports(actions, AgentEvent::kRefused));
+  EXPECT_EQ(session.incarnation(), 5u);
+  EXPECT_FALSE(session.finished());
+  const TimeMs retry_at = *session.next_deadline();
+  EXPECT_GE(retry_at, kStart + 1002 + 100);
+  session.tick(retry_at);
+  auto requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(std::get<JoinRequest>(requests[0]).inc, 5u);
+}
+
+TEST(AgentSession, StaleIncarnationDoesNotTakeTheIdBackAndRetriesWithBackoff) {
+  AgentSession session(config(), 5, 1);
+  const uint64_t holder = 5 + kHourNs;
+  auto actions = heartbeat_refused(session, ErrorCode::kStaleIncarnation, holder);
+  // Nothing at once; the holder's incarnation is logged.
+  EXPECT_TRUE(sent(actions).empty());
+  auto changes = only<AgentStateChange>(actions);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].event, AgentEvent::kRefused);
+  EXPECT_NE(changes[0].detail.find(std::to_string(holder)), std::string::npos) << changes[0].detail;
+  EXPECT_EQ(session.phase(), AgentPhase::kJoining);
+  // Each retry is a join of the same incarnation, after a growing wait.
+  TimeMs now = kStart + 1002;
+  const uint64_t caps[] = {200, 400, 800, 1000, 1000, 1000};
+  for (uint64_t cap : caps) {
+    const TimeMs retry_at = *session.next_deadline();
+    EXPECT_GE(retry_at, now + 100);
+    EXPECT_LE(retry_at, now + static_cast<TimeMs>(cap));
+    session.tick(retry_at - 1);
+    EXPECT_TRUE(sent(session.take_actions()).empty());
+    session.tick(retry_at);
+    auto requests = sent(session.take_actions());
+    ASSERT_EQ(requests.size(), 1u);
+    const auto& join = std::get<JoinRequest>(requests[0]);
+    EXPECT_EQ(join.inc, 5u);
+    now = retry_at + 1;
+    session.on_reply(ErrorReply{join.seq, ErrorCode::kStaleIncarnation, "older", holder}, now);
+    EXPECT_EQ(only<AgentStateChange>(session.take_actions()).size(), 1u);  // once per wait
+  }
+  EXPECT_EQ(session.incarnation(), 5u);
+}
+
+TEST(AgentSession, ClockBehindItsPreviousIncarnationConvergesOnceTheHolderIsOver) {
+  // The previous process's clock was an hour ahead; it crashed, and the
+  // broker still holds its incarnation.
+  AgentSession session(config(), 5, 1);
+  const uint64_t holder = static_cast<uint64_t>(kStart) * 1'000'000 + kHourNs;
+  session.start(kStart);
+  auto requests = sent(session.take_actions());
+  session.on_reply(ErrorReply{seq_of(requests.at(0)), ErrorCode::kStaleIncarnation, "", holder},
+                   kStart + 1);
+  session.take_actions();
+  const TimeMs retry_at = *session.next_deadline();
+  session.tick(retry_at);
+  requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  // The holder's lease ran out: dead, then its incarnation is over.
+  session.on_reply(ErrorReply{seq_of(requests[0]), ErrorCode::kExpired, "", holder}, retry_at + 1);
+  requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);  // at once
+  const auto& join = std::get<JoinRequest>(requests[0]);
+  EXPECT_EQ(join.inc, holder + 1);
+  session.on_reply(ack(join.seq), retry_at + 2);
+  EXPECT_EQ(session.phase(), AgentPhase::kJoined);
+  auto changes = only<AgentStateChange>(session.take_actions());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].event, AgentEvent::kJoined);
+}
+
+TEST(AgentSession, UnknownNodeRejoinsAtOnceThenBacksOffUntilAnAck) {
+  AgentSession session(config(), 5, 1);
+  auto requests = sent(heartbeat_refused(session, ErrorCode::kUnknownNode));
+  ASSERT_EQ(requests.size(), 1u);  // the first rejoin is at once
+  auto join = std::get<JoinRequest>(requests[0]);
+  EXPECT_EQ(join.inc, 5u);
+  // Refused again before an ack: the next join waits.
+  session.on_reply(ErrorReply{join.seq, ErrorCode::kUnknownNode, ""}, kStart + 1003);
+  auto actions = session.take_actions();
+  EXPECT_TRUE(sent(actions).empty());
+  EXPECT_TRUE(reports(actions, AgentEvent::kRefused));
+  const TimeMs retry_at = *session.next_deadline();
+  EXPECT_GE(retry_at, kStart + 1003 + 100);
+  session.tick(retry_at);
+  requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  join = std::get<JoinRequest>(requests[0]);
+  EXPECT_EQ(join.inc, 5u);
+  // An ack restores one immediate rejoin.
+  session.on_reply(ack(join.seq), retry_at + 1);
+  session.take_actions();
+  session.tick(retry_at + 1001);
+  requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  session.on_reply(ErrorReply{seq_of(requests[0]), ErrorCode::kUnknownNode, ""}, retry_at + 1002);
+  EXPECT_EQ(sent(session.take_actions()).size(), 1u);
+}
+
+TEST(AgentSession, NewIncarnationRefusedAgainBeforeAnAckBacksOff) {
+  AgentSession session(config(), 5, 1);
+  auto requests = sent(heartbeat_refused(session, ErrorCode::kExpired, 7));
+  ASSERT_EQ(requests.size(), 1u);
+  const auto& join = std::get<JoinRequest>(requests[0]);
+  session.on_reply(ErrorReply{join.seq, ErrorCode::kExpired, "", join.inc}, kStart + 1003);
+  auto actions = session.take_actions();
+  EXPECT_TRUE(sent(actions).empty());
+  EXPECT_TRUE(reports(actions, AgentEvent::kRefused));
+  EXPECT_GT(session.incarnation(), join.inc);  // above the hint, joined after the wait
+  EXPECT_GE(*session.next_deadline(), kStart + 1003 + 100);
+}
+
+TEST(AgentSession, OverCapacityAndUnknownCodesRetryOnTheSameConnectionWithBackoff) {
+  for (ErrorCode code : {ErrorCode::kOverCapacity, ErrorCode::kUnrecognized}) {
+    AgentSession session(config(), 5, 1);
+    session.start(kStart);
+    auto requests = sent(session.take_actions());
+    session.on_reply(ErrorReply{seq_of(requests.at(0)), code, "full"}, kStart + 1);
+    auto actions = session.take_actions();
+    EXPECT_TRUE(only<CloseSocket>(actions).empty()) << to_string(code);
+    EXPECT_TRUE(sent(actions).empty());
+    EXPECT_TRUE(reports(actions, AgentEvent::kRefused));
+    EXPECT_FALSE(reports(actions, AgentEvent::kBrokerLost));
+    const TimeMs retry_at = *session.next_deadline();
+    EXPECT_GE(retry_at, kStart + 1 + 100);
+    EXPECT_LE(retry_at, kStart + 1 + 200);
+    session.tick(retry_at);
+    requests = sent(session.take_actions());
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(std::get<JoinRequest>(requests[0]).inc, 5u);
+    EXPECT_EQ(session.endpoint(), 0u);
+  }
+}
+
+TEST(AgentSession, AnAckedJoinResetsTheRefusalBackoff) {
+  AgentSession session(config(), 5, 1);
+  session.start(kStart);
+  TimeMs now = kStart;
+  uint64_t seq = seq_of(sent(session.take_actions()).at(0));
+  for (int i = 0; i < 5; ++i) {  // the wait grows to the cap
+    session.on_reply(ErrorReply{seq, ErrorCode::kOverCapacity, ""}, now);
+    session.take_actions();
+    now = *session.next_deadline();
+    session.tick(now);
+    seq = seq_of(sent(session.take_actions()).at(0));
+  }
+  session.on_reply(ack(seq), now);
+  session.take_actions();
+  session.tick(now + 1000);
+  seq = seq_of(sent(session.take_actions()).at(0));
+  session.on_reply(ErrorReply{seq, ErrorCode::kOverCapacity, ""}, now + 1001);
+  EXPECT_LE(*session.next_deadline(), now + 1001 + 200);
+}
+
+// Whatever a broker refuses, and however fast it answers, the agent sends
+// at most a few requests per second: no refusal makes a tight loop.
+TEST(AgentSession, NoRefusalEverMakesATightLoop) {
+  for (ErrorCode code : {ErrorCode::kUnknownNode, ErrorCode::kStaleIncarnation, ErrorCode::kExpired,
+                         ErrorCode::kLeft, ErrorCode::kOverCapacity, ErrorCode::kUnrecognized}) {
+    AgentSession session(config(), 5, 1);
+    session.start(kStart);
+    TimeMs now = kStart;
+    size_t requests = 0;
+    // A broker that answers every request at once, with the same refusal
+    // (and a hint always above the agent's incarnation).
+    while (now < kStart + 10'000 && !session.finished() && requests < 1'000) {
+      auto requests_now = sent(session.take_actions());
+      for (const auto& request : requests_now) {
+        ++requests;
+        const uint64_t inc = std::visit([](const auto& r) { return r.inc; }, request);
+        session.on_reply(ErrorReply{seq_of(request), code, "", inc + 1}, now);
+      }
+      // Time moves on only once the agent has nothing more to send now.
+      if (requests_now.empty()) {
+        now = std::max(now + 1, *session.next_deadline());
+        session.tick(now);
+      }
+    }
+    EXPECT_FALSE(session.finished()) << to_string(code);
+    // Waits of 100 ms doubling to 1 s: about 15 in 10 s; the old agent sent
+    // one per reply (thousands).
+    EXPECT_LE(requests, 30u) << to_string(code);
+    EXPECT_GE(requests, 5u) << to_string(code);
+  }
+}
+
+TEST(AgentSession, OnlyRemovedStopsTheAgentAsRemoved) {
+  AgentSession session(config(), 5, 1);
+  auto actions = heartbeat_refused(session, ErrorCode::kRemoved, 5);
+  EXPECT_EQ(session.phase(), AgentPhase::kRemoved);
+  EXPECT_TRUE(session.finished());
+  EXPECT_TRUE(reports(actions, AgentEvent::kRemoved));
+  EXPECT_TRUE(sent(actions).empty());
 }
 
 TEST(Backoff, DelaysStayWithinTheBoundsAndTheCapDoubles) {

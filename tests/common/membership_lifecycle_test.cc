@@ -96,6 +96,17 @@ std::optional<ErrorCode> ErrorOf(const AgentReply& reply) {
   return std::nullopt;
 }
 
+// The inc hint of an error reply; nullopt for an ack or no hint.
+std::optional<uint64_t> HintOf(const AgentReply& reply) {
+  if (const auto* error = std::get_if<ErrorReply>(&reply)) return error->inc;
+  return std::nullopt;
+}
+
+std::string MessageOf(const AgentReply& reply) {
+  if (const auto* error = std::get_if<ErrorReply>(&reply)) return error->message;
+  return "";
+}
+
 TEST_F(MembershipTest, JoinOfNewNodeMakesItAlive) {
   Ack ack = AckOf(Join("a", 1, 1, 1'000, "tcp://a:1", {{"zone", "z1"}}));
   EXPECT_EQ(ack.state, NodeState::kAlive);
@@ -537,7 +548,9 @@ TEST_F(ShortTimersTest, OneTickRunsSeveralStepsAndTheDeltaHasTheFinalRecord) {
 
 TEST_F(MembershipTest, JoinWithLowerIncarnationIsStale) {
   AckOf(Join("a", 5, 1));
-  EXPECT_EQ(ErrorOf(Join("a", 4, 2)), ErrorCode::kStaleIncarnation);
+  auto reply = Join("a", 4, 2);
+  EXPECT_EQ(ErrorOf(reply), ErrorCode::kStaleIncarnation);
+  EXPECT_EQ(HintOf(reply), 5u);  // the incarnation held
   EXPECT_EQ(core_.node("a")->record.inc, 5u);
 }
 
@@ -545,6 +558,7 @@ TEST_F(MembershipTest, HeartbeatWithLowerIncarnationIsStale) {
   AckOf(Join("a", 5, 1));
   auto reply = Beat("a", 4, 9);
   EXPECT_EQ(ErrorOf(reply), ErrorCode::kStaleIncarnation);
+  EXPECT_EQ(HintOf(reply), 5u);
   EXPECT_EQ(std::get<ErrorReply>(reply).seq, 9u);
   EXPECT_FALSE(std::get<ErrorReply>(reply).message.empty());
 }
@@ -583,7 +597,35 @@ TEST_F(MembershipTest, MessagesOfDeadIncarnationAreExpired) {
   EXPECT_EQ(ErrorOf(Beat("a", 1, 2)), ErrorCode::kExpired);
   EXPECT_EQ(ErrorOf(Join("a", 1, 3)), ErrorCode::kExpired);
   EXPECT_EQ(ErrorOf(Leave("a", 1, 4)), ErrorCode::kExpired);
+  EXPECT_EQ(HintOf(Beat("a", 1, 5)), 1u);  // the incarnation that is over
   EXPECT_EQ(StateOf("a"), NodeState::kDead);
+  EXPECT_FALSE(Commit());
+}
+
+TEST_F(MembershipTest, OlderIncarnationThanADeadOneIsExpiredNotStale) {
+  AckOf(Join("a", 5, 1, 1'000));
+  Advance(3'000);
+  ASSERT_EQ(StateOf("a"), NodeState::kDead);
+  Commit();
+  // The holder is over: an agent whose clock is behind may take a higher
+  // incarnation now instead of waiting.
+  for (const auto& reply : {Join("a", 4, 1), Beat("a", 4, 2), Leave("a", 4, 3)}) {
+    EXPECT_EQ(ErrorOf(reply), ErrorCode::kExpired);
+    EXPECT_EQ(HintOf(reply), 5u);
+  }
+  EXPECT_EQ(AckOf(Join("a", 6, 1)).state, NodeState::kAlive);
+  Commit();
+}
+
+TEST_F(MembershipTest, OlderIncarnationThanALeftOneIsLeft) {
+  AckOf(Join("a", 5, 1, 1'000));
+  AckOf(Leave("a", 5, 2));
+  Commit();
+  for (const auto& reply : {Join("a", 4, 1), Beat("a", 4, 2), Leave("a", 4, 3)}) {
+    EXPECT_EQ(ErrorOf(reply), ErrorCode::kLeft);
+    EXPECT_EQ(HintOf(reply), 5u);
+  }
+  EXPECT_EQ(StateOf("a"), NodeState::kLeft);
   EXPECT_FALSE(Commit());
 }
 
@@ -593,6 +635,7 @@ TEST_F(MembershipTest, MessagesOfLeftIncarnationAreLeft) {
   Commit();
   EXPECT_EQ(ErrorOf(Beat("a", 1, 3)), ErrorCode::kLeft);
   EXPECT_EQ(ErrorOf(Join("a", 1, 4)), ErrorCode::kLeft);
+  EXPECT_EQ(HintOf(Join("a", 1, 5)), 1u);
   EXPECT_EQ(StateOf("a"), NodeState::kLeft);
   EXPECT_FALSE(Commit());
 }
@@ -619,21 +662,110 @@ TEST_F(MembershipTest, JoinWithInvalidNodeIdIsBadRequest) {
 
 // --- tombstones ---------------------------------------------------------------
 
-TEST_F(MembershipTest, TombstonePreventsResurrection) {
+TEST_F(MembershipTest, ForgottenLeftIncarnationIsLeftNotRemoved) {
   AckOf(Join("a", 3, 1, 1'000));
   AckOf(Leave("a", 3, 2));
   Advance(3'000);
   ASSERT_EQ(StateOf("a"), std::nullopt);
   Commit();
-  // Delayed messages of the forgotten incarnation, or older ones.
-  EXPECT_EQ(ErrorOf(Join("a", 3, 9)), ErrorCode::kRemoved);
-  EXPECT_EQ(ErrorOf(Join("a", 2, 9)), ErrorCode::kRemoved);
-  EXPECT_EQ(ErrorOf(Beat("a", 3, 9)), ErrorCode::kRemoved);
-  EXPECT_EQ(ErrorOf(Leave("a", 3, 9)), ErrorCode::kRemoved);
+  // Delayed messages of the forgotten incarnation, or older ones: over, but
+  // not fenced.
+  for (const auto& reply : {Join("a", 3, 9), Join("a", 2, 9), Beat("a", 3, 9), Leave("a", 3, 9)}) {
+    EXPECT_EQ(ErrorOf(reply), ErrorCode::kLeft);
+    EXPECT_EQ(HintOf(reply), 3u);
+    EXPECT_NE(MessageOf(reply).find("forgotten"), std::string::npos) << MessageOf(reply);
+    EXPECT_EQ(MessageOf(reply).find("removed"), std::string::npos) << MessageOf(reply);
+  }
   EXPECT_FALSE(Commit());
   // A new incarnation may join, and the tombstone still guards the old one.
   EXPECT_EQ(AckOf(Join("a", 4, 1)).state, NodeState::kAlive);
-  EXPECT_EQ(ErrorOf(Beat("a", 3, 10)), ErrorCode::kRemoved);
+  Commit();
+  // While a live incarnation holds the id, an older one is stale.
+  EXPECT_EQ(ErrorOf(Beat("a", 3, 10)), ErrorCode::kStaleIncarnation);
+  EXPECT_EQ(HintOf(Beat("a", 3, 11)), 4u);
+  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
+}
+
+TEST_F(MembershipTest, ForgottenDeadIncarnationIsExpiredNotRemoved) {
+  // The pause: the agent is silent past lease + dead_after +
+  // forget_dead_after, then its heartbeats resume.
+  AckOf(Join("a", 3, 1, 1'000));
+  Advance(1'000 + 2'000 + 5'000);
+  ASSERT_EQ(StateOf("a"), std::nullopt);
+  Commit();
+  for (const auto& reply : {Beat("a", 3, 2), Join("a", 3, 3), Leave("a", 3, 4), Join("a", 1, 5)}) {
+    EXPECT_EQ(ErrorOf(reply), ErrorCode::kExpired);
+    EXPECT_EQ(HintOf(reply), 3u);
+    EXPECT_NE(MessageOf(reply).find("forgotten"), std::string::npos) << MessageOf(reply);
+    EXPECT_EQ(MessageOf(reply).find("removed"), std::string::npos) << MessageOf(reply);
+  }
+  // Above the hint: a new incarnation, at once.
+  EXPECT_EQ(AckOf(Join("a", 4, 1)).state, NodeState::kAlive);
+  auto delta = Commit();
+  ASSERT_TRUE(delta);
+  EXPECT_EQ(delta->changes.at(0).inc, 4u);
+}
+
+TEST_F(MembershipTest, OperatorRemovalIsRemovedWithTheHint) {
+  AckOf(Join("a", 3, 1, 1'000));
+  ASSERT_TRUE(std::holds_alternative<RemovedReply>(core_.remove("a", std::nullopt, now())));
+  Commit();
+  for (const auto& reply : {Beat("a", 3, 2), Join("a", 3, 3), Join("a", 2, 4), Leave("a", 3, 5)}) {
+    EXPECT_EQ(ErrorOf(reply), ErrorCode::kRemoved);
+    EXPECT_EQ(HintOf(reply), 3u);
+    EXPECT_NE(MessageOf(reply).find("removed by the operator"), std::string::npos);
+  }
+}
+
+TEST_F(MembershipTest, RemovalStillFencesAfterALaterForget) {
+  AckOf(Join("a", 3, 1, 1'000));
+  ASSERT_TRUE(std::holds_alternative<RemovedReply>(core_.remove("a", std::nullopt, now())));
+  // A restarted process joins with a higher incarnation, then dies and is
+  // forgotten naturally.
+  AckOf(Join("a", 5, 1, 1'000));
+  Advance(1'000 + 2'000 + 5'000);
+  ASSERT_EQ(StateOf("a"), std::nullopt);
+  Commit();
+  EXPECT_EQ(core_.counters().tombstones, 1u);
+  // The removed incarnation, and older ones, are still fenced.
+  for (const auto& reply : {Beat("a", 3, 2), Join("a", 2, 3)}) {
+    EXPECT_EQ(ErrorOf(reply), ErrorCode::kRemoved);
+    EXPECT_EQ(HintOf(reply), 5u);  // the highest incarnation that is over
+  }
+  // Those after the removal are only over.
+  for (const auto& reply : {Beat("a", 5, 2), Join("a", 4, 3)}) {
+    EXPECT_EQ(ErrorOf(reply), ErrorCode::kExpired);
+    EXPECT_EQ(HintOf(reply), 5u);
+  }
+  EXPECT_EQ(ErrorOf(Beat("a", 6, 2)), ErrorCode::kUnknownNode);
+}
+
+TEST_F(MembershipTest, RemovalFencesOlderIncarnationsThanADeadHolder) {
+  AckOf(Join("a", 3, 1, 1'000));
+  ASSERT_TRUE(std::holds_alternative<RemovedReply>(core_.remove("a", std::nullopt, now())));
+  AckOf(Join("a", 5, 1, 1'000));
+  Advance(3'000);
+  ASSERT_EQ(StateOf("a"), NodeState::kDead);
+  auto fenced = Join("a", 3, 2);
+  EXPECT_EQ(ErrorOf(fenced), ErrorCode::kRemoved);
+  EXPECT_EQ(HintOf(fenced), 5u);
+  auto over = Join("a", 4, 2);
+  EXPECT_EQ(ErrorOf(over), ErrorCode::kExpired);
+  EXPECT_EQ(HintOf(over), 5u);
+}
+
+TEST_F(MembershipTest, TombstoneKeepsTheKindOfTheHighestForgottenIncarnation) {
+  AckOf(Join("a", 1, 1, 1'000));
+  AckOf(Leave("a", 1, 2));
+  Advance(3'000);  // forgotten as left
+  AckOf(Join("a", 2, 1, 1'000));
+  Advance(8'000);  // forgotten as dead
+  ASSERT_EQ(StateOf("a"), std::nullopt);
+  EXPECT_EQ(core_.counters().tombstones, 1u);
+  for (const auto& reply : {Beat("a", 1, 3), Beat("a", 2, 3)}) {
+    EXPECT_EQ(ErrorOf(reply), ErrorCode::kExpired);
+    EXPECT_EQ(HintOf(reply), 2u);
+  }
   Commit();
 }
 
@@ -646,6 +778,7 @@ TEST_F(MembershipTest, TombstoneExpiresAfterTtl) {
   Advance(59'900);
   EXPECT_EQ(core_.counters().tombstones, 1u);
   EXPECT_EQ(ErrorOf(Beat("a", 3, 2)), ErrorCode::kRemoved);
+  EXPECT_EQ(ErrorOf(Join("a", 3, 2)), ErrorCode::kRemoved);
   Advance(100);
   EXPECT_EQ(core_.counters().tombstones, 0u);
   EXPECT_EQ(core_.counters().tombstones_evicted, 0u);

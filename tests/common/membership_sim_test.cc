@@ -493,20 +493,29 @@ class Simulation {
           if (held && inc >= held->inc) return Fail(what() + ": removed while held");
           break;
         case ErrorCode::kStaleIncarnation:
-          if (!held || inc >= held->inc) return Fail(what() + ": wrongly stale");
+          // Only a live holder makes an older incarnation stale.
+          if (!held || inc >= held->inc || held->state == NodeState::kDead ||
+              held->state == NodeState::kLeft) {
+            return Fail(what() + ": wrongly stale");
+          }
+          if (error->inc != held->inc) return Fail(what() + ": stale without the held inc");
           break;
         case ErrorCode::kUnknownNode:
           if (is_join || (held && inc <= held->inc)) return Fail(what() + ": wrongly unknown");
           break;
         case ErrorCode::kExpired:
-          if (!held || inc != held->inc || held->state != NodeState::kDead) {
+          // This or a newer incarnation is dead, held or forgotten since.
+          if (held && (inc > held->inc || held->state != NodeState::kDead)) {
             return Fail(what() + ": wrongly expired");
           }
+          if (!error->inc || *error->inc < inc) return Fail(what() + ": expired without a hint");
           break;
         case ErrorCode::kLeft:
-          if (!held || inc != held->inc || held->state != NodeState::kLeft || is_leave) {
+          if (held && (inc > held->inc || held->state != NodeState::kLeft ||
+                       (is_leave && inc == held->inc))) {
             return Fail(what() + ": wrongly left");
           }
+          if (!error->inc || *error->inc < inc) return Fail(what() + ": left without a hint");
           break;
         default:
           return Fail(what() + ": unexpected error " + std::string(to_string(error->code)));

@@ -1,8 +1,12 @@
 // roster::Agent: heartbeats a roster broker from inside a service's own
 // process. It joins, renews its lease every interval, rejoins when the broker
-// forgot it, takes a higher incarnation when its old one was declared dead,
-// fails over between broker endpoints, and leaves on stop(). The protocol
-// is in docs/PROTOCOL.md; the behaviour in docs/OPERATIONS.md ("Agent").
+// does not hold it, takes a higher incarnation (above the broker's hint)
+// when its old one is over (dead or left, even if forgotten since), waits
+// with backoff while a newer incarnation holds its node id, fails over
+// between broker endpoints, and leaves on stop(). It stops for good only
+// when the operator removed the node. Every refusal-driven retry backs off.
+// The protocol is in docs/PROTOCOL.md; the behaviour in docs/OPERATIONS.md
+// ("Agent").
 //
 // Thread safety: an Agent runs its own thread, which owns every ZeroMQ
 // socket. All public member functions are safe to call from any thread,

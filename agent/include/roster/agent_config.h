@@ -32,14 +32,18 @@ struct AgentConfig {
   uint64_t interval_ms = 0;
   // How long stop(true) waits for the broker to acknowledge the leave.
   uint64_t leave_timeout_ms = 1'000;
-  // Reconnection backoff after a lost broker: the n-th consecutive attempt
+  // Backoff after a lost broker, and between joins the broker refused
+  // (stale_incarnation, over_capacity, ...): the n-th consecutive attempt
   // waits a random time in [backoff_min_ms, min(backoff_max, min*2^n)], so a
   // fleet that lost its broker does not come back in lockstep. 0 for the
   // maximum means the lease.
   uint64_t backoff_min_ms = 100;
   uint64_t backoff_max_ms = 0;
   // Incarnation of this run; 0 means wall-clock nanoseconds at start(), so a
-  // restarted process always supersedes its previous life.
+  // restarted process always supersedes its previous life. A value below
+  // an incarnation the broker still holds (a clock that went back) is
+  // refused stale_incarnation until that one is over; the agent then goes
+  // above it.
   uint64_t incarnation = 0;
 };
 

@@ -26,12 +26,16 @@ std::string_view to_string(AgentPhase phase);
 // A change of state the agent reports.
 enum class AgentEvent : uint8_t {
   kJoined,       // first ack of this agent
-  kRejoined,     // ack of a join after a broker loss, unknown_node or a new incarnation
+  kRejoined,     // ack of a join after a broker loss, unknown_node, a refusal or a new
+                 // incarnation (after expired/left)
   kBrokerLost,   // no reply within the lease: socket closed, next endpoint after a backoff
   kRemoved,      // refused with `removed`: heartbeating stopped for good (terminal)
   kConfigError,  // refused with bad_request/unsupported_version (terminal)
   kLeft,         // the leave was acknowledged (terminal)
   kStopped,      // stopped without an acknowledged leave (terminal)
+  kRefused,      // refused in a way that may pass (stale_incarnation, over_capacity, an
+                 // unknown code, or the same refusal again before an ack): the join is
+                 // retried after a backoff, at most one such event per wait
 };
 
 // Returns a lower-case name, e.g. "broker_lost".

@@ -39,7 +39,8 @@ struct MembershipOptions {
   // left -> forgotten. A graceful leave needs less time to be noticed.
   uint64_t forget_left_after_ms = 10'000;
   // A forgotten (node, inc) is remembered this long so that a delayed
-  // message of that incarnation is refused with `removed`.
+  // message of that incarnation is refused: `removed` after an operator
+  // removal, `expired` or `left` after a natural forget.
   uint64_t tombstone_ttl_ms = 600'000;
   // At most this many tombstones; the oldest is evicted first. Bounds memory
   // under any churn (about 100 bytes each).
@@ -78,6 +79,11 @@ class Membership {
   // the granted lease and the resulting state, or an ErrorReply with the
   // protocol code). Any change joins the pending batch. Runs no timers: a
   // lease that ended since the last tick() is still renewed.
+  // Refusals of an incarnation that is over: `removed` only if the operator
+  // removed it (or a newer one); `expired` / `left` if it, or a newer one,
+  // was dead / left (held or forgotten since); `stale_incarnation` if a live
+  // newer one is held. Each carries the ErrorReply inc hint: the incarnation
+  // held for stale_incarnation, else the highest incarnation that is over.
   // O(1) expected (hash lookups), O(log n) when a deadline moves earlier.
   AgentReply handle(const AgentRequest& request, TimeMs now);
 
