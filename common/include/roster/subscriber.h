@@ -12,9 +12,13 @@
 // - an epoch change: a delta, beat or snapshot of another epoch (the broker
 //   restarted).
 // After a broker restart the new epoch's snapshots say complete: false while
-// the broker warms up; a node the controller holds that such a snapshot
-// lacks is not reported removed then: it is held over (not in view()) and
-// reported removed only if the view becomes complete without it.
+// the broker warms up; a node the controller learnt in an earlier epoch that
+// such a snapshot lacks is not reported removed then: it is held over (not
+// in view()) and reported removed only if the view becomes complete
+// without it (a delta or snapshot of the new epoch that names it makes it
+// the new epoch's). A node learnt in the snapshot's own epoch that the
+// snapshot lacks is reported removed at once, complete or not: that broker
+// forgot it while the subscriber missed deltas.
 // It reports the view stale when nothing arrives on the state channel for
 // `stale_after_beats` beat intervals, and fresh again when messages return.
 //
