@@ -21,6 +21,9 @@
 // forgot it while the subscriber missed deltas.
 // It reports the view stale when nothing arrives on the state channel for
 // `stale_after_beats` beat intervals, and fresh again when messages return.
+// A buggy or hostile broker cannot stop it: an undecodable message is
+// dropped and counted; a string that is not valid UTF-8 is kept with U+FFFD
+// in place of the ill-formed bytes, counted and warned about (stats()).
 //
 // Two ways to run it, pick one per subscriber:
 // - its own thread: start() ... stop();
@@ -90,6 +93,10 @@ struct SubscriberStats {
   uint64_t bad_messages = 0;       // undecodable or malformed, dropped
   uint64_t admin_errors = 0;       // {type: error} replies to snapshot requests
   uint64_t stale_periods = 0;      // times the view went stale
+  // Strings from the broker (addr, labels, error messages) that were not
+  // valid UTF-8 and were kept with U+FFFD in place of the ill-formed bytes
+  // (see codec.h); a warning is logged (rate-limited) when this grows.
+  uint64_t replaced_strings = 0;
 };
 
 // Settings of a subscriber. Durations are milliseconds.
