@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace roster {
 
@@ -78,6 +79,15 @@ void append_code_point_escape(uint32_t code_point, std::string& out) {
 size_t utf8_valid_prefix(std::string_view text) {
   size_t at = 0;
   while (at < text.size()) {
+    // Most protocol strings are ASCII: skip them eight bytes at a time.
+    uint64_t word;
+    if (text.size() - at >= sizeof word) {
+      std::memcpy(&word, text.data() + at, sizeof word);
+      if ((word & 0x8080808080808080ull) == 0) {
+        at += sizeof word;
+        continue;
+      }
+    }
     if (static_cast<unsigned char>(text[at]) < 0x80) {
       ++at;
       continue;

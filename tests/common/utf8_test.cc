@@ -100,6 +100,18 @@ TEST(Utf8, EveryTwoByteStringIsValidAfterReplacement) {
   }
 }
 
+TEST(Utf8, IllFormedByteIsFoundAtEveryOffsetOfLongAsciiText) {
+  for (size_t at = 0; at < 40; ++at) {
+    std::string text(40, 'a');
+    text[at] = '\xff';
+    EXPECT_EQ(utf8_valid_prefix(text), at);
+    text[at] = '\xC3';  // a two-byte character cut at the end, or followed by 'a'
+    EXPECT_EQ(utf8_valid_prefix(text), at);
+    text.insert(at + 1, 1, '\xBC');  // completed: U+00FC
+    EXPECT_TRUE(is_valid_utf8(text)) << at;
+  }
+}
+
 struct EscapeCase {
   const char* name;
   std::string text;
