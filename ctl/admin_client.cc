@@ -11,6 +11,7 @@
 
 #include "roster/codec.h"
 #include "roster/duration.h"
+#include "roster/utf8.h"
 
 namespace roster::ctl {
 
@@ -72,6 +73,7 @@ AdminCall call_admin(const std::string& endpoint, const AdminRequest& request,
     auto reply = decode_admin_reply(frames[0].to_string_view());
     if (!reply.ok()) return failure("malformed reply from the broker: " + reply.error().message);
     AdminCall call;
+    call.replaced_strings = reply.replaced_strings();
     call.reply = std::move(reply).value();
     return call;
   } catch (const zmq::error_t& e) {
@@ -86,8 +88,13 @@ std::optional<AdminReply> call_admin_or_report(const std::string& endpoint,
     std::cerr << "rosterctl: " << call.error << "\n";
     return std::nullopt;
   }
+  if (call.replaced_strings > 0) {
+    std::cerr << "rosterctl: warning: replaced invalid UTF-8 in " << call.replaced_strings
+              << " strings from the broker\n";
+  }
   if (const auto* error = std::get_if<ErrorReply>(&*call.reply)) {
-    std::cerr << "rosterctl: " << to_string(error->code) << ": " << error->message << "\n";
+    std::cerr << "rosterctl: " << to_string(error->code) << ": "
+              << escape_for_terminal(error->message) << "\n";
     return std::nullopt;
   }
   return call.reply;

@@ -3,6 +3,7 @@
 // timeout, never a hang.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,6 +16,9 @@ namespace roster::ctl {
 struct AdminCall {
   std::optional<AdminReply> reply;
   std::string error;  // set when reply is empty
+  // Strings of the reply that were not valid UTF-8 and hold U+FFFD instead
+  // of the ill-formed bytes (codec.h).
+  size_t replaced_strings = 0;
 };
 
 // Sends `request` to `endpoint` and waits up to `timeout_ms` for the reply.
@@ -22,7 +26,9 @@ struct AdminCall {
 AdminCall call_admin(const std::string& endpoint, const AdminRequest& request, uint64_t timeout_ms);
 
 // call_admin(), reporting a missing reply or an ErrorReply on stderr as
-// "rosterctl: ...". Returns the reply only when it is not an ErrorReply.
+// "rosterctl: ..." (the broker's message escaped for the terminal), and
+// warning on stderr when strings were replaced. Returns the reply only when
+// it is not an ErrorReply.
 std::optional<AdminReply> call_admin_or_report(const std::string& endpoint,
                                                const AdminRequest& request, uint64_t timeout_ms);
 

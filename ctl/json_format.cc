@@ -6,6 +6,13 @@ namespace roster::ctl {
 
 using nlohmann::json;
 
+std::string dump_line(const json& value) {
+  // ASCII only: control characters (C0 and C1), bidirectional overrides and
+  // every other non-ASCII character become \u escapes, so a line is safe to
+  // show on a terminal and still means the same to a JSON parser.
+  return value.dump(-1, ' ', /*ensure_ascii=*/true, json::error_handler_t::replace);
+}
+
 json to_json(const NodeRecord& record) {
   return json{{"node", record.node},
               {"inc", record.inc},

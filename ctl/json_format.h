@@ -5,11 +5,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+
 #include "roster/protocol.h"
 #include "roster/subscriber.h"
 #include "roster/view.h"
 
 namespace roster::ctl {
+
+// `value` as one line of JSON, in ASCII (every control or non-ASCII
+// character is a \u escape, so nothing a peer sent can drive a terminal).
+// Never throws on text: a string that is not valid UTF-8 (the decoders
+// already repair what the broker sends) is written with U+FFFD in place of
+// the ill-formed bytes.
+std::string dump_line(const nlohmann::json& value);
 
 // {node, inc, state, addr, labels{}, lease_ms, since_ms}
 nlohmann::json to_json(const NodeRecord& record);

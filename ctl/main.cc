@@ -4,11 +4,14 @@
 //     members | watch [--count N] [--duration D] [--beat-interval D]
 //     | node NODE | remove NODE [--inc N] | stats
 //
-// Exit status: 0 success, 1 error (message on stderr), 2 usage error.
+// Exit status: 0 success, 1 error (message on stderr), 2 usage error. It
+// never aborts on what a broker sends: strings are repaired (invalid UTF-8)
+// and escaped (control characters) before they are printed.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <exception>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -16,6 +19,7 @@
 #include "commands.h"
 #include "roster/duration.h"
 #include "roster/protocol.h"
+#include "roster/utf8.h"
 
 namespace {
 
@@ -100,7 +104,6 @@ int main(int argc, char** argv) {
     std::cerr << "rosterctl: --timeout must be more than 0\n";
     return kUsageError;
   }
-  if (app.got_subcommand("members")) return roster::ctl::run_members(options);
   if (app.got_subcommand(watch_cmd)) {
     watch.duration_ms = *roster::parse_duration_ms(duration);
     watch.beat_interval_ms = *roster::parse_duration_ms(beat_interval);
@@ -108,10 +111,21 @@ int main(int argc, char** argv) {
       std::cerr << "rosterctl: --beat-interval must be more than 0\n";
       return kUsageError;
     }
-    return roster::ctl::run_watch(options, watch);
   }
-  if (app.got_subcommand(node_cmd)) return roster::ctl::run_node(options, node);
-  if (app.got_subcommand(remove_cmd)) return roster::ctl::run_remove(options, remove_node, inc);
-  if (app.got_subcommand("stats")) return roster::ctl::run_stats(options);
+  // Nothing a broker sends may abort rosterctl: whatever escapes a command
+  // is an error with a message and status 1, never std::terminate.
+  try {
+    if (app.got_subcommand("members")) return roster::ctl::run_members(options);
+    if (app.got_subcommand(watch_cmd)) return roster::ctl::run_watch(options, watch);
+    if (app.got_subcommand(node_cmd)) return roster::ctl::run_node(options, node);
+    if (app.got_subcommand(remove_cmd)) return roster::ctl::run_remove(options, remove_node, inc);
+    if (app.got_subcommand("stats")) return roster::ctl::run_stats(options);
+  } catch (const std::exception& e) {
+    std::cerr << "rosterctl: error: " << roster::escape_for_terminal(e.what()) << std::endl;
+    return 1;
+  } catch (...) {
+    std::cerr << "rosterctl: error: unexpected exception" << std::endl;
+    return 1;
+  }
   return kUsageError;
 }

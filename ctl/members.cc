@@ -4,6 +4,7 @@
 #include "admin_client.h"
 #include "commands.h"
 #include "json_format.h"
+#include "roster/utf8.h"
 #include "text_format.h"
 
 namespace roster::ctl {
@@ -18,14 +19,15 @@ int run_members(const CtlOptions& options) {
     return 1;
   }
   if (options.json) {
-    std::cout << to_json(*snapshot).dump() << std::endl;
+    std::cout << dump_line(to_json(*snapshot)) << std::endl;
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& record : snapshot->nodes) {
-    rows.push_back({record.node, std::to_string(record.inc), std::string(to_string(record.state)),
-                    record.addr.empty() ? "-" : record.addr, format_labels(record.labels),
-                    format_time(record.since_ms)});
+    rows.push_back({escape_for_terminal(record.node), std::to_string(record.inc),
+                    std::string(to_string(record.state)),
+                    record.addr.empty() ? "-" : escape_for_terminal(record.addr),
+                    format_labels(record.labels), format_time(record.since_ms)});
   }
   std::cout << format_table({"NODE", "INC", "STATE", "ADDR", "LABELS", "SINCE"}, rows);
   std::cout << snapshot->nodes.size() << " nodes, epoch " << snapshot->epoch << ", version "

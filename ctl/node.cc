@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "json_format.h"
 #include "roster/duration.h"
+#include "roster/utf8.h"
 #include "text_format.h"
 
 namespace roster::ctl {
@@ -19,14 +20,14 @@ int run_node(const CtlOptions& options, const std::string& node) {
     return 1;
   }
   if (options.json) {
-    std::cout << to_json(*info).dump() << std::endl;
+    std::cout << dump_line(to_json(*info)) << std::endl;
     return 0;
   }
   const NodeRecord& r = info->record;
-  std::cout << "node       " << r.node << "\n"
+  std::cout << "node       " << escape_for_terminal(r.node) << "\n"
             << "inc        " << r.inc << "\n"
             << "state      " << to_string(r.state) << "\n"
-            << "addr       " << (r.addr.empty() ? "-" : r.addr) << "\n"
+            << "addr       " << (r.addr.empty() ? "-" : escape_for_terminal(r.addr)) << "\n"
             << "labels     " << format_labels(r.labels) << "\n"
             << "lease      " << format_duration_ms(r.lease_ms) << "\n"
             << "since      " << format_time(r.since_ms) << "\n"

@@ -4,6 +4,7 @@
 #include "admin_client.h"
 #include "commands.h"
 #include "json_format.h"
+#include "roster/utf8.h"
 
 namespace roster::ctl {
 
@@ -17,11 +18,11 @@ int run_remove(const CtlOptions& options, const std::string& node, std::optional
     return 1;
   }
   if (options.json) {
-    std::cout << to_json(*removed).dump() << std::endl;
+    std::cout << dump_line(to_json(*removed)) << std::endl;
     return 0;
   }
-  std::cout << "removed " << removed->node << " (inc " << removed->inc << ") at version "
-            << removed->version << std::endl;
+  std::cout << "removed " << escape_for_terminal(removed->node) << " (inc " << removed->inc
+            << ") at version " << removed->version << std::endl;
   return 0;
 }
 

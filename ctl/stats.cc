@@ -4,6 +4,7 @@
 #include "admin_client.h"
 #include "commands.h"
 #include "json_format.h"
+#include "roster/utf8.h"
 
 namespace roster::ctl {
 
@@ -14,7 +15,7 @@ std::string format_counts(const std::map<std::string, uint64_t>& counts) {
   std::string out;
   for (const auto& [name, count] : counts) {
     if (!out.empty()) out += ' ';
-    out += name + '=' + std::to_string(count);
+    out += escape_for_terminal(name) + '=' + std::to_string(count);
   }
   return out;
 }
@@ -30,7 +31,7 @@ int run_stats(const CtlOptions& options) {
     return 1;
   }
   if (options.json) {
-    std::cout << to_json(*stats).dump() << std::endl;
+    std::cout << dump_line(to_json(*stats)) << std::endl;
     return 0;
   }
   std::cout << "epoch      " << stats->epoch << "\n"

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "roster/utf8.h"
+
 namespace roster::ctl {
 
 std::string format_time(uint64_t unix_ms) {
@@ -22,7 +24,7 @@ std::string format_labels(const Labels& labels) {
   std::string out;
   for (const auto& [key, value] : labels) {
     if (!out.empty()) out += ',';
-    out += key + '=' + value;
+    out += escape_for_terminal(key) + '=' + escape_for_terminal(value);
   }
   return out;
 }

@@ -8,6 +8,7 @@
 #include "roster/clock.h"
 #include "roster/duration.h"
 #include "roster/subscriber.h"
+#include "roster/utf8.h"
 #include "text_format.h"
 
 namespace roster::ctl {
@@ -47,17 +48,17 @@ SubscriberCallbacks printing_callbacks(const CtlOptions& options, const WatchOpt
   callbacks.on_change = [json, &changes_seen](const NodeChange& change) {
     ++changes_seen;
     if (json) {
-      std::cout << change_event(change, now_ms()).dump() << std::endl;
+      std::cout << dump_line(change_event(change, now_ms())) << std::endl;
       return;
     }
-    std::cout << format_time(now_ms()) << "  v" << change.version << "  " << change.record.node
-              << " (inc " << change.record.inc << ")  " << old_state(change) << " -> "
-              << to_string(change.record.state) << (change.from_resync ? "  [resync]" : "")
-              << std::endl;
+    std::cout << format_time(now_ms()) << "  v" << change.version << "  "
+              << escape_for_terminal(change.record.node) << " (inc " << change.record.inc << ")  "
+              << old_state(change) << " -> " << to_string(change.record.state)
+              << (change.from_resync ? "  [resync]" : "") << std::endl;
   };
   callbacks.on_resync = [json](const View& view, ResyncReason reason) {
     if (json) {
-      std::cout << resync_event(view, reason, now_ms()).dump() << std::endl;
+      std::cout << dump_line(resync_event(view, reason, now_ms())) << std::endl;
       return;
     }
     std::cout << format_time(now_ms()) << "  resync (" << to_string(reason) << "): epoch "
@@ -66,7 +67,7 @@ SubscriberCallbacks printing_callbacks(const CtlOptions& options, const WatchOpt
   };
   callbacks.on_stale = [json, stale_after_ms](bool stale) {
     if (json) {
-      std::cout << stale_event(stale, now_ms()).dump() << std::endl;
+      std::cout << dump_line(stale_event(stale, now_ms())) << std::endl;
       return;
     }
     if (stale) {

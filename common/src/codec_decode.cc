@@ -17,6 +17,7 @@ using codec::Kind;
 using codec::Reader;
 using codec::Slot;
 using codec::Token;
+using codec::Utf8Policy;
 
 // How deep each channel's bodies nest (a top-level map is depth 1).
 constexpr size_t kAgentRequestDepth = 2;  // join > labels
@@ -66,6 +67,12 @@ Decoded<T> guarded(F&& decode) {
   } catch (...) {
     return bad_request("not msgpack");
   }
+}
+
+// A decoded message with what `r` repaired on the way.
+template <typename T>
+Decoded<T> decoded(T value, const Reader& r) {
+  return Decoded<T>(std::move(value), r.replaced_strings());
 }
 
 // Fails unless the string at `slot` is `expected`.
@@ -173,7 +180,7 @@ bool open_body(std::string_view body, size_t max_body, size_t max_depth, std::ve
 Decoded<AgentRequest> agent_request(std::string_view body) {
   ScratchTokens scratch;
   std::vector<Token>& tokens = scratch.get();
-  Reader r(tokens);
+  Reader r(tokens, Utf8Policy::kRefuse);
   std::string why;
   if (!codec::tokenize(body, kMaxBodyBytes, kAgentRequestDepth, &tokens, &why)) {
     return bad_request(std::move(why));
@@ -224,7 +231,7 @@ Decoded<AgentRequest> agent_request(std::string_view body) {
 Decoded<AdminRequest> admin_request(std::string_view body) {
   ScratchTokens scratch;
   std::vector<Token>& tokens = scratch.get();
-  Reader r(tokens);
+  Reader r(tokens, Utf8Policy::kRefuse);
   Slot type_slot = kAbsent;
   if (!open_body(body, kMaxBodyBytes, kAdminRequestDepth, &tokens, r, &type_slot)) {
     return r.error();
@@ -262,7 +269,7 @@ Decoded<AdminRequest> admin_request(std::string_view body) {
 Decoded<AgentReply> agent_reply(std::string_view body) {
   ScratchTokens scratch;
   std::vector<Token>& tokens = scratch.get();
-  Reader r(tokens);
+  Reader r(tokens, Utf8Policy::kReplace);
   Slot type_slot = kAbsent;
   if (!open_body(body, kMaxStateBodyBytes, kAgentReplyDepth, &tokens, r, &type_slot)) {
     return r.error();
@@ -280,14 +287,14 @@ Decoded<AgentReply> agent_reply(std::string_view body) {
         r.uint_field(s[kEpoch], "epoch", true, &m.epoch) &&
         r.uint_field(s[kLeaseMs], "lease_ms", true, &m.lease_ms) &&
         r.state_field(s[kState], "state", &m.state)) {
-      return AgentReply(m);
+      return decoded(AgentReply(m), r);
     }
     return r.error();
   }
   if (type == "error") {
     ErrorReply m;
     if (r.uint_field(s[kSeq], "seq", false, &m.seq) && read_error(r, &m)) {
-      return AgentReply(std::move(m));
+      return decoded(AgentReply(std::move(m)), r);
     }
     return r.error();
   }
@@ -298,7 +305,7 @@ Decoded<AgentReply> agent_reply(std::string_view body) {
 Decoded<AdminReply> admin_reply(std::string_view body) {
   ScratchTokens scratch;
   std::vector<Token>& tokens = scratch.get();
-  Reader r(tokens);
+  Reader r(tokens, Utf8Policy::kReplace);
   Slot type_slot = kAbsent;
   if (!open_body(body, kMaxStateBodyBytes, kAdminReplyDepth, &tokens, r, &type_slot)) {
     return r.error();
@@ -307,19 +314,19 @@ Decoded<AdminReply> admin_reply(std::string_view body) {
   if (!r.str_view_field(type_slot, "type", &type)) return r.error();
   if (type == "snapshot") {
     Snapshot m;
-    if (read_snapshot(r, &m)) return AdminReply(std::move(m));
+    if (read_snapshot(r, &m)) return decoded(AdminReply(std::move(m)), r);
   } else if (type == "node") {
     NodeInfo m;
-    if (read_node_info(r, &m)) return AdminReply(std::move(m));
+    if (read_node_info(r, &m)) return decoded(AdminReply(std::move(m)), r);
   } else if (type == "removed") {
     RemovedReply m;
-    if (read_removed(r, &m)) return AdminReply(std::move(m));
+    if (read_removed(r, &m)) return decoded(AdminReply(std::move(m)), r);
   } else if (type == "stats") {
     Stats m;
-    if (read_stats(r, &m)) return AdminReply(std::move(m));
+    if (read_stats(r, &m)) return decoded(AdminReply(std::move(m)), r);
   } else if (type == "error") {
     ErrorReply m;
-    if (read_error(r, &m)) return AdminReply(std::move(m));
+    if (read_error(r, &m)) return decoded(AdminReply(std::move(m)), r);
   } else {
     r.fail("type", "unknown type " + codec::quote(type) +
                        " (expected snapshot, node, removed, stats or error)");
@@ -332,13 +339,13 @@ template <typename T, typename ReadFn>
 Decoded<T> state_body(std::string_view body, size_t max_depth, std::string_view type, ReadFn read) {
   ScratchTokens scratch;
   std::vector<Token>& tokens = scratch.get();
-  Reader r(tokens);
+  Reader r(tokens, Utf8Policy::kReplace);
   Slot type_slot = kAbsent;
   if (!open_body(body, kMaxStateBodyBytes, max_depth, &tokens, r, &type_slot)) {
     return r.error();
   }
   T m;
-  if (expect_type(r, type_slot, type) && read(r, &m)) return m;
+  if (expect_type(r, type_slot, type) && read(r, &m)) return decoded(std::move(m), r);
   return r.error();
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <msgpack.hpp>
 
+#include "roster/utf8.h"
+
 namespace roster::codec {
 
 namespace {
@@ -233,6 +235,26 @@ bool Reader::collect(Slot map, const std::string_view* names, size_t count, Slot
   return true;
 }
 
+bool Reader::text(std::string_view name, std::string_view what, std::string_view subject,
+                  std::string_view raw, std::string* out, bool* replaced) {
+  if (replaced != nullptr) *replaced = false;
+  const size_t valid = utf8_valid_prefix(raw);
+  if (valid == raw.size()) {
+    out->assign(raw);
+    return true;
+  }
+  if (utf8_ == Utf8Policy::kRefuse) {
+    std::string problem(what);
+    if (!subject.empty()) problem += " " + quote(subject);
+    problem += " is not valid UTF-8 (ill-formed sequence at byte " + std::to_string(valid) + ")";
+    return fail(name, problem);
+  }
+  *out = replace_invalid_utf8(raw);
+  ++replaced_strings_;
+  if (replaced != nullptr) *replaced = true;
+  return true;
+}
+
 bool Reader::uint_field(Slot slot, std::string_view name, bool required, uint64_t* out) {
   if (slot == kAbsent) return required ? fail(name, "missing") : true;
   const Token& t = tokens_[slot];
@@ -265,8 +287,7 @@ bool Reader::str_field(Slot slot, std::string_view name, bool required, size_t m
   if (s.size() > max_bytes) {
     return fail(name, "longer than " + std::to_string(max_bytes) + " bytes");
   }
-  out->assign(s);
-  return true;
+  return text(name, "value", {}, s, out);
 }
 
 bool Reader::node_id_field(Slot slot, std::string_view name, std::string* out) {
@@ -306,6 +327,7 @@ bool Reader::labels_field(Slot slot, std::string_view name, bool required, Label
     return fail(name, "more than " + std::to_string(kMaxLabels) + " labels");
   }
   out->clear();
+  bool any_replaced = false;
   Slot key = slot + 1;
   for (uint32_t pair = 0; pair < m.size; ++pair) {
     const Token& k = tokens_[key];
@@ -324,10 +346,20 @@ bool Reader::labels_field(Slot slot, std::string_view name, bool required, Label
       return fail(name, "value of label " + quote(k.str()) + " longer than " +
                             std::to_string(kMaxLabelValueBytes) + " bytes");
     }
+    std::string key_text;
+    std::string value_text;
+    bool key_replaced = false;
+    bool value_replaced = false;
+    if (!text(name, "label key", k.str(), k.str(), &key_text, &key_replaced) ||
+        !text(name, "value of label", k.str(), v.str(), &value_text, &value_replaced)) {
+      return false;
+    }
+    any_replaced = any_replaced || key_replaced || value_replaced;
     // Encoders write keys in order, so the end is the right place to insert.
     size_t before = out->size();
-    out->emplace_hint(out->end(), std::string(k.str()), std::string(v.str()));
-    if (out->size() == before) {
+    out->emplace_hint(out->end(), std::move(key_text), std::move(value_text));
+    // Two keys that differ only in ill-formed bytes: keep the first.
+    if (out->size() == before && !any_replaced) {
       return fail(name, "label " + quote(k.str()) + " given twice");
     }
     key = v.end;
@@ -344,6 +376,7 @@ bool Reader::counts_field(Slot slot, std::string_view name, bool required,
     return fail(name, "more than " + std::to_string(kMaxCounts) + " entries");
   }
   out->clear();
+  bool any_replaced = false;
   Slot key = slot + 1;
   for (uint32_t pair = 0; pair < m.size; ++pair) {
     const Token& k = tokens_[key];
@@ -356,9 +389,14 @@ bool Reader::counts_field(Slot slot, std::string_view name, bool required,
       return fail(name, "value of " + quote(k.str()) + " is " + std::string(describe(v.kind)) +
                             ", expected an unsigned integer");
     }
+    std::string key_text;
+    bool key_replaced = false;
+    if (!text(name, "key", k.str(), k.str(), &key_text, &key_replaced)) return false;
+    any_replaced = any_replaced || key_replaced;
     size_t before = out->size();
-    out->emplace_hint(out->end(), std::string(k.str()), v.uint);
-    if (out->size() == before) {
+    out->emplace_hint(out->end(), std::move(key_text), v.uint);
+    // Two keys that differ only in ill-formed bytes: keep the first.
+    if (out->size() == before && !any_replaced) {
       return fail(name, "key " + quote(k.str()) + " given twice");
     }
     key = v.end;

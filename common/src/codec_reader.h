@@ -71,11 +71,23 @@ bool tokenize(std::string_view body, size_t max_body, size_t max_depth, std::vec
 using Slot = uint32_t;
 inline constexpr Slot kAbsent = UINT32_MAX;
 
+// What a Reader does with a free-text string (addr, label, reason, error
+// message, count name) that is not well-formed UTF-8 (utf8.h).
+enum class Utf8Policy : uint8_t {
+  // Untrusted input (requests to the broker): the body is refused with
+  // bad_request naming the field.
+  kRefuse,
+  // Broker output (replies, state channel): each ill-formed sequence becomes
+  // U+FFFD and the string is counted (replaced_strings()), so that a client
+  // keeps its view of a buggy or hostile broker and can say so.
+  kReplace,
+};
+
 // Reads typed fields from tokens. Every getter returns false after recording
 // the first error; later calls keep the first error.
 class Reader {
  public:
-  explicit Reader(const std::vector<Token>& tokens) : tokens_(tokens) {}
+  Reader(const std::vector<Token>& tokens, Utf8Policy utf8) : tokens_(tokens), utf8_(utf8) {}
 
   const Token& at(Slot slot) const { return tokens_[slot]; }
 
@@ -88,7 +100,7 @@ class Reader {
   // optional one leaves *out unchanged. `name` is used in error messages.
   bool uint_field(Slot slot, std::string_view name, bool required, uint64_t* out);
   bool bool_field(Slot slot, std::string_view name, bool required, bool* out);
-  // A string of at most max_bytes bytes.
+  // A UTF-8 string of at most max_bytes bytes (checked before replacement).
   bool str_field(Slot slot, std::string_view name, bool required, size_t max_bytes,
                  std::string* out);
 
@@ -101,9 +113,11 @@ class Reader {
   // A string naming an ErrorCode; one this version does not know reads as
   // kUnrecognized (a refusal all the same).
   bool code_field(Slot slot, std::string_view name, ErrorCode* out);
-  // At most kMaxLabels labels under the key and value limits.
+  // At most kMaxLabels labels under the key and value limits, UTF-8. Under
+  // kReplace, a key that becomes equal to an earlier one by replacement is
+  // dropped (counted as replaced) rather than refusing the body.
   bool labels_field(Slot slot, std::string_view name, bool required, Labels* out);
-  // A map of name -> unsigned count (stats).
+  // A map of UTF-8 name -> unsigned count (stats), keys as in labels_field.
   bool counts_field(Slot slot, std::string_view name, bool required,
                     std::map<std::string, uint64_t>* out);
   // An array of node records; `out` is replaced.
@@ -122,6 +136,8 @@ class Reader {
   // Records an error about the whole body and returns false.
   bool fail_body(std::string_view problem);
   bool failed() const { return failed_; }
+  // Strings in which ill-formed UTF-8 was replaced (kReplace only).
+  size_t replaced_strings() const { return replaced_strings_; }
 
   // The seq echoed in errors once known.
   void set_seq(uint64_t seq) { seq_ = seq; }
@@ -130,8 +146,15 @@ class Reader {
 
  private:
   bool mistyped(std::string_view name, std::string_view expected, Slot slot);
+  // Stores `raw`, free text read for field `name`, in *out under the UTF-8
+  // policy; sets *replaced (when given) if it had to be replaced. An error
+  // describes it as `what`, followed by `subject` quoted unless empty.
+  bool text(std::string_view name, std::string_view what, std::string_view subject,
+            std::string_view raw, std::string* out, bool* replaced = nullptr);
 
   const std::vector<Token>& tokens_;
+  const Utf8Policy utf8_;
+  size_t replaced_strings_ = 0;
   bool failed_ = false;
   ErrorCode code_ = ErrorCode::kBadRequest;
   std::string message_;

@@ -16,6 +16,7 @@
 
 #include "roster/clock.h"
 #include "roster/codec.h"
+#include "roster/utf8.h"
 #include "view_sync.h"
 
 namespace roster {
@@ -172,6 +173,7 @@ class Subscriber::Impl {
     std::lock_guard<std::mutex> lock(mutex_);
     SubscriberStats stats = sync_.stats();
     stats.bad_messages = bad_messages_;
+    stats.replaced_strings = replaced_strings_;
     return stats;
   }
 
@@ -206,6 +208,7 @@ class Subscriber::Impl {
     if (topic == kTopicDelta) {
       auto delta = decode_delta(body);
       if (!delta.ok()) return drop("delta", delta.error().message);
+      count_replaced("delta", delta.replaced_strings());
       std::lock_guard<std::mutex> lock(mutex_);
       sync_.on_delta(delta.value(), clock_.now_ms(), out);
     } else if (topic == kTopicBeat) {
@@ -216,6 +219,7 @@ class Subscriber::Impl {
     } else if (topic == kTopicSnapshot) {
       auto snapshot = decode_snapshot(body);
       if (!snapshot.ok()) return drop("snapshot", snapshot.error().message);
+      count_replaced("snapshot", snapshot.replaced_strings());
       std::lock_guard<std::mutex> lock(mutex_);
       sync_.on_published_snapshot(snapshot.value(), clock_.now_ms(), out);
     } else {
@@ -234,13 +238,14 @@ class Subscriber::Impl {
     if (frames.size() != 1) return drop("admin", "an admin reply of several frames");
     auto reply = decode_admin_reply(frames[0].to_string_view());
     if (!reply.ok()) return drop("admin", reply.error().message);
+    count_replaced("snapshot reply", reply.replaced_strings());
     subscriber::SyncOutput out;
     if (auto* snapshot = std::get_if<Snapshot>(&reply.value())) {
       std::lock_guard<std::mutex> lock(mutex_);
       sync_.on_admin_snapshot(*snapshot, clock_.now_ms(), out);
     } else if (auto* err = std::get_if<ErrorReply>(&reply.value())) {
-      warn("admin_error",
-           "snapshot request refused: " + std::string(to_string(err->code)) + ": " + err->message);
+      warn("admin_error", "snapshot request refused: " + std::string(to_string(err->code)) + ": " +
+                              escape_for_terminal(err->message));
       std::lock_guard<std::mutex> lock(mutex_);
       sync_.on_admin_error(clock_.now_ms(), out);
     } else {
@@ -270,6 +275,21 @@ class Subscriber::Impl {
     }
     warn("bad_" + kind, "dropped " + kind + " message: " + why);
     return true;
+  }
+
+  // Counts strings the decoder repaired (ill-formed UTF-8 from the broker)
+  // and says so, rate-limited.
+  void count_replaced(const std::string& kind, size_t replaced) {
+    if (replaced == 0) return;
+    uint64_t total = 0;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      replaced_strings_ += replaced;
+      total = replaced_strings_;
+    }
+    warn("utf8", "replaced invalid UTF-8 in " + std::to_string(replaced) +
+                     " strings from the broker (in a " + kind + "; " + std::to_string(total) +
+                     " so far)");
   }
 
   void warn(const std::string& kind, const std::string& text) {
@@ -313,11 +333,12 @@ class Subscriber::Impl {
   const SubscriberOptions options_;
   const SubscriberCallbacks callbacks_;
   SystemClock clock_;
-  // Guards sync_ and bad_messages_ against readers on other threads; only
+  // Guards sync_ and the counters against readers on other threads; only
   // the processing thread writes them.
   mutable std::mutex mutex_;
   subscriber::ViewSync sync_;
   uint64_t bad_messages_ = 0;
+  uint64_t replaced_strings_ = 0;
   std::map<std::string, TimeMs> last_warned_;
 
   zmq::context_t context_;

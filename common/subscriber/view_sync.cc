@@ -22,13 +22,15 @@ NodeRecord removed_record(const NodeRecord& gone) {
   return record;
 }
 
-// Appends one NodeChange per difference between `before` and `after` (both
-// in id order), as found when a snapshot replaces the view. When `holdover`
-// is set (the snapshot is incomplete: the broker is warming up), a node
-// missing from `after` is not gone: it moves to `holdover` instead of being
-// reported removed.
-void emit_differences(const std::map<std::string, NodeRecord>& before, const View& after,
-                      uint64_t time_ms, std::map<std::string, NodeRecord>* holdover,
+// Appends one NodeChange per difference between `before` (what the
+// controller was told it has, with the epoch each record was learnt in) and
+// `after` (both in id order), as found when a snapshot replaces the view.
+// When `holdover` is set (the snapshot is incomplete: the broker is warming
+// up), a node missing from `after` that was learnt in another epoch is not
+// gone: it moves to `holdover` instead of being reported removed. One learnt
+// in after's own epoch is gone: that broker saw it and forgot it.
+void emit_differences(const std::map<std::string, HeldRecord>& before, const View& after,
+                      uint64_t time_ms, std::map<std::string, HeldRecord>* holdover,
                       SyncOutput& out) {
   auto change = [&](std::optional<NodeRecord> old, NodeRecord record) {
     NodeChange c;
@@ -44,17 +46,18 @@ void emit_differences(const std::map<std::string, NodeRecord>& before, const Vie
   auto a = after.nodes().begin();
   while (b != before.end() || a != after.nodes().end()) {
     if (a == after.nodes().end() || (b != before.end() && b->first < a->first)) {
-      if (holdover != nullptr) {
-        holdover->emplace(b->first, b->second);
+      const HeldRecord& gone = b->second;
+      if (holdover != nullptr && gone.epoch != after.epoch()) {
+        holdover->emplace(b->first, gone);
       } else {
-        change(b->second, removed_record(b->second));
+        change(gone.record, removed_record(gone.record));
       }
       ++b;
     } else if (b == before.end() || a->first < b->first) {
       change(std::nullopt, a->second);
       ++a;
     } else {
-      if (b->second != a->second) change(b->second, a->second);
+      if (b->second.record != a->second) change(b->second.record, a->second);
       ++a;
       ++b;
     }
@@ -188,11 +191,13 @@ void ViewSync::begin_resync(ResyncReason reason, TimeMs now, SyncOutput& out) {
 
 void ViewSync::accept_snapshot(const Snapshot& snapshot, ResyncReason reason, TimeMs now,
                                SyncOutput& out) {
-  // What the controller was told it has: the view, plus nodes an earlier
-  // incomplete snapshot did not confirm.
-  std::map<std::string, NodeRecord> before = view_.nodes();
-  before.merge(holdover_);
-  holdover_.clear();
+  // What the controller was told it has: the view (learnt in its epoch),
+  // plus nodes of earlier epochs an incomplete snapshot did not confirm.
+  std::map<std::string, HeldRecord> before;
+  before.swap(holdover_);
+  for (const auto& [id, record] : view_.nodes()) {
+    before.insert_or_assign(id, HeldRecord{record, view_.epoch()});
+  }
   view_.reset(snapshot);
   synced_ = true;
   ++stats_.resyncs;
@@ -251,8 +256,9 @@ void ViewSync::apply_delta(const Delta& delta, TimeMs now, SyncOutput& out) {
     } else if (auto found = view_.nodes().find(record.node); found != view_.nodes().end()) {
       old = found->second;
     } else if (auto held = holdover_.find(record.node); held != holdover_.end()) {
-      // A node held over from before the broker restarted shows up again.
-      old = std::move(held->second);
+      // A node held over from before the broker restarted shows up again:
+      // from now on its record is this epoch's.
+      old = std::move(held->second.record);
       holdover_.erase(held);
     }
     overlay[record.node] =
@@ -274,10 +280,10 @@ void ViewSync::apply_delta(const Delta& delta, TimeMs now, SyncOutput& out) {
 
 void ViewSync::release_holdover(uint64_t time_ms, SyncOutput& out) {
   // The broker's view is complete now: what it still lacks is gone.
-  for (auto& [id, record] : holdover_) {
+  for (auto& [id, held] : holdover_) {
     NodeChange change;
-    change.old = record;
-    change.record = removed_record(record);
+    change.old = held.record;
+    change.record = removed_record(held.record);
     change.epoch = view_.epoch();
     change.version = view_.version();
     change.time_ms = time_ms;

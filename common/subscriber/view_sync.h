@@ -21,6 +21,12 @@
 
 namespace roster::subscriber {
 
+// A record the controller was told of, with the epoch it was learnt in.
+struct HeldRecord {
+  NodeRecord record;
+  uint64_t epoch = 0;
+};
+
 // A snapshot replaced the view.
 struct ResyncEvent {
   ResyncReason reason = ResyncReason::kInitial;
@@ -85,10 +91,15 @@ class ViewSync {
   // Highest beat seen while waiting for a snapshot, checked once it arrives.
   bool beat_seen_while_waiting_ = false;
   Beat last_beat_while_waiting_;
-  // Nodes the controller was told of that an incomplete snapshot (broker
-  // warming up after a restart) does not hold: not gone until the view is
-  // complete; reported removed then unless a delta brings them back.
-  std::map<std::string, NodeRecord> holdover_;
+  // Nodes the controller was told of, learnt in an earlier epoch (before
+  // the broker restarted), that an incomplete snapshot of a later epoch
+  // (the broker warming up) does not hold: not gone until the view is
+  // complete; reported removed then, unless a delta or snapshot of the new
+  // epoch names them first (the record is then the new epoch's). A record
+  // learnt in the snapshot's own epoch is never held over: that broker has
+  // seen the node and forgotten it, so it is reported removed at once.
+  // Disjoint from view_.nodes().
+  std::map<std::string, HeldRecord> holdover_;
   TimeMs snapshot_requested_at_ = 0;
   // How long the outstanding request may wait; doubles on every retry.
   TimeMs snapshot_timeout_ms_ = 0;

@@ -97,6 +97,66 @@ TEST_F(AgentChannelTest, OtherProtocolVersionIsUnsupportedVersion) {
   EXPECT_EQ(error_count(ErrorCode::kUnsupportedVersion), 1u);
 }
 
+TEST_F(AgentChannelTest, InvalidUtf8IsBadRequestAndNeverPublished) {
+  StateWatcher watcher(broker_->endpoints().publish);
+  ASSERT_TRUE(watcher.next_on(kTopicSnapshot));  // subscribed
+  AgentClient agent(broker_->endpoints().agents);
+  auto reply = agent.join("bad-addr", 1, 1'000, "10.0.0.1:\xff\x1b[2J");
+  ASSERT_EQ(error_code(reply), ErrorCode::kBadRequest);
+  EXPECT_NE(std::get<ErrorReply>(*reply).message.find("field 'addr': value is not valid UTF-8"),
+            std::string::npos)
+      << describe(*reply);
+  reply = agent.join("bad-label", 1, 1'000, "h:1", {{"zone", "\xff"}});
+  ASSERT_EQ(error_code(reply), ErrorCode::kBadRequest);
+  EXPECT_NE(std::get<ErrorReply>(*reply).message.find("field 'labels'"), std::string::npos)
+      << describe(*reply);
+  reply = agent.join("bad-key", 1, 1'000, "h:1", {{"\xc0\xaf", "a"}});
+  ASSERT_EQ(error_code(reply), ErrorCode::kBadRequest);
+  ASSERT_EQ(error_code(agent.join("good", 1, 1'000, "h:1")), std::nullopt);
+  // A join of the current incarnation that would update its metadata with
+  // ill-formed text is refused as a whole: the old record stays.
+  reply = agent.join("good", 1, 1'000, "h\xed\xa0\x80:2");
+  ASSERT_EQ(error_code(reply), ErrorCode::kBadRequest);
+  reply = agent.call(AgentRequest(LeaveRequest{"good", 1, 100, "bye\xfe"}));
+  ASSERT_EQ(error_code(reply), ErrorCode::kBadRequest);
+  EXPECT_NE(std::get<ErrorReply>(*reply).message.find("field 'reason'"), std::string::npos)
+      << describe(*reply);
+  ASSERT_EQ(error_code(agent.join("marker", 1, 1'000)), std::nullopt);
+
+  // Everything published up to the marker's delta holds well-formed text
+  // only, and no refused node.
+  bool marker_seen = false;
+  while (!marker_seen) {
+    auto message = watcher.next();
+    ASSERT_TRUE(message) << "no delta with the marker";
+    std::vector<NodeRecord> records;
+    if (message->topic == kTopicDelta) {
+      auto delta = decode_delta(message->body);
+      ASSERT_TRUE(delta.ok()) << delta.error().message;
+      EXPECT_EQ(delta.replaced_strings(), 0u);
+      records = delta.value().changes;
+    } else if (message->topic == kTopicSnapshot) {
+      auto snapshot = decode_snapshot(message->body);
+      ASSERT_TRUE(snapshot.ok()) << snapshot.error().message;
+      EXPECT_EQ(snapshot.replaced_strings(), 0u);
+      records = snapshot.value().nodes;
+    }
+    for (const NodeRecord& record : records) {
+      EXPECT_TRUE(record.node == "good" || record.node == "marker") << record.node;
+      EXPECT_EQ(record.addr, record.node == "good" ? "h:1" : "");
+      marker_seen = marker_seen || record.node == "marker";
+    }
+  }
+  AdminClient admin(broker_->endpoints().admin);
+  auto snapshot = admin.snapshot();
+  ASSERT_TRUE(snapshot);
+  ASSERT_EQ(snapshot->nodes.size(), 2u);
+  EXPECT_EQ(snapshot->nodes[0].node, "good");
+  EXPECT_EQ(snapshot->nodes[0].addr, "h:1");
+  EXPECT_EQ(snapshot->nodes[0].state, NodeState::kAlive);
+  EXPECT_EQ(error_count(ErrorCode::kBadRequest), 5u);
+}
+
 TEST_F(AgentChannelTest, HeartbeatOfUnknownNodeIsUnknownNode) {
   AgentClient agent(broker_->endpoints().agents);
   auto reply = agent.heartbeat("never-joined", 1);

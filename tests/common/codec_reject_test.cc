@@ -429,6 +429,60 @@ TEST(CodecReject, ReasonTooLong) {
                      {"field 'reason'", "longer than 256 bytes"});
 }
 
+// --- Strings that are not UTF-8, in requests: refused. ----------------------
+
+TEST(CodecReject, AddrNotUtf8) {
+  auto d = decode_agent_request(join().set("addr", s("h\xff:1")));
+  expect_bad_request(d, {"field 'addr'", "value is not valid UTF-8", "at byte 1"});
+  EXPECT_EQ(d.error().seq, 7u);
+}
+
+TEST(CodecReject, AddrOverlongSequence) {
+  expect_bad_request(decode_agent_request(join().set("addr", s("\xC0\xAF"))),
+                     {"field 'addr'", "not valid UTF-8"});
+  expect_bad_request(decode_agent_request(join().set("addr", s("\xE0\x80\xAF"))),
+                     {"field 'addr'", "not valid UTF-8"});
+}
+
+TEST(CodecReject, AddrSurrogate) {
+  expect_bad_request(decode_agent_request(join().set("addr", s("\xED\xA0\x80"))),
+                     {"field 'addr'", "not valid UTF-8"});
+}
+
+TEST(CodecReject, AddrAboveU10FFFF) {
+  expect_bad_request(decode_agent_request(join().set("addr", s("\xF4\x90\x80\x80"))),
+                     {"field 'addr'", "not valid UTF-8"});
+}
+
+TEST(CodecReject, AddrTruncatedSequence) {
+  expect_bad_request(decode_agent_request(join().set("addr", s("h:1\xE2\x82"))),
+                     {"field 'addr'", "not valid UTF-8", "at byte 3"});
+}
+
+TEST(CodecReject, LabelKeyNotUtf8) {
+  expect_bad_request(decode_agent_request(join().set("labels", raw_map({{s("z\xff"), s("a")}}))),
+                     {"field 'labels'", "label key 'z?' is not valid UTF-8"});
+}
+
+TEST(CodecReject, LabelValueNotUtf8) {
+  expect_bad_request(decode_agent_request(join().set("labels", raw_map({{s("zone"), s("\xff")}}))),
+                     {"field 'labels'", "value of label 'zone' is not valid UTF-8"});
+}
+
+TEST(CodecReject, ReasonNotUtf8) {
+  expect_bad_request(decode_agent_request(leave().set("reason", s("bye\xfe"))),
+                     {"field 'reason'", "not valid UTF-8"});
+}
+
+TEST(CodecReject, WellFormedNonAsciiIsAccepted) {
+  auto d = decode_agent_request(
+      join()
+          .set("addr", s("z\xC3\xBCrich:1"))
+          .set("labels", raw_map({{s("\xE2\x82\xAC"), s("\xF0\x9F\x98\x80")}})));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(std::get<JoinRequest>(d.value()).addr, "z\xC3\xBCrich:1");
+}
+
 // --- Hostile size headers, body size, nesting. -----------------------------
 
 TEST(CodecReject, HugeArrayHeader) {
@@ -600,6 +654,78 @@ TEST(CodecReject, StatsMistypedCounts) {
                {"messages", u(0)}, {"errors", raw_map({{s("x"), s("y")}})},
                {"uptime_ms", u(1)}};
   expect_bad_request(decode_admin_reply(stats), {"field 'errors'", "expected an unsigned integer"});
+}
+
+// --- Strings that are not UTF-8, in broker output: replaced and counted. ----
+
+const std::string kFffd = "\xEF\xBF\xBD";
+
+std::string record_with(const std::string& addr, const std::string& labels) {
+  return Fields{{"node", s("a")},   {"inc", u(1)},         {"state", s("alive")}, {"addr", s(addr)},
+                {"labels", labels}, {"lease_ms", u(1000)}, {"since_ms", u(5)}}
+      .str();
+}
+
+TEST(CodecReject, SnapshotAddrNotUtf8IsReplacedAndCounted) {
+  auto d = decode_snapshot(snapshot({record_with("h\xff\x1b[2J", raw_map({}))}));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d.value().nodes[0].addr, "h" + kFffd + "\x1b[2J");
+  EXPECT_EQ(d.replaced_strings(), 1u);
+}
+
+TEST(CodecReject, AdminSnapshotLabelsNotUtf8AreReplacedAndCounted) {
+  auto d = decode_admin_reply(
+      snapshot({record_with("h:1", raw_map({{s("k\xc3"), s("v\xed\xa0\x80")}}))}));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  const Labels& labels = std::get<Snapshot>(d.value()).nodes[0].labels;
+  EXPECT_EQ(labels, (Labels{{"k" + kFffd, "v" + kFffd + kFffd + kFffd}}));
+  EXPECT_EQ(d.replaced_strings(), 2u);
+}
+
+TEST(CodecReject, DeltaWellFormedStringsCountNothing) {
+  auto d = decode_delta(delta({record_with("z\xC3\xBCrich", raw_map({{s("k"), s("v")}}))}));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d.replaced_strings(), 0u);
+}
+
+TEST(CodecReject, LabelKeysEqualOnlyAfterReplacementKeepTheFirst) {
+  auto d = decode_delta(
+      delta({record_with("h:1", raw_map({{s("\xfe"), s("1")}, {s("\xff"), s("2")}}))}));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d.value().changes[0].labels, (Labels{{kFffd, "1"}}));
+  EXPECT_EQ(d.replaced_strings(), 2u);
+  // Keys that are equal on the wire are still refused.
+  expect_bad_request(
+      decode_delta(delta({record_with("h:1", raw_map({{s("k"), s("1")}, {s("k"), s("2")}}))})),
+      {"given twice"});
+}
+
+TEST(CodecReject, ErrorReplyMessageNotUtf8IsReplaced) {
+  Fields error{{"v", u(1)},
+               {"type", s("error")},
+               {"seq", u(4)},
+               {"code", s("bad_request")},
+               {"message", s("no\xff")}};
+  auto agent = decode_agent_reply(error);
+  ASSERT_TRUE(agent.ok()) << agent.error().message;
+  EXPECT_EQ(std::get<ErrorReply>(agent.value()).message, "no" + kFffd);
+  EXPECT_EQ(agent.replaced_strings(), 1u);
+  auto admin = decode_admin_reply(error);
+  ASSERT_TRUE(admin.ok()) << admin.error().message;
+  EXPECT_EQ(std::get<ErrorReply>(admin.value()).message, "no" + kFffd);
+  EXPECT_EQ(admin.replaced_strings(), 1u);
+}
+
+TEST(CodecReject, StatsCountNameNotUtf8IsReplaced) {
+  Fields stats{{"v", u(1)},        {"type", s("stats")},
+               {"epoch", u(1)},    {"version", u(1)},
+               {"nodes", u(0)},    {"by_state", raw_map({})},
+               {"messages", u(0)}, {"errors", raw_map({{s("x\xff"), u(2)}})},
+               {"uptime_ms", u(1)}};
+  auto d = decode_admin_reply(stats);
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(std::get<Stats>(d.value()).errors.count("x" + kFffd), 1u);
+  EXPECT_EQ(d.replaced_strings(), 1u);
 }
 
 }  // namespace

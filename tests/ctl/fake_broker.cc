@@ -53,9 +53,10 @@ int FakeBroker::poll_snapshot_requests() {
     }
     if (frames.size() != 2) continue;
     auto request = decode_admin_request(frames[1].to_string_view());
-    if (!request.ok() || !std::holds_alternative<SnapshotQuery>(request.value())) continue;
+    if (!request.ok()) continue;
     last_requester_ = frames[0].to_string();
-    ++count;
+    ++admin_requests_;
+    if (std::holds_alternative<SnapshotQuery>(request.value())) ++count;
   }
   snapshot_requests_ += count;
   return count;

@@ -34,10 +34,13 @@ class FakeBroker {
   bool poll_subscribed();
 
   // Reads pending admin requests without blocking; returns how many were
-  // snapshot requests. The last requester is remembered for reply().
+  // snapshot requests. The last requester (of any request) is remembered
+  // for reply().
   int poll_snapshot_requests();
   // Total snapshot requests read so far.
   int snapshot_requests() const { return snapshot_requests_; }
+  // Total admin requests of any type read so far.
+  int admin_requests() const { return admin_requests_; }
   // Replies to the last snapshot requester.
   void reply(const AdminReply& reply);
   // Replies raw bytes to the last requester.
@@ -52,6 +55,7 @@ class FakeBroker {
   std::string last_requester_;
   bool subscribed_ = false;
   int snapshot_requests_ = 0;
+  int admin_requests_ = 0;
 };
 
 }  // namespace roster::testing

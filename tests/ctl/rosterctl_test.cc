@@ -6,9 +6,14 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include <atomic>
+#include <functional>
 #include <sstream>
+#include <thread>
 
+#include "fake_broker.h"
 #include "raw_clients.h"
+#include "roster/utf8.h"
 #include "support/broker_process.h"
 #include "support/process.h"
 
@@ -310,6 +315,225 @@ TEST(RosterctlErrorsTest, UsageErrorsExitWithTwo) {
   CommandResult help = run_command({bin("rosterctl"), "--help"});
   EXPECT_EQ(help.exit_status, 0);
   EXPECT_NE(help.out.find("members"), std::string::npos);
+}
+
+// rosterctl against a hostile (or buggy) broker: a scripted fake that sends
+// ill-formed UTF-8, ANSI escapes, newlines and C1 controls in every string
+// it can. rosterctl must exit normally, print valid JSON, and let no control
+// character reach the terminal.
+
+// Addr and labels of a node record, as a hostile broker sends them.
+const std::string kHostileAddr = "10.0.0.1:80\x1b[2J\x1b[31m\r\nevil-9  1  alive\xff";
+const Labels kHostileLabels = {{"zone\xc3", "a\nb"},
+                               {"role", "\x1b]0;pwned\x07"},
+                               {"city", "z\xC3\xBCrich"},
+                               {"c1",
+                                "\xC2\x9B"
+                                "31m"}};
+
+NodeRecord hostile_record(const std::string& node, const std::string& addr, const Labels& labels) {
+  NodeRecord r;
+  r.node = node;
+  r.inc = 1;
+  r.state = NodeState::kAlive;
+  r.addr = addr;
+  r.labels = labels;
+  r.lease_ms = 3'000;
+  r.since_ms = 1'700'000'000'000;
+  return r;
+}
+
+Snapshot hostile_snapshot() {
+  Snapshot s;
+  s.epoch = 7;
+  s.version = 3;
+  s.complete = true;
+  s.time_ms = 1'700'000'000'000;
+  s.nodes = {hostile_record("evil-1", kHostileAddr, kHostileLabels),
+             hostile_record("evil-2", "\xed\xa0\x80\x1b[A", {})};
+  return s;
+}
+
+// A delta of a hostile broker, following hostile_snapshot().
+Delta hostile_delta() {
+  Delta delta;
+  delta.epoch = 7;
+  delta.version = 4;
+  delta.prev_version = 3;
+  delta.time_ms = 1'700'000'000'001;
+  delta.changes = {hostile_record("evil-3", "\xc0\xaf\n\x1b[1;1H", {{"k\x80", "\x9b"}})};
+  return delta;
+}
+
+// Fails the test if `text` could drive a terminal: a C0 control other than
+// the newline ending each line, DEL, a C1 control, or ill-formed UTF-8.
+void expect_terminal_safe(const std::string& text, const std::string& what) {
+  EXPECT_TRUE(is_valid_utf8(text)) << what << ": " << text;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    EXPECT_TRUE(byte == '\n' || (byte >= 0x20 && byte != 0x7F))
+        << what << ": control byte " << int(byte) << " at " << i << " in "
+        << escape_for_terminal(text);
+    if (byte == 0xC2 && i + 1 < text.size()) {
+      const auto next = static_cast<unsigned char>(text[i + 1]);
+      EXPECT_FALSE(next >= 0x80 && next <= 0x9F) << what << ": C1 control at " << i;
+    }
+  }
+}
+
+class RosterctlHostileBrokerTest : public ::testing::Test {
+ protected:
+  // Runs rosterctl `args` against the fake to completion, calling `serve`
+  // on this thread (the fake's owner) until it exits.
+  CommandResult run(const std::vector<std::string>& args, const std::function<void()>& serve) {
+    std::vector<std::string> argv = {
+        bin("rosterctl"), "--admin", fake_.admin_endpoint(), "--state", fake_.state_endpoint(),
+        "--timeout",      "5s"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    CommandResult result;
+    std::atomic<bool> done{false};
+    std::thread runner([&] {
+      result = run_command(argv);
+      done = true;
+    });
+    wait_until(
+        [&] {
+          serve();
+          return done.load();
+        },
+        30s, 1ms);
+    runner.join();
+    return result;
+  }
+
+  // Runs an admin command, answering each of its requests with `reply`.
+  CommandResult run_admin(const std::vector<std::string>& args, const AdminReply& reply) {
+    int served = 0;
+    return run(args, [&] {
+      fake_.poll_snapshot_requests();
+      if (fake_.admin_requests() > served) {
+        fake_.reply(reply);
+        ++served;
+      }
+    });
+  }
+
+  // `rosterctl [--json] watch` until it has seen the two nodes of
+  // hostile_snapshot() (the admin reply) and the one of hostile_delta().
+  CommandResult watch_json_or_text(bool as_json) {
+    bool replied = false;
+    bool published = false;
+    std::vector<std::string> args = {"watch", "--count", "3", "--duration", "20s"};
+    if (as_json) args.insert(args.begin(), "--json");
+    return run(args, [&] {
+      const bool subscribed = fake_.poll_subscribed();
+      if (fake_.poll_snapshot_requests() > 0 && !replied) {
+        fake_.reply(hostile_snapshot());
+        replied = true;
+      }
+      if (replied && subscribed && !published) {
+        fake_.publish(hostile_delta());
+        published = true;
+      }
+    });
+  }
+
+  testing::FakeBroker fake_;
+};
+
+TEST_F(RosterctlHostileBrokerTest, MembersJsonIsValidJsonWithReplacedStrings) {
+  CommandResult r = run_admin({"--json", "members"}, hostile_snapshot());
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  expect_terminal_safe(r.out, "stdout");
+  expect_terminal_safe(r.err, "stderr");
+  json out = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << r.out;
+  ASSERT_EQ(out["nodes"].size(), 2u);
+  const json& evil = out["nodes"][0];
+  EXPECT_EQ(evil["addr"], "10.0.0.1:80\x1b[2J\x1b[31m\r\nevil-9  1  alive\xEF\xBF\xBD");
+  EXPECT_EQ(evil["labels"]["zone\xEF\xBF\xBD"], "a\nb");
+  EXPECT_EQ(evil["labels"]["city"], "z\xC3\xBCrich");
+  EXPECT_EQ(out["nodes"][1]["addr"], "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\x1b[A");
+  EXPECT_NE(r.err.find("replaced invalid UTF-8 in 3 strings from the broker"), std::string::npos)
+      << r.err;
+}
+
+TEST_F(RosterctlHostileBrokerTest, MembersTextEscapesControlCharacters) {
+  CommandResult r = run_admin({"members"}, hostile_snapshot());
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  expect_terminal_safe(r.out, "stdout");
+  // Header, two rows, the count: no line injected by a peer string.
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;
+  EXPECT_NE(r.out.find("10.0.0.1:80\\x1b[2J\\x1b[31m\\x0d\\x0aevil-9  1  alive\xEF\xBF\xBD"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("c1=\\u{009b}31m"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("role=\\x1b]0;pwned\\x07"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("zone\xEF\xBF\xBD=a\\x0ab"), std::string::npos) << r.out;
+}
+
+TEST_F(RosterctlHostileBrokerTest, NodeAndStatsSurviveInvalidUtf8) {
+  NodeInfo info;
+  info.record = hostile_record("evil-1", kHostileAddr, kHostileLabels);
+  info.last_seen_ms = 1'700'000'000'000;
+  Stats stats;
+  stats.epoch = 7;
+  stats.errors = {{"bad\xff\x1b[2J", 3}};
+  stats.counters = {{"x\ny", 1}};
+  for (const bool as_json : {true, false}) {
+    std::vector<std::string> node_args = {"node", "evil-1"};
+    std::vector<std::string> stats_args = {"stats"};
+    if (as_json) {
+      node_args.insert(node_args.begin(), "--json");
+      stats_args.insert(stats_args.begin(), "--json");
+    }
+    for (auto [args, reply] :
+         {std::pair{node_args, AdminReply(info)}, std::pair{stats_args, AdminReply(stats)}}) {
+      SCOPED_TRACE(::testing::PrintToString(args));
+      CommandResult r = run_admin(args, reply);
+      ASSERT_EQ(r.exit_status, 0) << r.err;
+      expect_terminal_safe(r.out, "stdout");
+      expect_terminal_safe(r.err, "stderr");
+      if (as_json) {
+        EXPECT_FALSE(json::parse(r.out, nullptr, false).is_discarded()) << r.out;
+      }
+    }
+  }
+}
+
+TEST_F(RosterctlHostileBrokerTest, ErrorMessageFromTheBrokerIsEscaped) {
+  ErrorReply error(0, ErrorCode::kUnknownNode, "no node \x1b[2J\r\n\xff 'evil-1'");
+  CommandResult r = run_admin({"node", "evil-1"}, error);
+  EXPECT_EQ(r.exit_status, 1);
+  expect_terminal_safe(r.err, "stderr");
+  EXPECT_NE(r.err.find("unknown_node: no node \\x1b[2J\\x0d\\x0a\xEF\xBF\xBD 'evil-1'"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(RosterctlHostileBrokerTest, WatchJsonSurvivesInvalidUtf8InSnapshotsAndDeltas) {
+  CommandResult r = watch_json_or_text(true);
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  expect_terminal_safe(r.out, "stdout");
+  expect_terminal_safe(r.err, "stderr");
+  std::vector<json> changes;
+  for (const json& line : json_lines(r.out)) {
+    if (line["event"] == "change") changes.push_back(line);
+  }
+  ASSERT_EQ(changes.size(), 3u) << r.out;
+  EXPECT_EQ(changes[0]["record"]["addr"],
+            "10.0.0.1:80\x1b[2J\x1b[31m\r\nevil-9  1  alive\xEF\xBF\xBD");
+  EXPECT_EQ(changes[2]["record"]["addr"], "\xEF\xBF\xBD\xEF\xBF\xBD\n\x1b[1;1H");
+  EXPECT_NE(r.err.find("replaced invalid UTF-8"), std::string::npos) << r.err;
+}
+
+TEST_F(RosterctlHostileBrokerTest, WatchTextSurvivesInvalidUtf8InSnapshotsAndDeltas) {
+  CommandResult r = watch_json_or_text(false);
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  expect_terminal_safe(r.out, "stdout");
+  expect_terminal_safe(r.err, "stderr");
+  EXPECT_NE(r.out.find("evil-3 (inc 1)  - -> alive"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("replaced invalid UTF-8"), std::string::npos) << r.err;
 }
 
 }  // namespace

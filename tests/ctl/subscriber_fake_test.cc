@@ -296,6 +296,37 @@ TEST_F(SubscriberFakeTest, MalformedMessagesAreCountedAndDropped) {
   EXPECT_EQ(sub_->view().nodes().size(), 1u);
 }
 
+// A buggy or hostile broker sends ill-formed UTF-8 and control characters:
+// the subscriber keeps its view, with U+FFFD in place of the ill-formed
+// bytes, counts the repaired strings and keeps following.
+TEST_F(SubscriberFakeTest, InvalidUtf8FromTheBrokerIsReplacedAndCounted) {
+  const std::string fffd = "\xEF\xBF\xBD";
+  create();
+  NodeRecord evil = alive("evil");
+  evil.addr = "10.0.0.1:80\xff\x1b[2J";
+  evil.labels = {{"zone\xc3", "a\nb"}};
+  sync_with(snapshot(1, 1, {evil, alive("good")}));
+  View view = sub_->view();
+  ASSERT_EQ(view.nodes().size(), 2u);
+  EXPECT_EQ(view.nodes().at("evil").addr, "10.0.0.1:80" + fffd + "\x1b[2J");
+  EXPECT_EQ(view.nodes().at("evil").labels, (Labels{{"zone" + fffd, "a\nb"}}));
+  EXPECT_EQ(sub_->stats().replaced_strings, 2u);
+
+  NodeRecord worse = alive("worse");
+  worse.addr = "\xed\xa0\x80";
+  fake_.publish(delta(1, 2, {worse}));
+  fake_.publish(delta(1, 3, {alive("later")}));
+  ASSERT_TRUE(pump_until([&] { return sub_->view().version() == 3; }));
+  view = sub_->view();
+  EXPECT_EQ(view.nodes().at("worse").addr, fffd + fffd + fffd);
+  EXPECT_EQ(view.nodes().count("later"), 1u);
+  EXPECT_EQ(sub_->stats().replaced_strings, 3u);
+  EXPECT_EQ(sub_->stats().bad_messages, 0u);
+  std::lock_guard<std::mutex> lock(recorder_.mutex);
+  ASSERT_FALSE(recorder_.changes.empty());
+  EXPECT_EQ(recorder_.changes.back().record.node, "later");
+}
+
 TEST_F(SubscriberFakeTest, ViewIsReadableFromOtherThreadsWhileItRuns) {
   create();
   ASSERT_TRUE(sub_->start());

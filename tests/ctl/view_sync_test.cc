@@ -346,6 +346,131 @@ TEST_F(ViewSyncTest, CompleteSnapshotReportsHeldOverNodesRemoved) {
   EXPECT_EQ(changes[1].record.state, NodeState::kRemoved);
 }
 
+// Names of the nodes `out` reports removed.
+std::vector<std::string> removed_in(const SyncOutput& out) {
+  std::vector<std::string> nodes;
+  for (const auto& change : changes_of(out)) {
+    if (change.record.state == NodeState::kRemoved) nodes.push_back(change.record.node);
+  }
+  return nodes;
+}
+
+// Issue 11, item 4: the broker warms up (its snapshots say complete: false)
+// and a subscriber misses deltas meanwhile, among them b's leave and
+// forgetting. The same broker (same epoch) does not hold b any more: b is
+// gone, not held over.
+TEST_F(ViewSyncTest, SameEpochIncompleteSnapshotAfterAGapReportsAForgottenNodeRemoved) {
+  SyncOutput out;
+  sync_.on_admin_snapshot(snapshot(1, 5, {alive("a"), alive("b")}, false), now_, out);
+  SyncOutput gap;
+  sync_.on_delta(delta(1, 9, {alive("c")}), now_, gap);  // 6..8 lost: b left, was forgotten
+  ASSERT_TRUE(gap.request_snapshot);
+  SyncOutput after;
+  sync_.on_admin_snapshot(snapshot(1, 8, {alive("a")}, false), now_, after);
+  EXPECT_EQ(resyncs_of(after), std::vector<ResyncReason>{ResyncReason::kGap});
+  EXPECT_EQ(removed_in(after), std::vector<std::string>{"b"});
+  EXPECT_EQ(sync_.view().nodes().count("b"), 0u);
+  EXPECT_EQ(sync_.view().version(), 9u);
+  // Not reported a second time when warming up ends.
+  SyncOutput done;
+  sync_.on_published_snapshot(snapshot(1, 9, {alive("a"), alive("c")}, true), now_, done);
+  EXPECT_TRUE(changes_of(done).empty());
+}
+
+TEST_F(ViewSyncTest, PublishedSnapshotOfTheSameEpochAfterAGapReportsAForgottenNodeRemoved) {
+  SyncOutput out;
+  sync_.on_admin_snapshot(snapshot(1, 5, {alive("a"), alive("b")}, false), now_, out);
+  SyncOutput newer;
+  sync_.on_published_snapshot(snapshot(1, 9, {alive("a")}, false), now_, newer);
+  EXPECT_EQ(resyncs_of(newer), std::vector<ResyncReason>{ResyncReason::kGap});
+  EXPECT_EQ(removed_in(newer), std::vector<std::string>{"b"});
+}
+
+TEST_F(ViewSyncTest, AnotherEpochIncompleteSnapshotAfterAGapStillHoldsOver) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_delta(delta(2, 3, {alive("c")}), now_, out);  // the broker restarted
+  ASSERT_TRUE(out.request_snapshot);
+  SyncOutput after;
+  sync_.on_admin_snapshot(snapshot(2, 2, {alive("a", 2)}, false), now_, after);
+  EXPECT_EQ(resyncs_of(after), std::vector<ResyncReason>{ResyncReason::kEpochChange});
+  EXPECT_TRUE(removed_in(after).empty());
+  EXPECT_EQ(sync_.view().nodes().count("b"), 0u);  // held over, not in the view
+}
+
+TEST_F(ViewSyncTest, NodeHeldOverFromAnEarlierEpochStaysHeldOverThroughAGap) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_beat(beat(2, 0), now_, out);
+  sync_.on_admin_snapshot(snapshot(2, 1, {alive("a", 2), alive("c")}, false), now_, out);
+  ASSERT_TRUE(removed_in(out).empty());  // b held over
+  // A gap within epoch 2: c (learnt in epoch 2) is gone, b (epoch 1) is not.
+  SyncOutput gap;
+  sync_.on_beat(beat(2, 4), now_, gap);
+  ASSERT_TRUE(gap.request_snapshot);
+  SyncOutput after;
+  sync_.on_admin_snapshot(snapshot(2, 4, {alive("a", 2)}, false), now_, after);
+  EXPECT_EQ(removed_in(after), std::vector<std::string>{"c"});
+  // Warming up ends without b: now b is gone.
+  SyncOutput done;
+  sync_.on_published_snapshot(snapshot(2, 4, {alive("a", 2)}, true), now_, done);
+  EXPECT_EQ(removed_in(done), std::vector<std::string>{"b"});
+}
+
+TEST_F(ViewSyncTest, HeldOverNodeConfirmedByADeltaBecomesTheNewEpochs) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_beat(beat(2, 0), now_, out);
+  sync_.on_admin_snapshot(snapshot(2, 1, {alive("a", 2)}, false), now_, out);
+  SyncOutput back;
+  sync_.on_delta(delta(2, 2, {alive("b", 2)}), now_, back);  // b rejoins the new broker
+  ASSERT_EQ(changes_of(back).size(), 1u);
+  // b then leaves and is forgotten in deltas the subscriber misses.
+  SyncOutput gap;
+  sync_.on_beat(beat(2, 5), now_, gap);
+  ASSERT_TRUE(gap.request_snapshot);
+  SyncOutput after;
+  sync_.on_admin_snapshot(snapshot(2, 5, {alive("a", 2)}, false), now_, after);
+  EXPECT_EQ(removed_in(after), std::vector<std::string>{"b"});
+  SyncOutput done;
+  sync_.on_published_snapshot(snapshot(2, 5, {alive("a", 2)}, true), now_, done);
+  EXPECT_TRUE(changes_of(done).empty());
+}
+
+TEST_F(ViewSyncTest, HeldOverNodeConfirmedByASnapshotBecomesTheNewEpochs) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_beat(beat(2, 0), now_, out);
+  sync_.on_admin_snapshot(snapshot(2, 1, {alive("a", 2)}, false), now_, out);
+  SyncOutput gap;
+  sync_.on_beat(beat(2, 3), now_, gap);
+  SyncOutput confirmed;
+  sync_.on_admin_snapshot(snapshot(2, 3, {alive("a", 2), alive("b", 2)}, false), now_, confirmed);
+  auto changes = changes_of(confirmed);
+  ASSERT_EQ(changes.size(), 1u);
+  ASSERT_TRUE(changes[0].old.has_value());  // b's epoch-1 record -> its epoch-2 record
+  EXPECT_EQ(changes[0].old->inc, 1u);
+  EXPECT_EQ(changes[0].record.inc, 2u);
+  SyncOutput gap2;
+  sync_.on_beat(beat(2, 6), now_, gap2);
+  SyncOutput after;
+  sync_.on_admin_snapshot(snapshot(2, 6, {alive("a", 2)}, false), now_, after);
+  EXPECT_EQ(removed_in(after), std::vector<std::string>{"b"});
+}
+
+TEST_F(ViewSyncTest, HeldOverNodeRemovedByADeltaIsReportedOnce) {
+  sync_at_5();
+  SyncOutput out;
+  sync_.on_beat(beat(2, 0), now_, out);
+  sync_.on_admin_snapshot(snapshot(2, 1, {alive("a", 2)}, false), now_, out);
+  SyncOutput gone;
+  sync_.on_delta(delta(2, 2, {removed("b")}), now_, gone);
+  EXPECT_EQ(removed_in(gone), std::vector<std::string>{"b"});
+  SyncOutput done;
+  sync_.on_published_snapshot(snapshot(2, 2, {alive("a", 2)}, true), now_, done);
+  EXPECT_TRUE(changes_of(done).empty());
+}
+
 TEST_F(ViewSyncTest, SnapshotRequestIsRetriedAfterTheTimeout) {
   SyncOutput early;
   sync_.tick(now_ + 499, early);

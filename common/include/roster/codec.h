@@ -9,9 +9,17 @@
 // requests) refuse bodies over kMaxBodyBytes; decoders of broker output
 // (replies, state channel) refuse bodies over kMaxStateBodyBytes.
 //
+// Every string must be well-formed UTF-8 (utf8.h). Decoders of untrusted
+// input refuse a string that is not (bad_request: "field 'addr': value is
+// not valid UTF-8 ..."). Decoders of broker output replace each ill-formed
+// sequence by U+FFFD instead, so that a client keeps its view of a buggy or
+// hostile broker, and count the strings they repaired
+// (Decoded::replaced_strings()) so that the client can say so.
+//
 // Thread safety: all functions are pure and may be called concurrently.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,8 +43,13 @@ class Decoded {
  public:
   Decoded(T value) : v_(std::move(value)) {}             // NOLINT: implicit by design
   Decoded(DecodeError error) : v_(std::move(error)) {}   // NOLINT: implicit by design
+  Decoded(T value, size_t replaced_strings)
+      : v_(std::move(value)), replaced_strings_(replaced_strings) {}
 
   bool ok() const { return v_.index() == 0; }
+  // How many strings of the value had ill-formed UTF-8 replaced by U+FFFD
+  // (decoders of broker output only; 0 otherwise).
+  size_t replaced_strings() const { return replaced_strings_; }
   // REQUIRES: ok()
   const T& value() const& { return std::get<0>(v_); }
   T& value() & { return std::get<0>(v_); }
@@ -46,6 +59,7 @@ class Decoded {
 
  private:
   std::variant<T, DecodeError> v_;
+  size_t replaced_strings_ = 0;
 };
 
 // Encoders: one msgpack map with "v": 1 and "type" set, as in PROTOCOL.md.

@@ -12,11 +12,18 @@
 // - an epoch change: a delta, beat or snapshot of another epoch (the broker
 //   restarted).
 // After a broker restart the new epoch's snapshots say complete: false while
-// the broker warms up; a node the controller holds that such a snapshot
-// lacks is not reported removed then: it is held over (not in view()) and
-// reported removed only if the view becomes complete without it.
+// the broker warms up; a node the controller learnt in an earlier epoch that
+// such a snapshot lacks is not reported removed then: it is held over (not
+// in view()) and reported removed only if the view becomes complete
+// without it (a delta or snapshot of the new epoch that names it makes it
+// the new epoch's). A node learnt in the snapshot's own epoch that the
+// snapshot lacks is reported removed at once, complete or not: that broker
+// forgot it while the subscriber missed deltas.
 // It reports the view stale when nothing arrives on the state channel for
 // `stale_after_beats` beat intervals, and fresh again when messages return.
+// A buggy or hostile broker cannot stop it: an undecodable message is
+// dropped and counted; a string that is not valid UTF-8 is kept with U+FFFD
+// in place of the ill-formed bytes, counted and warned about (stats()).
 //
 // Two ways to run it, pick one per subscriber:
 // - its own thread: start() ... stop();
@@ -86,6 +93,10 @@ struct SubscriberStats {
   uint64_t bad_messages = 0;       // undecodable or malformed, dropped
   uint64_t admin_errors = 0;       // {type: error} replies to snapshot requests
   uint64_t stale_periods = 0;      // times the view went stale
+  // Strings from the broker (addr, labels, error messages) that were not
+  // valid UTF-8 and were kept with U+FFFD in place of the ill-formed bytes
+  // (see codec.h); a warning is logged (rate-limited) when this grows.
+  uint64_t replaced_strings = 0;
 };
 
 // Settings of a subscriber. Durations are milliseconds.
