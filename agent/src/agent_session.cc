@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "roster/utf8.h"
+
 namespace roster {
 
 namespace {
@@ -16,8 +18,11 @@ uint64_t backoff_max(const AgentConfig& config) {
   return config.backoff_max_ms ? config.backoff_max_ms : config.lease_ms;
 }
 
+// The refusal as one log-safe line: the message comes from the broker, so
+// control characters (a hostile broker's ANSI escapes or newlines) are
+// escaped before they reach the agent's log or its embedding service.
 std::string describe(const ErrorReply& error) {
-  return std::string(to_string(error.code)) + ": " + error.message;
+  return std::string(to_string(error.code)) + ": " + escape_for_terminal(error.message);
 }
 }  // namespace
 
@@ -286,8 +291,7 @@ void AgentSession::on_leave_reply(const AgentReply& reply) {
     return;
   }
   const auto& error = std::get<ErrorReply>(reply);
-  finish(AgentPhase::kStopped, AgentEvent::kStopped,
-         "leave refused: " + std::string(to_string(error.code)) + ": " + error.message);
+  finish(AgentPhase::kStopped, AgentEvent::kStopped, "leave refused: " + describe(error));
 }
 
 void AgentSession::update_labels(Labels labels, TimeMs now) {

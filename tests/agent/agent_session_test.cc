@@ -479,6 +479,27 @@ TEST(AgentSession, OnlyRemovedStopsTheAgentAsRemoved) {
   EXPECT_TRUE(sent(actions).empty());
 }
 
+TEST(AgentSession, ControlCharactersInTheBrokersMessageAreEscaped) {
+  // A hostile broker must not reach the agent's log with ANSI escapes or
+  // forged log lines.
+  AgentSession session(config(), 5, 1);
+  joined(session);
+  session.tick(kStart + 1001);
+  auto requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  session.on_reply(ErrorReply{seq_of(requests.at(0)), ErrorCode::kRemoved,
+                              "gone\n\x1b[2J\r2026-12-01 [info] forged"},
+                   kStart + 1002);
+  auto changes = only<AgentStateChange>(session.take_actions());
+  ASSERT_FALSE(changes.empty());
+  for (const auto& change : changes) {
+    for (char c : change.detail) {
+      EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f) << change.detail;
+    }
+  }
+  EXPECT_NE(changes.back().detail.find("\\x1b"), std::string::npos) << changes.back().detail;
+}
+
 TEST(Backoff, DelaysStayWithinTheBoundsAndTheCapDoubles) {
   Backoff backoff(100, 1000, 42);
   const uint64_t caps[] = {200, 400, 800, 1000, 1000, 1000};
