@@ -263,8 +263,11 @@ void EventLoop::count_error(ErrorCode code, std::string_view channel, const Rout
   ++counters_.errors[static_cast<size_t>(code)];
   std::string_view kind = to_string(code);
   if (!warnings_.allow(kind, now)) return;
-  bool hostile = code == ErrorCode::kBadRequest || code == ErrorCode::kUnsupportedVersion;
-  auto level = hostile ? spdlog::level::warn : spdlog::level::info;
+  // Malformed input and capacity limits are for the operator to look at;
+  // lifecycle refusals are routine.
+  bool notable = code == ErrorCode::kBadRequest || code == ErrorCode::kUnsupportedVersion ||
+                 code == ErrorCode::kOverCapacity;
+  auto level = notable ? spdlog::level::warn : spdlog::level::info;
   const std::string peer = peer_of(request);
   spdlog::log(level, "{} request refused ({}) from {} peer {}: {}", channel, kind,
               peer.empty() ? "?" : peer, printable_id(request.routing_id), message);
