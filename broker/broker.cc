@@ -20,7 +20,7 @@ int startup_error(const std::string& message) {
 }
 }  // namespace
 
-int run_broker(const BrokerOptions& options, int stop_fd) {
+int run_broker(const BrokerOptions& options, int stop_fd, const FdLimit& fd_limit) {
   SystemClock clock;
   const TimeMs start = clock.now_ms();
   // Unix milliseconds at start: a new epoch on every start.
@@ -35,6 +35,7 @@ int run_broker(const BrokerOptions& options, int stop_fd) {
   publisher_options.endpoint = options.publish_endpoint;
   publisher_options.snapshot_interval_ms = options.snapshot_interval_ms;
   publisher_options.beat_interval_ms = options.beat_interval_ms;
+  publisher_options.monitor_endpoint = loop.publish_monitor_endpoint();
   auto started = Publisher::start(context, clock, publisher_options, loop.initial_snapshot());
   if (auto* error = std::get_if<std::string>(&started)) return startup_error(*error);
   Publisher& publisher = *std::get<std::unique_ptr<Publisher>>(started);
@@ -45,6 +46,7 @@ int run_broker(const BrokerOptions& options, int stop_fd) {
   if (!options.ready_file.empty()) {
     if (auto error = write_ready_file(options.ready_file, ready)) return startup_error(*error);
   }
+  log_fd_limit(fd_limit);
   spdlog::info("roster-broker started: epoch={} pid={} bound agents={} publish={} admin={} ({})",
                epoch, ready.pid, ready.agents, ready.publish, ready.admin, describe(options));
 

@@ -72,6 +72,7 @@ EventLoop::EventLoop(zmq::context_t& context, const Clock& clock, const BrokerOp
       start_(start),
       membership_(options.membership, epoch, start),
       warnings_(kWarningsPerWindow, kWarningWindowMs),
+      failures_(context, counters_, warnings_),
       last_commit_(start) {}
 
 std::optional<std::string> EventLoop::bind() {
@@ -80,8 +81,14 @@ std::optional<std::string> EventLoop::bind() {
   configure_router(agents_);
   configure_router(admin_);
   agents_.set(zmq::sockopt::backlog, kAgentsBacklog);
+  if (auto error = failures_.watch(agents_, "--agents")) spdlog::warn("{}", *error);
+  if (auto error = failures_.watch(admin_, "--admin")) spdlog::warn("{}", *error);
   if (auto error = bind_socket(agents_, "--agents", options_.agents_endpoint)) return error;
   return bind_socket(admin_, "--admin", options_.admin_endpoint);
+}
+
+std::string EventLoop::publish_monitor_endpoint() {
+  return failures_.add("--publish");
 }
 
 std::string EventLoop::agents_endpoint() const {
@@ -141,6 +148,10 @@ void EventLoop::run(int stop_fd) {
     maybe_commit(now);
     send_deferred();
     check_warm_up(now);
+    // Not in the poll set: at the descriptor limit libzmq reports failures
+    // as fast as it retries, and waking for each would spin this thread
+    // too. A round comes at least every kMaxPollMs.
+    failures_.drain(now);
     warnings_.flush(now);
   }
   commit(clock_.now_ms());

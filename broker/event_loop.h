@@ -23,6 +23,7 @@
 #include "rate_limited_log.h"
 #include "roster/clock.h"
 #include "roster/membership.h"
+#include "socket_monitor.h"
 
 namespace roster::broker {
 
@@ -33,9 +34,13 @@ class EventLoop {
   EventLoop(zmq::context_t& context, const Clock& clock, const BrokerOptions& options,
             uint64_t epoch, TimeMs start);
 
-  // Creates and binds the agents and admin sockets. Returns a one-line
-  // error (naming the flag and endpoint) or nullopt.
+  // Creates and binds the agents and admin sockets, and watches their
+  // accept failures. Returns a one-line error (naming the flag and
+  // endpoint) or nullopt.
   std::optional<std::string> bind();
+  // An inproc endpoint for the publisher's XPUB to report its accept
+  // failures on (PublisherOptions::monitor_endpoint); the loop reads it.
+  std::string publish_monitor_endpoint();
   // Resolved endpoints (ZMQ_LAST_ENDPOINT). REQUIRES: bind() succeeded.
   std::string agents_endpoint() const;
   std::string admin_endpoint() const;
@@ -84,6 +89,7 @@ class EventLoop {
   std::vector<Deferred> agent_replies_;
   std::vector<Deferred> snapshot_requests_;
   RateLimitedLog warnings_;
+  SocketFailures failures_;
   TimeMs last_commit_ = 0;
   bool warm_ = false;  // warm-up over and the publisher told
 };

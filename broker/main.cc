@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "broker.h"
+#include "fd_limit.h"
 #include "logging.h"
 #include "options.h"
 #include "shutdown_signal.h"
@@ -22,10 +23,12 @@ int main(int argc, char** argv) {
     std::cerr << "roster-broker: cannot set up signal handling" << std::endl;
     return kExitFailure;
   }
+  // Every connection holds a descriptor: take all the system allows.
+  const FdLimit fd_limit = raise_fd_limit();
   start_logging(options.log_level);
   int status = kExitFailure;
   try {
-    status = run_broker(options, stop_fd);
+    status = run_broker(options, stop_fd, fd_limit);
   } catch (const std::exception& e) {
     std::cerr << "roster-broker: fatal: " << e.what() << std::endl;
   }

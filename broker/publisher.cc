@@ -8,6 +8,7 @@
 
 #include "roster/codec.h"
 #include "roster/view.h"
+#include "socket_monitor.h"
 
 namespace roster::broker {
 
@@ -87,6 +88,11 @@ class PublisherThread {
       xpub_.set(zmq::sockopt::xpub_verbose, 1);
       xpub_.set(zmq::sockopt::sndhwm, kPublishHwm);
       xpub_.set(zmq::sockopt::maxmsgsize, kMaxSubscriptionBytes);
+      if (!options_.monitor_endpoint.empty()) {
+        if (auto error = monitor_failures(xpub_, options_.monitor_endpoint)) {
+          spdlog::warn("publisher: {}", *error);
+        }
+      }
       xpub_.bind(options_.endpoint);
     } catch (const zmq::error_t& e) {
       send_frames(pipe_,

@@ -40,6 +40,9 @@ struct PublisherOptions {
   // Minimum gap between two snapshots triggered by subscriptions: a storm
   // of subscribers costs at most one snapshot per gap.
   uint64_t subscription_snapshot_gap_ms = 50;
+  // When set, the XPUB's accept and close failures are published on this
+  // inproc endpoint (monitor_failures(), socket_monitor.h).
+  std::string monitor_endpoint;
 };
 
 // What the publisher has done, readable from any thread.
