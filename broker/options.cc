@@ -136,6 +136,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
   }
   std::string problem = check_combination(o);
   if (!problem.empty()) return ParseExit{2, "roster-broker: " + problem + " (see --help)"};
+  const CLI::Option* config = app.get_config_ptr();
+  if (config != nullptr && config->count() > 0) o.config_file = config->as<std::string>();
+  if (argc > 1) o.arguments.assign(argv + 1, argv + argc);
   return o;
 }
 

@@ -30,6 +30,7 @@
 
 #include "roster/clock.h"
 #include "roster/protocol.h"
+#include "startup_error.h"
 
 namespace roster::broker {
 
@@ -65,9 +66,10 @@ struct AdminRelay {
 class Publisher {
  public:
   // Starts the thread with `initial` as its view and binds the XPUB.
-  // Returns the publisher, or a one-line error (e.g. the bind failure).
+  // Returns the publisher, or why it could not start (e.g. the bind
+  // failure, bind_failure()).
   // `context` and `clock` must outlive the publisher.
-  static std::variant<std::unique_ptr<Publisher>, std::string> start(
+  static std::variant<std::unique_ptr<Publisher>, StartupError> start(
       zmq::context_t& context, const Clock& clock, const PublisherOptions& options,
       const Snapshot& initial);
   // Stops the thread if still running.
