@@ -73,6 +73,8 @@ Stats AdminHandler::stats(TimeMs now) const {
   c["admin_requests"] = loop_counters_.admin_requests;
   c["bad_frames"] = loop_counters_.bad_frames;
   c["busy_rounds"] = loop_counters_.busy_rounds;
+  c["accept_failures"] = loop_counters_.accept_failures;
+  c["close_failures"] = loop_counters_.close_failures;
   c["deltas"] = loop_counters_.deltas;
   c["stalls"] = core.stalls;
   c["stalled_ms"] = core.stalled_ms;

@@ -10,14 +10,13 @@
 #include "publisher.h"
 #include "ready_file.h"
 #include "roster/clock.h"
-#include "shutdown_signal.h"
 
 namespace roster::broker {
 
 namespace {
-int startup_error(const std::string& message) {
-  std::cerr << "roster-broker: " << message << std::endl;
-  return kExitUsage;
+int startup_error(const StartupError& error) {
+  std::cerr << "roster-broker: " << error.message << std::endl;
+  return error.exit_status;
 }
 }  // namespace
 
@@ -28,7 +27,7 @@ int startup_error(const std::string& message) {
 // memory after a slow peer lets go of them.
 constexpr int kMmapThresholdBytes = 1 << 20;
 
-int run_broker(const BrokerOptions& options, int stop_fd) {
+int run_broker(const BrokerOptions& options, int signal_fd, const FdLimit& fd_limit) {
   mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
   SystemClock clock;
   const TimeMs start = clock.now_ms();
@@ -44,21 +43,26 @@ int run_broker(const BrokerOptions& options, int stop_fd) {
   publisher_options.endpoint = options.publish_endpoint;
   publisher_options.snapshot_interval_ms = options.snapshot_interval_ms;
   publisher_options.beat_interval_ms = options.beat_interval_ms;
+  publisher_options.monitor_endpoint = loop.publish_monitor_endpoint();
   auto started = Publisher::start(context, clock, publisher_options, loop.initial_snapshot());
-  if (auto* error = std::get_if<std::string>(&started)) return startup_error(*error);
+  if (auto* error = std::get_if<StartupError>(&started)) return startup_error(*error);
   Publisher& publisher = *std::get<std::unique_ptr<Publisher>>(started);
   loop.attach(publisher);
 
   ReadyInfo ready{loop.agents_endpoint(), publisher.endpoint(), loop.admin_endpoint(),
                   static_cast<long>(getpid())};
   if (!options.ready_file.empty()) {
-    if (auto error = write_ready_file(options.ready_file, ready)) return startup_error(*error);
+    // A missing directory or a full disk may pass: exit 1, so a supervisor
+    // tries again.
+    if (auto error = write_ready_file(options.ready_file, ready)) {
+      return startup_error(StartupError{*error, kExitFailure});
+    }
   }
+  log_fd_limit(fd_limit);
   spdlog::info("roster-broker started: epoch={} pid={} bound agents={} publish={} admin={} ({})",
                epoch, ready.pid, ready.agents, ready.publish, ready.admin, describe(options));
 
-  loop.run(stop_fd);
-  int signal = take_shutdown_signal(stop_fd);
+  int signal = loop.run(signal_fd);
   publisher.stop();
   spdlog::info("roster-broker stopped (signal {})", signal);
   return kExitOk;

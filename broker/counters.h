@@ -16,6 +16,8 @@ struct LoopCounters {
   uint64_t bad_frames = 0;                // messages with a bad frame layout
   uint64_t deltas = 0;                    // deltas committed and handed to the publisher
   uint64_t busy_rounds = 0;               // rounds that hit the per-round read bound
+  uint64_t accept_failures = 0;           // accepts libzmq reported failed (socket_monitor.h)
+  uint64_t close_failures = 0;            // connection closes libzmq reported failed
 };
 
 }  // namespace roster::broker

@@ -1,6 +1,7 @@
 #include "event_loop.h"
 
 #include <malloc.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -8,7 +9,9 @@
 #include <chrono>
 #include <utility>
 
+#include "reload.h"
 #include "roster/codec.h"
+#include "shutdown_signal.h"
 
 namespace roster::broker {
 
@@ -48,12 +51,12 @@ void configure_router(zmq::socket_t& socket) {
   socket.set(zmq::sockopt::router_mandatory, 0);
 }
 
-std::optional<std::string> bind_socket(zmq::socket_t& socket, std::string_view flag,
-                                       const std::string& endpoint) {
+std::optional<StartupError> bind_socket(zmq::socket_t& socket, std::string_view flag,
+                                        const std::string& endpoint) {
   try {
     socket.bind(endpoint);
   } catch (const zmq::error_t& e) {
-    return "cannot bind " + std::string(flag) + " " + endpoint + ": " + e.what();
+    return bind_failure(flag, endpoint, e);
   }
   return std::nullopt;
 }
@@ -72,16 +75,23 @@ EventLoop::EventLoop(zmq::context_t& context, const Clock& clock, const BrokerOp
       start_(start),
       membership_(options.membership, epoch, start),
       warnings_(kWarningsPerWindow, kWarningWindowMs),
+      failures_(context, counters_, warnings_),
       last_commit_(start) {}
 
-std::optional<std::string> EventLoop::bind() {
+std::optional<StartupError> EventLoop::bind() {
   agents_ = zmq::socket_t(context_, zmq::socket_type::router);
   admin_ = zmq::socket_t(context_, zmq::socket_type::router);
   configure_router(agents_);
   configure_router(admin_);
   agents_.set(zmq::sockopt::backlog, kAgentsBacklog);
+  if (auto error = failures_.watch(agents_, "--agents")) spdlog::warn("{}", *error);
+  if (auto error = failures_.watch(admin_, "--admin")) spdlog::warn("{}", *error);
   if (auto error = bind_socket(agents_, "--agents", options_.agents_endpoint)) return error;
   return bind_socket(admin_, "--admin", options_.admin_endpoint);
+}
+
+std::string EventLoop::publish_monitor_endpoint() {
+  return failures_.add("--publish");
 }
 
 std::string EventLoop::agents_endpoint() const {
@@ -101,14 +111,15 @@ void EventLoop::attach(Publisher& publisher) {
                                                   start_, [this](TimeMs now) { commit(now); });
 }
 
-void EventLoop::run(int stop_fd) {
+int EventLoop::run(int signal_fd) {
   std::array<zmq::pollitem_t, 4> items = {{
       {agents_.handle(), 0, ZMQ_POLLIN, 0},
       {admin_.handle(), 0, ZMQ_POLLIN, 0},
       {publisher_->pipe().handle(), 0, ZMQ_POLLIN, 0},
-      {nullptr, stop_fd, ZMQ_POLLIN, 0},
+      {nullptr, signal_fd, ZMQ_POLLIN, 0},
   }};
-  while (true) {
+  int stop_signal = 0;
+  while (stop_signal == 0) {
     TimeMs now = clock_.now_ms();
     TimeMs wake = now + kMaxPollMs;
     if (auto deadline = membership_.next_deadline()) wake = std::min(wake, *deadline);
@@ -122,7 +133,15 @@ void EventLoop::run(int stop_fd) {
       if (e.num() != EINTR) throw;
       continue;
     }
-    if (items[3].revents & ZMQ_POLLIN) break;
+    if (items[3].revents & ZMQ_POLLIN) {
+      int signal = take_signal(signal_fd);
+      if (is_stop_signal(signal)) {
+        stop_signal = signal;
+        break;
+      }
+      if (signal == SIGHUP) reload_settings(options_);
+      if (signal == SIGUSR1 || signal == SIGUSR2) log_status(signal, clock_.now_ms());
+    }
     int reads = 0;
     for (; reads < kReadsPerRound; ++reads) {
       auto request = receive_routed(agents_);
@@ -141,9 +160,14 @@ void EventLoop::run(int stop_fd) {
     maybe_commit(now);
     send_deferred();
     check_warm_up(now);
+    // Not in the poll set: at the descriptor limit libzmq reports failures
+    // as fast as it retries, and waking for each would spin this thread
+    // too. A round comes at least every kMaxPollMs.
+    failures_.drain(now);
     warnings_.flush(now);
   }
   commit(clock_.now_ms());
+  return stop_signal;
 }
 
 void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
@@ -258,6 +282,26 @@ void EventLoop::check_warm_up(TimeMs now) {
   spdlog::info("warm-up over: snapshots are complete from version {}", membership_.version());
 }
 
+void EventLoop::log_status(int signal, TimeMs now) {
+  MembershipCounters core = membership_.counters();
+  std::string by_state;
+  for (size_t i = 0; i < kNodeStateCount; ++i) {
+    auto state = static_cast<NodeState>(i);
+    if (state == NodeState::kRemoved) continue;  // never held
+    if (!by_state.empty()) by_state += ", ";
+    by_state += std::to_string(core.by_state[i]) + " " + std::string(to_string(state));
+  }
+  uint64_t errors = 0;
+  for (uint64_t count : counters_.errors) errors += count;
+  spdlog::info(
+      "{}: status: epoch={} version={} nodes={} ({}) tombstones={} {} uptime={}s requests "
+      "agent={} admin={} errors={} accept_failures={} log_level={}",
+      signal_name(signal), membership_.epoch(), membership_.version(), core.nodes, by_state,
+      core.tombstones, membership_.complete(now) ? "complete" : "warming-up", (now - start_) / 1000,
+      counters_.agent_requests, counters_.admin_requests, errors, counters_.accept_failures,
+      options_.log_level);
+}
+
 void EventLoop::log_changes(const Delta& delta) {
   if (delta.changes.size() <= kMaxChangeLines) {
     for (const NodeRecord& r : delta.changes) {
@@ -287,8 +331,11 @@ void EventLoop::count_error(ErrorCode code, std::string_view channel, const Rout
   ++counters_.errors[static_cast<size_t>(code)];
   std::string_view kind = to_string(code);
   if (!warnings_.allow(kind, now)) return;
-  bool hostile = code == ErrorCode::kBadRequest || code == ErrorCode::kUnsupportedVersion;
-  auto level = hostile ? spdlog::level::warn : spdlog::level::info;
+  // Malformed input and capacity limits are for the operator to look at;
+  // lifecycle refusals are routine.
+  bool notable = code == ErrorCode::kBadRequest || code == ErrorCode::kUnsupportedVersion ||
+                 code == ErrorCode::kOverCapacity;
+  auto level = notable ? spdlog::level::warn : spdlog::level::info;
   const std::string peer = peer_of(request);
   spdlog::log(level, "{} request refused ({}) from {} peer {}: {}", channel, kind,
               peer.empty() ? "?" : peer, printable_id(request.routing_id), message);

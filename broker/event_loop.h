@@ -24,6 +24,8 @@
 #include "roster/clock.h"
 #include "roster/membership.h"
 #include "snapshot_gate.h"
+#include "socket_monitor.h"
+#include "startup_error.h"
 
 namespace roster::broker {
 
@@ -34,9 +36,13 @@ class EventLoop {
   EventLoop(zmq::context_t& context, const Clock& clock, const BrokerOptions& options,
             uint64_t epoch, TimeMs start);
 
-  // Creates and binds the agents and admin sockets. Returns a one-line
-  // error (naming the flag and endpoint) or nullopt.
-  std::optional<std::string> bind();
+  // Creates and binds the agents and admin sockets, and watches their
+  // accept failures. Returns the error (naming the flag and endpoint,
+  // bind_failure()) or nullopt.
+  std::optional<StartupError> bind();
+  // An inproc endpoint for the publisher's XPUB to report its accept
+  // failures on (PublisherOptions::monitor_endpoint); the loop reads it.
+  std::string publish_monitor_endpoint();
   // Resolved endpoints (ZMQ_LAST_ENDPOINT). REQUIRES: bind() succeeded.
   std::string agents_endpoint() const;
   std::string admin_endpoint() const;
@@ -48,9 +54,12 @@ class EventLoop {
   // the loop's run().
   void attach(Publisher& publisher);
 
-  // Serves until `stop_fd` (e.g. a signalfd) becomes readable. Pending
+  // Serves until a stop signal arrives on `signal_fd` (a signalfd of
+  // block_broker_signals(), shutdown_signal.h); returns its number. Pending
   // changes are committed and handed to the publisher before returning.
-  void run(int stop_fd);
+  // SIGHUP reloads settings (reload.h); SIGUSR1 and SIGUSR2 log a status
+  // line.
+  int run(int signal_fd);
 
  private:
   void handle_agent(RoutedRequest& request, TimeMs now);
@@ -61,6 +70,7 @@ class EventLoop {
   void maybe_commit(TimeMs now);
   void commit(TimeMs now);
   void check_warm_up(TimeMs now);
+  void log_status(int signal, TimeMs now);
   void log_changes(const Delta& delta);
   void count_error(ErrorCode code, std::string_view channel, const RoutedRequest& request,
                    std::string_view message, TimeMs now);
@@ -88,6 +98,7 @@ class EventLoop {
   // One admin snapshot in flight per client.
   SnapshotGate snapshot_gate_;
   RateLimitedLog warnings_;
+  SocketFailures failures_;
   TimeMs last_commit_ = 0;
   bool warm_ = false;  // warm-up over and the publisher told
 };

@@ -22,6 +22,10 @@ void start_logging(const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
+void set_log_level(const std::string& level) {
+  spdlog::default_logger()->set_level(spdlog::level::from_str(level));
+}
+
 void stop_logging() {
   spdlog::shutdown();
 }

@@ -11,6 +11,10 @@ namespace roster::broker {
 // (an spdlog level name). Call once, before any thread logs.
 void start_logging(const std::string& level);
 
+// Sets the level of the running logger (an spdlog level name). Safe from
+// any thread.
+void set_log_level(const std::string& level);
+
 // Flushes and stops the logger. Call once, after every thread stopped.
 void stop_logging();
 

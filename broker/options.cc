@@ -47,6 +47,17 @@ std::string check_combination(const BrokerOptions& o) {
   if (m.stall_threshold_ms == 0) return "--stall-threshold must be greater than 0";
   if (o.beat_interval_ms == 0) return "--beat-interval must be greater than 0";
   if (m.max_tombstones == 0) return "--max-tombstones must be greater than 0";
+  if (m.max_nodes == 0) return "--max-nodes must be greater than 0";
+  if (m.max_record_bytes == 0) return "--max-record-bytes must be greater than 0";
+  // The largest snapshot must stay within what clients accept.
+  uint64_t largest = max_snapshot_bytes(m.max_nodes, m.max_record_bytes);
+  if (largest > kMaxStateBodyBytes) {
+    return "--max-nodes (" + std::to_string(m.max_nodes) + ") x (--max-record-bytes (" +
+           std::to_string(m.max_record_bytes) + ") + " + std::to_string(kMaxRecordOverheadBytes) +
+           ") allows a snapshot of up to " + std::to_string(largest) +
+           " bytes, over the limit of " + std::to_string(kMaxStateBodyBytes) +
+           " bytes that clients accept: lower one of them";
+  }
   if (o.agents_endpoint.empty() || o.publish_endpoint.empty() || o.admin_endpoint.empty()) {
     return "endpoints must not be empty";
   }
@@ -85,6 +96,15 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_option("--max-tombstones", m.max_tombstones,
                  "At most this many tombstones are kept (oldest evicted first)")
       ->capture_default_str();
+  app.add_option("--max-nodes", m.max_nodes,
+                 "At most this many nodes held (any state); a join beyond is refused with "
+                 "over_capacity")
+      ->capture_default_str();
+  app.add_option("--max-record-bytes", m.max_record_bytes,
+                 "At most this many bytes of node id + addr + label keys and values per node; a "
+                 "larger join is refused with over_capacity. max-nodes x (max-record-bytes + 256) "
+                 "must stay within 512 MiB")
+      ->capture_default_str();
   add_duration(app, "--stall-threshold", m.stall_threshold_ms,
                "A pause of the broker longer than this extends every lease instead of "
                "expiring nodes");
@@ -117,6 +137,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
   }
   std::string problem = check_combination(o);
   if (!problem.empty()) return ParseExit{2, "roster-broker: " + problem + " (see --help)"};
+  const CLI::Option* config = app.get_config_ptr();
+  if (config != nullptr && config->count() > 0) o.config_file = config->as<std::string>();
+  if (argc > 1) o.arguments.assign(argv + 1, argv + argc);
   return o;
 }
 
@@ -130,7 +153,8 @@ std::string describe(const BrokerOptions& o) {
       << " forget_dead_after=" << format_duration_ms(m.forget_dead_after_ms)
       << " forget_left_after=" << format_duration_ms(m.forget_left_after_ms)
       << " tombstone_ttl=" << format_duration_ms(m.tombstone_ttl_ms)
-      << " max_tombstones=" << m.max_tombstones
+      << " max_tombstones=" << m.max_tombstones << " max_nodes=" << m.max_nodes
+      << " max_record_bytes=" << m.max_record_bytes
       << " stall_threshold=" << format_duration_ms(m.stall_threshold_ms)
       << " publish_interval=" << format_duration_ms(o.publish_interval_ms)
       << " snapshot_interval=" << format_duration_ms(o.snapshot_interval_ms)

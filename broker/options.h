@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "roster/membership.h"
 #include "roster/protocol.h"
@@ -36,6 +37,10 @@ struct BrokerOptions {
   // When set, the resolved endpoints and pid are written here once every
   // socket is bound (see docs/OPERATIONS.md).
   std::string ready_file;
+  // The --config file given, if any, and the arguments parsed (without
+  // argv[0]): SIGHUP parses them again to reload (reload.h).
+  std::string config_file;
+  std::vector<std::string> arguments;
 };
 
 // What to do instead of running: print `text` (to stdout when exit_status

@@ -8,6 +8,7 @@
 
 #include "roster/codec.h"
 #include "roster/view.h"
+#include "socket_monitor.h"
 
 namespace roster::broker {
 
@@ -20,7 +21,7 @@ constexpr std::string_view kCmdSnapshot = "S";  // [S, routing id, delimiter fla
 constexpr std::string_view kCmdTerminate = "$TERM";
 // Messages on the pipe, publisher -> loop.
 constexpr std::string_view kMsgReady = "READY";  // [READY, endpoint]
-constexpr std::string_view kMsgError = "ERROR";  // [ERROR, message]
+constexpr std::string_view kMsgError = "ERROR";  // [ERROR, message, exit status]
 constexpr std::string_view kMsgRelay = "R";      // [R, routing id, delimiter flag, body]
 
 // Subscription messages are one byte plus a topic prefix; nothing longer is
@@ -117,10 +118,15 @@ class PublisherThread {
       xpub_.set(zmq::sockopt::sndhwm, kPublishHwm);
       xpub_.set(zmq::sockopt::tcp_maxrt, kPublishTcpMaxRtMs);
       xpub_.set(zmq::sockopt::maxmsgsize, kMaxSubscriptionBytes);
+      if (!options_.monitor_endpoint.empty()) {
+        if (auto error = monitor_failures(xpub_, options_.monitor_endpoint)) {
+          spdlog::warn("publisher: {}", *error);
+        }
+      }
       xpub_.bind(options_.endpoint);
     } catch (const zmq::error_t& e) {
-      send_frames(pipe_,
-                  {kMsgError, "cannot bind --publish " + options_.endpoint + ": " + e.what()});
+      StartupError error = bind_failure("--publish", options_.endpoint, e);
+      send_frames(pipe_, {kMsgError, error.message, std::to_string(error.exit_status)});
       return;
     }
     const std::string endpoint = xpub_.get(zmq::sockopt::last_endpoint);
@@ -322,7 +328,7 @@ Publisher::Publisher(zmq::context_t& context, std::string pipe_endpoint)
   pipe_.bind(pipe_endpoint);
 }
 
-std::variant<std::unique_ptr<Publisher>, std::string> Publisher::start(
+std::variant<std::unique_ptr<Publisher>, StartupError> Publisher::start(
     zmq::context_t& context, const Clock& clock, const PublisherOptions& options,
     const Snapshot& initial) {
   std::string pipe_endpoint =
@@ -350,7 +356,11 @@ std::variant<std::unique_ptr<Publisher>, std::string> Publisher::start(
     publisher->endpoint_ = frames[1].to_string();
     return publisher;
   }
-  std::string error = frames.size() == 2 ? frames[1].to_string() : "publisher failed to start";
+  StartupError error{"publisher failed to start", kExitFailure};
+  if (frames.size() == 3 && frames[0].to_string_view() == kMsgError) {
+    error.message = frames[1].to_string();
+    error.exit_status = frames[2].to_string_view() == "2" ? kExitUsage : kExitFailure;
+  }
   publisher->thread_.join();
   return error;
 }

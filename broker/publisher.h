@@ -38,6 +38,7 @@
 #include "roster/clock.h"
 #include "roster/protocol.h"
 #include "snapshot_pacer.h"
+#include "startup_error.h"
 
 namespace roster::broker {
 
@@ -48,6 +49,9 @@ struct PublisherOptions {
   // Spacing of snapshots triggered by subscriptions (interval_ms is set
   // from snapshot_interval_ms).
   SnapshotPacing pacing;
+  // When set, the XPUB's accept and close failures are published on this
+  // inproc endpoint (monitor_failures(), socket_monitor.h).
+  std::string monitor_endpoint;
 };
 
 // What the publisher has done, readable from any thread.
@@ -78,9 +82,10 @@ struct AdminRelay {
 class Publisher {
  public:
   // Starts the thread with `initial` as its view and binds the XPUB.
-  // Returns the publisher, or a one-line error (e.g. the bind failure).
+  // Returns the publisher, or why it could not start (e.g. the bind
+  // failure, bind_failure()).
   // `context` and `clock` must outlive the publisher.
-  static std::variant<std::unique_ptr<Publisher>, std::string> start(
+  static std::variant<std::unique_ptr<Publisher>, StartupError> start(
       zmq::context_t& context, const Clock& clock, const PublisherOptions& options,
       const Snapshot& initial);
   // Stops the thread if still running.

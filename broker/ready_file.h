@@ -19,7 +19,9 @@ struct ReadyInfo {
   long pid = 0;
 };
 
-// Writes `info` to `path` atomically. Returns a one-line error or nullopt.
+// Writes `info` to `path` atomically (written and synced to FILE.tmp, then
+// renamed). Returns a one-line error or nullopt; on error no FILE.tmp is
+// left behind.
 std::optional<std::string> write_ready_file(const std::string& path, const ReadyInfo& info);
 
 }  // namespace roster::broker

@@ -1,17 +1,30 @@
-// SIGTERM and SIGINT as a file descriptor the event loop polls, so that
-// shutdown is an ordinary event: no handler runs inside a ZeroMQ call, and
-// no thread sees EINTR.
+// The broker's signals as a file descriptor the event loop polls, so that
+// every signal is an ordinary event: no handler runs inside a ZeroMQ call,
+// and no thread sees EINTR.
+//
+//   SIGTERM, SIGINT    stop (exit 0)
+//   SIGHUP             reload what can be reloaded (reload.h)
+//   SIGUSR1, SIGUSR2   log a one-line status
+//   SIGPIPE            ignored: a write to a closed pipe or socket (e.g. the
+//                      reader of stderr went away) fails with EPIPE instead
+//                      of killing the process
 #pragma once
 
 namespace roster::broker {
 
-// Blocks SIGTERM and SIGINT in the calling thread and returns a signalfd
-// that becomes readable when either arrives; -1 on failure. Call before
-// starting any thread (threads inherit the mask) so that no thread takes
-// the signal's default action.
-int block_shutdown_signals();
+// Ignores SIGPIPE, blocks the other signals above in the calling thread and
+// returns a signalfd that becomes readable when one arrives; -1 on failure.
+// Call before starting any thread (threads inherit the mask) so that no
+// thread takes a signal's default action.
+int block_broker_signals();
 
-// Reads the pending signal from `fd`; its number, or 0.
-int take_shutdown_signal(int fd);
+// Reads one pending signal from `fd`; its number, or 0 if none.
+int take_signal(int fd);
+
+// True for the signals that stop the broker (SIGTERM, SIGINT).
+bool is_stop_signal(int signal);
+
+// The signal's name for logs, e.g. "SIGHUP".
+const char* signal_name(int signal);
 
 }  // namespace roster::broker

@@ -368,6 +368,27 @@ struct Membership::Impl {
 
   Ack ack(const Node& n, uint64_t seq) const { return Ack{seq, epoch, n.lease_ms, n.state}; }
 
+  // The refusal of a join that would store a record over a capacity limit:
+  // its id, addr and labels over max_record_bytes, or a new record (`n` is
+  // the node held, if any) while max_nodes are held. An older incarnation
+  // is left to its own rule (stale_incarnation).
+  std::optional<ErrorReply> over_capacity(const Node* n, const JoinRequest& req) const {
+    if (n != nullptr && req.inc < n->inc) return std::nullopt;
+    size_t bytes = record_bytes(req.node, req.addr, req.labels);
+    if (bytes > options.max_record_bytes) {
+      return refuse(req.seq, ErrorCode::kOverCapacity,
+                    "record of " + std::to_string(bytes) +
+                        " bytes (node id + addr + labels) is over the max-record-bytes limit of " +
+                        std::to_string(options.max_record_bytes));
+    }
+    if (n == nullptr && counters.nodes >= options.max_nodes) {
+      return refuse(req.seq, ErrorCode::kOverCapacity,
+                    "the broker holds its max-nodes limit of " + std::to_string(options.max_nodes) +
+                        " nodes");
+    }
+    return std::nullopt;
+  }
+
   AgentReply join(const JoinRequest& req) {
     if (!is_valid_node_id(req.node)) {
       return refuse(req.seq, ErrorCode::kBadRequest, "invalid node id");
@@ -376,6 +397,8 @@ struct Membership::Impl {
     // An incarnation that is over (removed, forgotten, or older than a dead
     // or left one) never comes back.
     if (auto over = refuse_if_over(n, req.node, req.inc, req.seq)) return std::move(*over);
+    // Over a capacity limit: a record too large, or a new one beyond max_nodes.
+    if (auto refused = over_capacity(n, req)) return std::move(*refused);
     // A new node.
     if (n == nullptr) {
       Node& fresh = allocate(req.node);

@@ -1,5 +1,8 @@
 #include "roster/protocol.h"
 
+#include <algorithm>
+#include <limits>
+
 namespace roster {
 
 namespace {
@@ -40,6 +43,20 @@ bool is_valid_node_id(std::string_view id) {
     if (!ok) return false;
   }
   return true;
+}
+
+size_t record_bytes(std::string_view node, std::string_view addr, const Labels& labels) {
+  size_t bytes = node.size() + addr.size();
+  for (const auto& [key, value] : labels) bytes += key.size() + value.size();
+  return bytes;
+}
+
+uint64_t max_snapshot_bytes(uint64_t max_nodes, uint64_t max_record_bytes) {
+  const uint64_t per_record =
+      std::min<uint64_t>(max_record_bytes, kMaxRecordContentBytes) + kMaxRecordOverheadBytes;
+  const uint64_t most = std::numeric_limits<uint64_t>::max();
+  if (max_nodes > (most - kMaxStateEnvelopeBytes) / per_record) return most;
+  return kMaxStateEnvelopeBytes + max_nodes * per_record;
 }
 
 }  // namespace roster

@@ -1,10 +1,14 @@
 // roster-broker as a command: --help, exit status 2 with one clear line for
-// every kind of bad flag, config files, the ready file, and shutdown on
-// SIGTERM/SIGINT.
+// every kind of bad flag, exit status 1 for start failures that may pass
+// (an endpoint in use, a ready file that cannot be written), config files,
+// the ready file, and shutdown on SIGTERM/SIGINT.
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -27,12 +31,22 @@ CommandResult broker(std::vector<std::string> args) {
   return run_command(args);
 }
 
-// Exit status 2 and exactly one line on stderr that mentions `needle`.
-void expect_usage_error(const CommandResult& result, const std::string& needle) {
-  EXPECT_EQ(result.exit_status, 2) << result.err;
+// Exit status `status` and exactly one line on stderr that mentions `needle`.
+void expect_start_error(const CommandResult& result, int status, const std::string& needle) {
+  EXPECT_EQ(result.exit_status, status) << result.err;
   EXPECT_NE(result.err.find(needle), std::string::npos) << result.err;
   EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
   EXPECT_EQ(result.err.find("terminate called"), std::string::npos) << result.err;
+}
+
+// A bad command line: exit status 2, one line.
+void expect_usage_error(const CommandResult& result, const std::string& needle) {
+  expect_start_error(result, 2, needle);
+}
+
+// A start failure that may pass: exit status 1, one line.
+void expect_transient_error(const CommandResult& result, const std::string& needle) {
+  expect_start_error(result, 1, needle);
 }
 
 TEST(CliTest, HelpDocumentsEveryOptionAndDefault) {
@@ -51,6 +65,10 @@ TEST(CliTest, HelpDocumentsEveryOptionAndDefault) {
                            "--forget-left-after",
                            "--tombstone-ttl",
                            "--max-tombstones",
+                           "--max-nodes",
+                           "=200000",
+                           "--max-record-bytes",
+                           "=2048",
                            "--stall-threshold",
                            "--publish-interval",
                            "--snapshot-interval",
@@ -79,17 +97,79 @@ TEST(CliTest, BadEndpointsExitWithStatus2AndOneLine) {
   expect_usage_error(broker({"--agents", "nonsense"}), "--agents");
   expect_usage_error(broker({"--agents", "tcp://127.0.0.1:*", "--publish", "bogus://x"}),
                      "--publish");
+  expect_usage_error(broker({"--agents", "tcp://127.0.0.1:*", "--publish", "udp://127.0.0.1:5"}),
+                     "--publish");
   expect_usage_error(broker({"--agents", "tcp://127.0.0.1:*", "--publish", "tcp://127.0.0.1:*",
-                             "--admin", "tcp://999.1.1.1:1"}),
+                             "--admin", "tcp://127.0.0.1:notaport"}),
                      "--admin");
 }
 
-TEST(CliTest, EndpointInUseExitsWithStatus2) {
+TEST(CliTest, EndpointInUseExitsWithStatus1) {
   auto first = BrokerProcess::start();
   ASSERT_NE(first, nullptr);
-  auto result = broker({"--agents", first->endpoints().agents, "--publish", "tcp://127.0.0.1:*",
-                        "--admin", "tcp://127.0.0.1:*"});
-  expect_usage_error(result, first->endpoints().agents);
+  const BrokerEndpoints& used = first->endpoints();
+  expect_transient_error(broker({"--agents", used.agents, "--publish", "tcp://127.0.0.1:*",
+                                 "--admin", "tcp://127.0.0.1:*"}),
+                         "cannot bind --agents " + used.agents + ": Address already in use");
+  expect_transient_error(broker({"--agents", "tcp://127.0.0.1:*", "--publish", used.publish,
+                                 "--admin", "tcp://127.0.0.1:*"}),
+                         "cannot bind --publish " + used.publish + ": Address already in use");
+  expect_transient_error(broker({"--agents", "tcp://127.0.0.1:*", "--publish", "tcp://127.0.0.1:*",
+                                 "--admin", used.admin}),
+                         "cannot bind --admin " + used.admin + ": Address already in use");
+}
+
+TEST(CliTest, AddressNotOnThisHostExitsWithStatus1) {
+  // 192.0.2.0/24 is reserved for documentation: no host has it.
+  expect_transient_error(broker({"--agents", "tcp://192.0.2.1:7400", "--publish",
+                                 "tcp://127.0.0.1:*", "--admin", "tcp://127.0.0.1:*"}),
+                         "--agents tcp://192.0.2.1:7400");
+  // An interface that does not exist (yet).
+  expect_transient_error(broker({"--agents", "tcp://127.0.0.1:*", "--publish",
+                                 "tcp://no-such-if0:7401", "--admin", "tcp://127.0.0.1:*"}),
+                         "--publish");
+}
+
+// The ready file's directory after a failed start: nothing but `keep`.
+void expect_only(const TempDir& dir, const std::vector<std::string>& keep) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, keep);
+}
+
+TEST(CliTest, ReadyFileInAMissingDirectoryExitsWithStatus1) {
+  TempDir dir;
+  const std::string ready = dir.file("missing/ready");
+  expect_transient_error(broker({"--agents", "tcp://127.0.0.1:*", "--publish", "tcp://127.0.0.1:*",
+                                 "--admin", "tcp://127.0.0.1:*", "--ready-file", ready}),
+                         "cannot write --ready-file " + ready + ".tmp: No such file or directory");
+  expect_only(dir, {});
+}
+
+TEST(CliTest, ReadyFileOnAFullDiskExitsWithStatus1AndLeavesNoTempFile) {
+  if (access("/dev/full", W_OK) != 0) GTEST_SKIP() << "no writable /dev/full";
+  TempDir dir;
+  const std::string ready = dir.file("ready");
+  // Writing the temp file writes to /dev/full: ENOSPC, as on a full disk.
+  ASSERT_EQ(symlink("/dev/full", (ready + ".tmp").c_str()), 0);
+  expect_transient_error(broker({"--agents", "tcp://127.0.0.1:*", "--publish", "tcp://127.0.0.1:*",
+                                 "--admin", "tcp://127.0.0.1:*", "--ready-file", ready}),
+                         "cannot write --ready-file " + ready + ".tmp: No space left on device");
+  expect_only(dir, {});
+}
+
+TEST(CliTest, ReadyFileThatCannotBeRenamedExitsWithStatus1AndLeavesNoTempFile) {
+  TempDir dir;
+  const std::string ready = dir.file("ready");
+  // A non-empty directory where the file should go: rename() fails.
+  std::filesystem::create_directories(ready + "/occupied");
+  expect_transient_error(broker({"--agents", "tcp://127.0.0.1:*", "--publish", "tcp://127.0.0.1:*",
+                                 "--admin", "tcp://127.0.0.1:*", "--ready-file", ready}),
+                         "cannot rename " + ready + ".tmp to " + ready);
+  expect_only(dir, {"ready"});
 }
 
 TEST(CliTest, ReadyFileHasResolvedEndpointsAndPid) {

@@ -76,6 +76,46 @@ TEST(OptionsTest, ErrorsAreExitTwoWithOneLine) {
   }
 }
 
+TEST(OptionsTest, CapacityDefaultsKeepTheLargestSnapshotWithinTheClientLimit) {
+  auto result = parse({});
+  auto* o = std::get_if<BrokerOptions>(&result);
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->membership.max_nodes, 200'000u);
+  EXPECT_EQ(o->membership.max_record_bytes, 2'048u);
+  EXPECT_LE(max_snapshot_bytes(o->membership.max_nodes, o->membership.max_record_bytes),
+            kMaxStateBodyBytes);
+}
+
+TEST(OptionsTest, CapacityFlagsAreParsed) {
+  auto result = parse({"--max-nodes", "1000000", "--max-record-bytes", "256"});
+  auto* o = std::get_if<BrokerOptions>(&result);
+  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  EXPECT_EQ(o->membership.max_nodes, 1'000'000u);
+  EXPECT_EQ(o->membership.max_record_bytes, 256u);
+}
+
+TEST(OptionsTest, CapacityOverTheSnapshotLimitIsExitTwo) {
+  for (std::vector<const char*> args :
+       {std::vector<const char*>{"--max-nodes", "1000000"},
+        {"--max-record-bytes", "10624"},
+        {"--max-nodes", "18446744073709551615", "--max-record-bytes", "1"},
+        {"--max-nodes", "0"},
+        {"--max-record-bytes", "0"},
+        {"--max-nodes", "-1"}}) {
+    auto result = parse(args);
+    auto* exit = std::get_if<ParseExit>(&result);
+    ASSERT_NE(exit, nullptr) << args[0] << " " << args[1];
+    EXPECT_EQ(exit->exit_status, 2);
+    EXPECT_NE(exit->text.find(args[0]), std::string::npos) << exit->text;
+    EXPECT_EQ(exit->text.find('\n'), std::string::npos) << exit->text;
+  }
+  // The message gives the product and the limit.
+  auto result = parse({"--max-nodes", "1000000"});
+  const std::string& text = std::get<ParseExit>(result).text;
+  EXPECT_NE(text.find("2304000256"), std::string::npos) << text;
+  EXPECT_NE(text.find("536870912"), std::string::npos) << text;
+}
+
 TEST(OptionsTest, DescribeNamesEverySetting) {
   auto result = parse({"--dead-after", "7s"});
   auto* o = std::get_if<BrokerOptions>(&result);
@@ -85,7 +125,7 @@ TEST(OptionsTest, DescribeNamesEverySetting) {
        {"agents=", "publish=", "admin=", "min_lease=", "max_lease=", "dead_after=7s",
         "forget_dead_after=", "forget_left_after=", "tombstone_ttl=", "max_tombstones=",
         "stall_threshold=", "publish_interval=", "snapshot_interval=", "beat_interval=",
-        "log_level="}) {
+        "max_nodes=", "max_record_bytes=", "log_level="}) {
     EXPECT_NE(line.find(key), std::string::npos) << key;
   }
 }

@@ -32,6 +32,11 @@ std::map<std::string, std::string> read_ready_file(const std::string& path) {
 }  // namespace
 
 std::unique_ptr<BrokerProcess> BrokerProcess::start(const std::vector<std::string>& args) {
+  return start(args, ProcessOptions{});
+}
+
+std::unique_ptr<BrokerProcess> BrokerProcess::start(const std::vector<std::string>& args,
+                                                    const ProcessOptions& options) {
   std::unique_ptr<BrokerProcess> broker(new BrokerProcess());
   broker->dir_ = std::make_unique<TempDir>();
   const std::string ready = broker->dir_->file("ready");
@@ -41,7 +46,9 @@ std::unique_ptr<BrokerProcess> BrokerProcess::start(const std::vector<std::strin
   if (!has_flag(args, "--admin")) argv.insert(argv.end(), {"--admin", "tcp://127.0.0.1:*"});
   argv.insert(argv.end(), {"--ready-file", ready});
   argv.insert(argv.end(), args.begin(), args.end());
-  broker->process_ = Process::start(argv, broker->dir_->file("broker.log"));
+  ProcessOptions process_options = options;
+  process_options.log_path = broker->dir_->file("broker.log");
+  broker->process_ = Process::start(argv, process_options);
   if (!broker->process_) {
     ADD_FAILURE() << "cannot start " << argv[0];
     return nullptr;

@@ -25,6 +25,10 @@ class BrokerProcess {
   // Returns nullptr (and reports a gtest failure with the broker's output)
   // if the broker is not ready within 10 s.
   static std::unique_ptr<BrokerProcess> start(const std::vector<std::string>& args = {});
+  // The same, started with `options` (its log_path is ignored: the broker
+  // logs to a file of its own temp dir).
+  static std::unique_ptr<BrokerProcess> start(const std::vector<std::string>& args,
+                                              const ProcessOptions& options);
 
   const BrokerEndpoints& endpoints() const { return endpoints_; }
   Process& process() { return *process_; }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,8 +68,15 @@ int decode_status(int status) {
 
 std::unique_ptr<Process> Process::start(const std::vector<std::string>& argv,
                                         const std::string& log_path) {
+  ProcessOptions options;
+  options.log_path = log_path;
+  return start(argv, options);
+}
+
+std::unique_ptr<Process> Process::start(const std::vector<std::string>& argv,
+                                        const ProcessOptions& options) {
   std::unique_ptr<TempDir> dir;
-  std::string log = log_path;
+  std::string log = options.log_path;
   if (log.empty()) {
     dir = std::make_unique<TempDir>();
     log = dir->file("output.log");
@@ -89,6 +97,11 @@ std::unique_ptr<Process> Process::start(const std::vector<std::string>& argv,
     setpgid(0, 0);
     // A test binary that crashes must not leave brokers and agents behind.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (options.nofile) {
+      rlimit limit{static_cast<rlim_t>(options.nofile->soft),
+                   static_cast<rlim_t>(options.nofile->hard)};
+      if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
+    }
     execv(args[0], args.data());
     _exit(127);
   }

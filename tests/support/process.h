@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -37,6 +38,20 @@ class TempDir {
 // Path of a roster executable built by this tree, e.g. bin("roster-broker").
 std::string bin(const std::string& name);
 
+// A resource limit (soft, hard) for a child process.
+struct ResourceLimit {
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+};
+
+// How a child process is started.
+struct ProcessOptions {
+  // Receives stdout+stderr; when empty, a file in a private temp dir.
+  std::string log_path;
+  // RLIMIT_NOFILE set in the child before exec; unchanged when unset.
+  std::optional<ResourceLimit> nofile;
+};
+
 // A child process. Its stdout and stderr go to one log file. The destructor
 // kills (SIGKILL) and reaps it if it still runs.
 class Process {
@@ -46,6 +61,9 @@ class Process {
   // Returns nullptr if fork/exec fails.
   static std::unique_ptr<Process> start(const std::vector<std::string>& argv,
                                         const std::string& log_path = "");
+  // The same, with `options`.
+  static std::unique_ptr<Process> start(const std::vector<std::string>& argv,
+                                        const ProcessOptions& options);
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;

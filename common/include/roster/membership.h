@@ -51,6 +51,18 @@ struct MembershipOptions {
   // often than this when healthy: sleeping until next_deadline() is enough.
   // 0 disables stall protection.
   uint64_t stall_threshold_ms = 1'000;
+  // At most this many records held, in any state (alive, suspect, dead,
+  // left): a join that would add another is refused with over_capacity (a
+  // restart or re-join of a held node adds none). Bounds memory (about
+  // 800 bytes per node) and, with max_record_bytes, the largest snapshot:
+  // 200,000 x (2,048 + kMaxRecordOverheadBytes) is 439 MiB, within the
+  // 512 MiB (kMaxStateBodyBytes) that clients accept.
+  size_t max_nodes = 200'000;
+  // At most this many bytes of node id + addr + label keys and values
+  // (record_bytes(), protocol.h) per record: a join whose record would be
+  // larger is refused with over_capacity. 2 KiB leaves room for an address
+  // and a dozen labels; the protocol alone allows 10,624.
+  size_t max_record_bytes = 2'048;
 };
 
 // Counters of the core for `stats`.

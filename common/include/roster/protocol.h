@@ -87,6 +87,29 @@ bool is_valid_node_id(std::string_view id);
 
 using Labels = std::map<std::string, std::string>;
 
+// The bytes of a node record that the broker's per-record bound
+// (MembershipOptions::max_record_bytes, --max-record-bytes) counts: node id
+// + addr + every label key and value. The limits above cap it at
+// kMaxRecordContentBytes.
+size_t record_bytes(std::string_view node, std::string_view addr, const Labels& labels);
+inline constexpr size_t kMaxRecordContentBytes =
+    kMaxNodeIdBytes + kMaxAddrBytes + kMaxLabels * (kMaxLabelKeyBytes + kMaxLabelValueBytes);
+
+// Upper bounds on what the msgpack encoding adds to the content, so a
+// broker can bound its largest body: one record of a snapshot or delta
+// takes at most record_bytes() + kMaxRecordOverheadBytes (keys, type
+// headers, integers; at most 249 with 32 labels), and a snapshot or delta
+// body without its records at most kMaxStateEnvelopeBytes.
+// tests/common/record_size_test.cc checks both at every maximum.
+inline constexpr size_t kMaxRecordOverheadBytes = 256;
+inline constexpr size_t kMaxStateEnvelopeBytes = 256;
+
+// The largest snapshot body of at most `max_nodes` records of at most
+// `max_record_bytes` (capped at kMaxRecordContentBytes) each:
+//   envelope + max_nodes x (max_record_bytes + kMaxRecordOverheadBytes).
+// Saturates at UINT64_MAX instead of overflowing.
+uint64_t max_snapshot_bytes(uint64_t max_nodes, uint64_t max_record_bytes);
+
 // ---------------------------------------------------------------------------
 // Agent channel: agent DEALER -> broker ROUTER.
 
