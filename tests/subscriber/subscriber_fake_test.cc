@@ -6,8 +6,8 @@
 #include <mutex>
 #include <thread>
 
-#include "fake_broker.h"
 #include "roster/subscriber.h"
+#include "support/fake_broker.h"
 #include "support/process.h"
 
 namespace roster {
