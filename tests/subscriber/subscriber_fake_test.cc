@@ -1,6 +1,8 @@
 // roster::Subscriber against a scripted fake broker (fake_broker.h): real
 // sockets on tcp://127.0.0.1:*, with the test choosing every message.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <mutex>
@@ -362,32 +364,47 @@ TEST_F(SubscriberFakeTest, ViewIsReadableFromOtherThreadsWhileItRuns) {
 
 TEST_F(SubscriberFakeTest, RunsInsideTheCallersOwnPollLoop) {
   create(10'000, /*snapshot_timeout_ms=*/100);
-  // The caller polls the subscriber's sockets with its own, as a
-  // controller's event loop would.
-  zmq::context_t context;
-  zmq::socket_t own(context, zmq::socket_type::pair);
-  own.bind("inproc://own");
+  // The caller's loop waits with a real poll() on the subscriber's
+  // descriptor beside its own (a pipe here), as a controller's would.
+  int own[2];
+  ASSERT_EQ(::pipe(own), 0);
+  int timeouts = 0;  // waits that ended with no descriptor readable
+  auto turn = [&](std::chrono::milliseconds max_wait) {
+    pollfd fds[2] = {{sub_->fd(), POLLIN, 0}, {own[0], POLLIN, 0}};
+    const auto wait = std::min(max_wait, sub_->next_timeout());
+    if (::poll(fds, 2, static_cast<int>(wait.count())) == 0) ++timeouts;
+    while (sub_->process()) {
+    }
+  };
+  // The fake is driven by this thread: pump it until the retry (which
+  // replaced the admin socket; fd() still stands for it) has arrived.
+  ASSERT_TRUE(wait_until(
+      [&] {
+        turn(2ms);
+        fake_.poll_snapshot_requests();
+        return fake_.poll_subscribed() && fake_.snapshot_requests() >= 2;
+      },
+      20s, 0ms));
+  // From here only fd() wakes the loop.
   auto loop_until = [&](const std::function<bool()>& condition) {
     return wait_until(
         [&] {
-          std::vector<zmq::pollitem_t> items = sub_->pollitems();
-          items.push_back({own.handle(), 0, ZMQ_POLLIN, 0});
-          zmq::poll(items, std::min(sub_->next_timeout(), std::chrono::milliseconds(2)));
-          sub_->process();
-          fake_.poll_subscribed();
-          fake_.poll_snapshot_requests();
+          turn(10s);
           return condition();
         },
         20s, 0ms);
   };
-  // The retry replaces the admin socket: pollitems() follows it.
-  ASSERT_TRUE(
-      loop_until([&] { return fake_.poll_subscribed() && fake_.snapshot_requests() >= 2; }));
   fake_.reply(snapshot(1, 1, {alive("a")}));
   ASSERT_TRUE(loop_until([&] { return sub_->synced(); }));
-  fake_.publish(delta(1, 2, {alive("b")}));
-  ASSERT_TRUE(loop_until([&] { return sub_->view().version() == 2; }));
-  EXPECT_EQ(sub_->view().nodes().size(), 2u);
+  // Synced, no timer is due for 30 s, so each wait lasts next_timeout()
+  // (1 s) unless fd() announces the deltas.
+  timeouts = 0;
+  for (uint64_t v = 2; v <= 300; ++v) fake_.publish(delta(1, v, {alive("n" + std::to_string(v))}));
+  ASSERT_TRUE(loop_until([&] { return sub_->view().version() == 300; }));
+  EXPECT_EQ(sub_->view().nodes().size(), 300u);
+  EXPECT_EQ(timeouts, 0);
+  ::close(own[0]);
+  ::close(own[1]);
 }
 
 TEST(SubscriberCreateTest, InvalidEndpointIsAnError) {
