@@ -53,9 +53,11 @@ const char* to_string(ResyncReason reason) {
 
 class Subscriber::Impl {
  public:
-  Impl(SubscriberOptions options, SubscriberCallbacks callbacks)
+  // Reads `clock`, or the system clock when it is null.
+  Impl(SubscriberOptions options, SubscriberCallbacks callbacks, Clock* clock)
       : options_(std::move(options)),
         callbacks_(std::move(callbacks)),
+        clock_(clock != nullptr ? *clock : system_clock_),
         sync_(options_),
         sub_(context_, zmq::socket_type::sub) {}
 
@@ -357,7 +359,8 @@ class Subscriber::Impl {
 
   const SubscriberOptions options_;
   const SubscriberCallbacks callbacks_;
-  SystemClock clock_;
+  SystemClock system_clock_;
+  Clock& clock_;
   // Guards sync_ and the counters against readers on other threads; only
   // the processing thread writes them.
   mutable std::mutex mutex_;
@@ -378,12 +381,24 @@ class Subscriber::Impl {
 
 std::unique_ptr<Subscriber> Subscriber::create(SubscriberOptions options,
                                                SubscriberCallbacks callbacks, std::string* error) {
+  return create_with(std::move(options), std::move(callbacks), nullptr, error);
+}
+
+std::unique_ptr<Subscriber> Subscriber::create(SubscriberOptions options,
+                                               SubscriberCallbacks callbacks, Clock& clock,
+                                               std::string* error) {
+  return create_with(std::move(options), std::move(callbacks), &clock, error);
+}
+
+std::unique_ptr<Subscriber> Subscriber::create_with(SubscriberOptions options,
+                                                    SubscriberCallbacks callbacks, Clock* clock,
+                                                    std::string* error) {
   if (options.beat_interval_ms == 0 || options.stale_after_beats == 0 ||
       options.snapshot_timeout_ms == 0) {
     if (error) *error = "beat_interval_ms, stale_after_beats and snapshot_timeout_ms must be > 0";
     return nullptr;
   }
-  auto impl = std::make_unique<Impl>(std::move(options), std::move(callbacks));
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(callbacks), clock);
   if (!impl->open(error)) return nullptr;
   return std::unique_ptr<Subscriber>(new Subscriber(std::move(impl)));
 }

@@ -1,5 +1,7 @@
 // roster::Subscriber against a scripted fake broker (fake_broker.h): real
-// sockets on tcp://127.0.0.1:*, with the test choosing every message.
+// sockets on tcp://127.0.0.1:*, with the test choosing every message and
+// moving the subscriber's (simulated) clock: messages take real time to
+// arrive, timers fire only when the test moves the clock.
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <unistd.h>
@@ -108,8 +110,14 @@ class SubscriberFakeTest : public ::testing::Test {
     options.beat_interval_ms = beat_interval_ms;
     options.snapshot_timeout_ms = snapshot_timeout_ms;
     std::string error;
-    sub_ = Subscriber::create(options, recorder_.callbacks(), &error);
+    sub_ = Subscriber::create(options, recorder_.callbacks(), clock_, &error);
     ASSERT_NE(sub_, nullptr) << error;
+  }
+
+  // Moves the subscriber's clock and lets it run its timers.
+  void advance(TimeMs ms) {
+    clock_.advance(ms);
+    sub_->poll_once(0ms);
   }
 
   // Polls the subscriber (polled mode) and the fake until `condition`.
@@ -138,6 +146,7 @@ class SubscriberFakeTest : public ::testing::Test {
     ASSERT_TRUE(pump_until([&] { return sub_->synced() && sub_->view().version() >= s.version; }));
   }
 
+  SimulatedClock clock_;
   FakeBroker fake_;
   Recorder recorder_;
   std::unique_ptr<Subscriber> sub_;
@@ -219,40 +228,67 @@ TEST_F(SubscriberFakeTest, BeatAheadOfTheViewIsAGap) {
   EXPECT_EQ(recorder_.changes.back().record.state, NodeState::kRemoved);
 }
 
-TEST_F(SubscriberFakeTest, StaleWhenMessagesStopAndFreshWhenTheyReturn) {
+TEST_F(SubscriberFakeTest, StaleAfterThreeSilentBeatsAndFreshWhenMessagesReturn) {
+  create(/*beat_interval_ms=*/50);
+  sync_with(snapshot(1, 5, {alive("a")}));
+  // Nothing is published: the view is stale after three beat intervals of
+  // silence, not before.
+  advance(3 * 50 - 1);
+  EXPECT_FALSE(sub_->stale());
+  advance(1);
+  EXPECT_TRUE(sub_->stale());
+  EXPECT_EQ(recorder_.stale_history(), std::vector<bool>{true});
+  EXPECT_EQ(sub_->view().nodes().size(), 1u);  // still readable, just not trusted
+  // Staying silent does not report it again.
+  advance(10 * 50);
+  EXPECT_EQ(recorder_.stale_history(), std::vector<bool>{true});
+  fake_.publish(beat(1, 5));
+  ASSERT_TRUE(pump_until([&] { return !sub_->stale(); }));
+  EXPECT_EQ(recorder_.stale_history(), (std::vector<bool>{true, false}));
+  EXPECT_EQ(sub_->stats().stale_periods, 1u);
+  // The beat restarted the count.
+  advance(3 * 50 - 1);
+  EXPECT_FALSE(sub_->stale());
+}
+
+// Its own thread reads the clock while the test moves it.
+TEST_F(SubscriberFakeTest, OwnThreadRunsItsTimersOnTheGivenClock) {
   create(/*beat_interval_ms=*/50);
   ASSERT_TRUE(sub_->start());
   ASSERT_TRUE(wait_until(
       [&] {
-        fake_.poll_subscribed();
         fake_.poll_snapshot_requests();
         return fake_.poll_subscribed() && fake_.snapshot_requests() >= 1;
       },
       20s));
   fake_.reply(snapshot(1, 5, {alive("a")}));
   ASSERT_TRUE(wait_until([&] { return sub_->synced(); }, 20s));
-  // Nothing is published: after three beat intervals the view is stale.
+  clock_.advance(3 * 50);
   ASSERT_TRUE(wait_until([&] { return sub_->stale(); }, 20s));
-  EXPECT_EQ(recorder_.stale_history(), std::vector<bool>{true});
-  EXPECT_EQ(sub_->view().nodes().size(), 1u);  // still readable, just not trusted
   fake_.publish(beat(1, 5));
   ASSERT_TRUE(wait_until([&] { return !sub_->stale(); }, 20s));
   sub_->stop();
-  // (A loaded host may let it go stale again before stop().)
-  const std::vector<bool> history = recorder_.stale_history();
-  ASSERT_GE(history.size(), 2u);
-  EXPECT_EQ(history[0], true);
-  EXPECT_EQ(history[1], false);
-  EXPECT_GE(sub_->stats().stale_periods, 1u);
+  EXPECT_EQ(recorder_.stale_history(), (std::vector<bool>{true, false}));
 }
 
-TEST_F(SubscriberFakeTest, UnansweredSnapshotRequestIsRetried) {
+TEST_F(SubscriberFakeTest, UnansweredSnapshotRequestIsRetriedWithBackoff) {
   create(10'000, /*snapshot_timeout_ms=*/100);
+  await_request(1);
+  advance(99);
+  EXPECT_EQ(sub_->stats().snapshot_requests, 1u);
+  advance(1);
+  EXPECT_EQ(sub_->stats().snapshot_requests, 2u);
   await_request(2);
+  // Each retry waits twice as long as the one before.
+  advance(199);
+  EXPECT_EQ(sub_->stats().snapshot_requests, 2u);
+  advance(1);
+  EXPECT_EQ(sub_->stats().snapshot_requests, 3u);
+  await_request(3);
   // Only the newest request's socket still exists: reply to it.
   fake_.reply(snapshot(1, 3, {alive("a")}));
   ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
-  EXPECT_GE(sub_->stats().snapshot_requests, 2u);
+  EXPECT_EQ(sub_->stats().snapshot_requests, 3u);
 }
 
 TEST_F(SubscriberFakeTest, AdminErrorReplyIsRetried) {
@@ -260,8 +296,10 @@ TEST_F(SubscriberFakeTest, AdminErrorReplyIsRetried) {
   await_request(1);
   fake_.reply(ErrorReply{0, ErrorCode::kBadRequest, "not now"});
   ASSERT_TRUE(pump_until([&] { return sub_->stats().admin_errors == 1; }));
-  const int before = fake_.snapshot_requests();
-  await_request(before + 1);
+  // Retried on time, like an unanswered request.
+  EXPECT_EQ(sub_->stats().snapshot_requests, 1u);
+  advance(100);
+  await_request(2);
   fake_.reply(snapshot(1, 3, {}));
   ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
 }
@@ -376,15 +414,20 @@ TEST_F(SubscriberFakeTest, RunsInsideTheCallersOwnPollLoop) {
     while (sub_->process()) {
     }
   };
-  // The fake is driven by this thread: pump it until the retry (which
-  // replaced the admin socket; fd() still stands for it) has arrived.
-  ASSERT_TRUE(wait_until(
-      [&] {
-        turn(2ms);
-        fake_.poll_snapshot_requests();
-        return fake_.poll_subscribed() && fake_.snapshot_requests() >= 2;
-      },
-      20s, 0ms));
+  // The fake is driven by this thread: pump it until the n-th request.
+  auto pump_until_request = [&](int n) {
+    return wait_until(
+        [&] {
+          turn(2ms);
+          fake_.poll_snapshot_requests();
+          return fake_.poll_subscribed() && fake_.snapshot_requests() >= n;
+        },
+        20s, 0ms);
+  };
+  ASSERT_TRUE(pump_until_request(1));
+  // The retry replaces the admin socket; fd() still stands for it.
+  clock_.advance(100);
+  ASSERT_TRUE(pump_until_request(2));
   // From here only fd() wakes the loop.
   auto loop_until = [&](const std::function<bool()>& condition) {
     return wait_until(
@@ -396,8 +439,8 @@ TEST_F(SubscriberFakeTest, RunsInsideTheCallersOwnPollLoop) {
   };
   fake_.reply(snapshot(1, 1, {alive("a")}));
   ASSERT_TRUE(loop_until([&] { return sub_->synced(); }));
-  // Synced, no timer is due for 30 s, so each wait lasts next_timeout()
-  // (1 s) unless fd() announces the deltas.
+  // Synced, no timer is due, so each wait lasts next_timeout() (1 s)
+  // unless fd() announces the deltas.
   timeouts = 0;
   for (uint64_t v = 2; v <= 300; ++v) fake_.publish(delta(1, v, {alive("n" + std::to_string(v))}));
   ASSERT_TRUE(loop_until([&] { return sub_->view().version() == 300; }));

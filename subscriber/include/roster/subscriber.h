@@ -52,6 +52,7 @@
 #include <optional>
 #include <string>
 
+#include "roster/clock.h"
 #include "roster/protocol.h"
 #include "roster/view.h"
 
@@ -148,8 +149,17 @@ class Subscriber {
   // to be up) and sends the first snapshot request. Returns nullptr with
   // *error set (when error is not null) if an endpoint is invalid, a
   // duration option is 0 or the system refuses a descriptor.
+  // Time (staleness, snapshot request retries, log rate limits) comes from
+  // the system clock.
   static std::unique_ptr<Subscriber> create(SubscriberOptions options,
                                             SubscriberCallbacks callbacks,
+                                            std::string* error = nullptr);
+  // The same, with time from `clock` (a SimulatedClock in tests). Moving a
+  // simulated clock wakes nothing: its timers run at the next poll_once()
+  // or process() (on its own thread: within next_timeout(), at most 1 s).
+  // REQUIRES: `clock` outlives the subscriber.
+  static std::unique_ptr<Subscriber> create(SubscriberOptions options,
+                                            SubscriberCallbacks callbacks, Clock& clock,
                                             std::string* error = nullptr);
   // Stops the thread if started, closes the sockets at once (linger 0).
   ~Subscriber();
@@ -214,6 +224,10 @@ class Subscriber {
 
  private:
   class Impl;
+  // Both create()s: `clock` null means the system clock.
+  static std::unique_ptr<Subscriber> create_with(SubscriberOptions options,
+                                                 SubscriberCallbacks callbacks, Clock* clock,
+                                                 std::string* error);
   explicit Subscriber(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
