@@ -11,11 +11,11 @@
 #include <sstream>
 #include <thread>
 
-#include "fake_broker.h"
-#include "raw_clients.h"
 #include "roster/utf8.h"
 #include "support/broker_process.h"
+#include "support/fake_broker.h"
 #include "support/process.h"
+#include "support/raw_clients.h"
 
 namespace roster {
 namespace {

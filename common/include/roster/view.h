@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "roster/protocol.h"
 
@@ -15,13 +17,24 @@ namespace roster {
 
 class View {
  public:
-  // What apply() did with a delta.
+  // What apply() did with a delta. The checks run in this order, so a
+  // delta gets the first that holds: kNoBase, kEpoch, kOld, kGap, kApplied.
   enum class ApplyResult {
-    kApplied,   // prev_version matched: the view is now at delta.version
-    kOld,       // delta.version <= version(): already contained, ignored
-    kGap,       // prev_version > version(): deltas were missed, resync needed
-    kEpoch,     // another epoch: resync needed
-    kNoBase,    // the view has no snapshot yet
+    kApplied,  // prev_version matched: the view is now at delta.version
+    kOld,      // delta.version <= version(): already contained, ignored
+    kGap,      // prev_version != version(): deltas were missed, resync needed
+    kEpoch,    // another epoch: resync needed
+    kNoBase,   // the view has no snapshot yet
+  };
+
+  // What one record of an applied delta did to the view.
+  struct Change {
+    // The node's record just before this one was applied; nullopt when the
+    // view did not hold the node (then a kRemoved record changed nothing).
+    // A node named twice in one delta sees its first record here.
+    std::optional<NodeRecord> old;
+    // The delta's record; kRemoved when the node left the view.
+    NodeRecord record;
   };
 
   // Replaces the whole view with `snapshot`.
@@ -29,8 +42,10 @@ class View {
 
   // Applies `delta` if it continues this view (same epoch, prev_version ==
   // version()). A kRemoved record deletes the node; any other record
-  // replaces the node's record. Changes nothing unless kApplied.
-  ApplyResult apply(const Delta& delta);
+  // replaces the node's record. Changes nothing unless kApplied. When
+  // `changes` is not null and the delta is applied, appends one Change per
+  // record of the delta, in the delta's order (nothing otherwise).
+  ApplyResult apply(const Delta& delta, std::vector<Change>* changes = nullptr);
 
   // Marks the view complete or not (snapshots carry it; deltas do not).
   void set_complete(bool complete) { complete_ = complete; }

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <zmq.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -13,11 +15,13 @@
 #include <thread>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "roster/clock.h"
 #include "roster/codec.h"
 #include "roster/utf8.h"
 #include "view_sync.h"
+#include "wake_fd.h"
 
 namespace roster {
 
@@ -49,9 +53,11 @@ const char* to_string(ResyncReason reason) {
 
 class Subscriber::Impl {
  public:
-  Impl(SubscriberOptions options, SubscriberCallbacks callbacks)
+  // Reads `clock`, or the system clock when it is null.
+  Impl(SubscriberOptions options, SubscriberCallbacks callbacks, Clock* clock)
       : options_(std::move(options)),
         callbacks_(std::move(callbacks)),
+        clock_(clock != nullptr ? *clock : system_clock_),
         sync_(options_),
         sub_(context_, zmq::socket_type::sub) {}
 
@@ -79,6 +85,11 @@ class Subscriber::Impl {
       probe.connect(options_.admin_endpoint);
     } catch (const zmq::error_t& e) {
       if (error) *error = std::string("cannot connect: ") + e.what();
+      return false;
+    }
+    if (!wake_.open(error)) return false;
+    if (!wake_.add(sub_.get(zmq::sockopt::fd))) {
+      if (error) *error = "cannot watch the state socket's descriptor";
       return false;
     }
     subscriber::SyncOutput out;
@@ -124,12 +135,7 @@ class Subscriber::Impl {
     process();
   }
 
-  std::vector<zmq::pollitem_t> pollitems() {
-    std::vector<zmq::pollitem_t> items;
-    items.push_back({sub_.handle(), 0, ZMQ_POLLIN, 0});
-    if (admin_) items.push_back({admin_->handle(), 0, ZMQ_POLLIN, 0});
-    return items;
-  }
+  int fd() const { return wake_.fd(); }
 
   std::chrono::milliseconds next_timeout() const {
     TimeMs deadline;
@@ -142,7 +148,7 @@ class Subscriber::Impl {
     return std::chrono::milliseconds(wait);
   }
 
-  void process() {
+  bool process() {
     for (int i = 0; i < kMaxMessagesPerRound; ++i) {
       if (!receive_state()) break;
     }
@@ -155,6 +161,10 @@ class Subscriber::Impl {
       sync_.tick(clock_.now_ms(), out);
     }
     act(out);
+    // Last, after every send and receive: reading ZMQ_EVENTS re-arms the
+    // sockets' notification descriptors, so what it does not report now
+    // will make fd() readable.
+    return readable(sub_) || (admin_ && readable(*admin_));
   }
 
   View view() const {
@@ -178,6 +188,18 @@ class Subscriber::Impl {
   }
 
  private:
+  // The sockets, for zmq::poll (which, unlike fd(), is level-triggered).
+  std::vector<zmq::pollitem_t> pollitems() {
+    std::vector<zmq::pollitem_t> items;
+    items.push_back({sub_.handle(), 0, ZMQ_POLLIN, 0});
+    if (admin_) items.push_back({admin_->handle(), 0, ZMQ_POLLIN, 0});
+    return items;
+  }
+
+  static bool readable(zmq::socket_t& socket) {
+    return (socket.get(zmq::sockopt::events) & ZMQ_POLLIN) != 0;
+  }
+
   // The subscriber's own thread: poll the pipe and the sockets until $TERM.
   void run() {
     while (true) {
@@ -318,12 +340,17 @@ class Subscriber::Impl {
   // A fresh DEALER per request: a request queued to a dead broker is
   // dropped with its socket instead of being delivered later as a backlog.
   void send_snapshot_request() {
+    if (admin_) wake_.remove(admin_->get(zmq::sockopt::fd));
     admin_.reset();
     admin_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     admin_->set(zmq::sockopt::linger, 0);
     admin_->set(zmq::sockopt::sndhwm, 1);
     admin_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
     admin_->connect(options_.admin_endpoint);
+    if (!wake_.add(admin_->get(zmq::sockopt::fd))) {
+      // The reply is still read when process() runs for a timer.
+      warn("wake_fd", "cannot watch the admin socket's descriptor");
+    }
     const std::string request = encode(AdminRequest{SnapshotQuery{}});
     if (!admin_->send(zmq::buffer(request), zmq::send_flags::dontwait)) {
       warn("admin_send", "cannot queue a snapshot request to " + options_.admin_endpoint);
@@ -332,7 +359,8 @@ class Subscriber::Impl {
 
   const SubscriberOptions options_;
   const SubscriberCallbacks callbacks_;
-  SystemClock clock_;
+  SystemClock system_clock_;
+  Clock& clock_;
   // Guards sync_ and the counters against readers on other threads; only
   // the processing thread writes them.
   mutable std::mutex mutex_;
@@ -344,6 +372,8 @@ class Subscriber::Impl {
   zmq::context_t context_;
   zmq::socket_t sub_;
   std::unique_ptr<zmq::socket_t> admin_;
+  // Readable while a socket may have work; see Subscriber::fd().
+  subscriber::WakeFd wake_;
   zmq::socket_t pipe_worker_;
   zmq::socket_t pipe_control_;
   std::thread thread_;
@@ -351,12 +381,24 @@ class Subscriber::Impl {
 
 std::unique_ptr<Subscriber> Subscriber::create(SubscriberOptions options,
                                                SubscriberCallbacks callbacks, std::string* error) {
+  return create_with(std::move(options), std::move(callbacks), nullptr, error);
+}
+
+std::unique_ptr<Subscriber> Subscriber::create(SubscriberOptions options,
+                                               SubscriberCallbacks callbacks, Clock& clock,
+                                               std::string* error) {
+  return create_with(std::move(options), std::move(callbacks), &clock, error);
+}
+
+std::unique_ptr<Subscriber> Subscriber::create_with(SubscriberOptions options,
+                                                    SubscriberCallbacks callbacks, Clock* clock,
+                                                    std::string* error) {
   if (options.beat_interval_ms == 0 || options.stale_after_beats == 0 ||
       options.snapshot_timeout_ms == 0) {
     if (error) *error = "beat_interval_ms, stale_after_beats and snapshot_timeout_ms must be > 0";
     return nullptr;
   }
-  auto impl = std::make_unique<Impl>(std::move(options), std::move(callbacks));
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(callbacks), clock);
   if (!impl->open(error)) return nullptr;
   return std::unique_ptr<Subscriber>(new Subscriber(std::move(impl)));
 }
@@ -373,14 +415,14 @@ void Subscriber::stop() {
 void Subscriber::poll_once(std::chrono::milliseconds max_wait) {
   impl_->poll_once(max_wait);
 }
-std::vector<zmq::pollitem_t> Subscriber::pollitems() {
-  return impl_->pollitems();
+int Subscriber::fd() const {
+  return impl_->fd();
 }
 std::chrono::milliseconds Subscriber::next_timeout() const {
   return impl_->next_timeout();
 }
-void Subscriber::process() {
-  impl_->process();
+bool Subscriber::process() {
+  return impl_->process();
 }
 View Subscriber::view() const {
   return impl_->view();

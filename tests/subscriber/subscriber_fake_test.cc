@@ -1,13 +1,17 @@
 // roster::Subscriber against a scripted fake broker (fake_broker.h): real
-// sockets on tcp://127.0.0.1:*, with the test choosing every message.
+// sockets on tcp://127.0.0.1:*, with the test choosing every message and
+// moving the subscriber's (simulated) clock: messages take real time to
+// arrive, timers fire only when the test moves the clock.
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <mutex>
 #include <thread>
 
-#include "fake_broker.h"
 #include "roster/subscriber.h"
+#include "support/fake_broker.h"
 #include "support/process.h"
 
 namespace roster {
@@ -106,8 +110,14 @@ class SubscriberFakeTest : public ::testing::Test {
     options.beat_interval_ms = beat_interval_ms;
     options.snapshot_timeout_ms = snapshot_timeout_ms;
     std::string error;
-    sub_ = Subscriber::create(options, recorder_.callbacks(), &error);
+    sub_ = Subscriber::create(options, recorder_.callbacks(), clock_, &error);
     ASSERT_NE(sub_, nullptr) << error;
+  }
+
+  // Moves the subscriber's clock and lets it run its timers.
+  void advance(TimeMs ms) {
+    clock_.advance(ms);
+    sub_->poll_once(0ms);
   }
 
   // Polls the subscriber (polled mode) and the fake until `condition`.
@@ -136,6 +146,7 @@ class SubscriberFakeTest : public ::testing::Test {
     ASSERT_TRUE(pump_until([&] { return sub_->synced() && sub_->view().version() >= s.version; }));
   }
 
+  SimulatedClock clock_;
   FakeBroker fake_;
   Recorder recorder_;
   std::unique_ptr<Subscriber> sub_;
@@ -217,40 +228,67 @@ TEST_F(SubscriberFakeTest, BeatAheadOfTheViewIsAGap) {
   EXPECT_EQ(recorder_.changes.back().record.state, NodeState::kRemoved);
 }
 
-TEST_F(SubscriberFakeTest, StaleWhenMessagesStopAndFreshWhenTheyReturn) {
+TEST_F(SubscriberFakeTest, StaleAfterThreeSilentBeatsAndFreshWhenMessagesReturn) {
+  create(/*beat_interval_ms=*/50);
+  sync_with(snapshot(1, 5, {alive("a")}));
+  // Nothing is published: the view is stale after three beat intervals of
+  // silence, not before.
+  advance(3 * 50 - 1);
+  EXPECT_FALSE(sub_->stale());
+  advance(1);
+  EXPECT_TRUE(sub_->stale());
+  EXPECT_EQ(recorder_.stale_history(), std::vector<bool>{true});
+  EXPECT_EQ(sub_->view().nodes().size(), 1u);  // still readable, just not trusted
+  // Staying silent does not report it again.
+  advance(10 * 50);
+  EXPECT_EQ(recorder_.stale_history(), std::vector<bool>{true});
+  fake_.publish(beat(1, 5));
+  ASSERT_TRUE(pump_until([&] { return !sub_->stale(); }));
+  EXPECT_EQ(recorder_.stale_history(), (std::vector<bool>{true, false}));
+  EXPECT_EQ(sub_->stats().stale_periods, 1u);
+  // The beat restarted the count.
+  advance(3 * 50 - 1);
+  EXPECT_FALSE(sub_->stale());
+}
+
+// Its own thread reads the clock while the test moves it.
+TEST_F(SubscriberFakeTest, OwnThreadRunsItsTimersOnTheGivenClock) {
   create(/*beat_interval_ms=*/50);
   ASSERT_TRUE(sub_->start());
   ASSERT_TRUE(wait_until(
       [&] {
-        fake_.poll_subscribed();
         fake_.poll_snapshot_requests();
         return fake_.poll_subscribed() && fake_.snapshot_requests() >= 1;
       },
       20s));
   fake_.reply(snapshot(1, 5, {alive("a")}));
   ASSERT_TRUE(wait_until([&] { return sub_->synced(); }, 20s));
-  // Nothing is published: after three beat intervals the view is stale.
+  clock_.advance(3 * 50);
   ASSERT_TRUE(wait_until([&] { return sub_->stale(); }, 20s));
-  EXPECT_EQ(recorder_.stale_history(), std::vector<bool>{true});
-  EXPECT_EQ(sub_->view().nodes().size(), 1u);  // still readable, just not trusted
   fake_.publish(beat(1, 5));
   ASSERT_TRUE(wait_until([&] { return !sub_->stale(); }, 20s));
   sub_->stop();
-  // (A loaded host may let it go stale again before stop().)
-  const std::vector<bool> history = recorder_.stale_history();
-  ASSERT_GE(history.size(), 2u);
-  EXPECT_EQ(history[0], true);
-  EXPECT_EQ(history[1], false);
-  EXPECT_GE(sub_->stats().stale_periods, 1u);
+  EXPECT_EQ(recorder_.stale_history(), (std::vector<bool>{true, false}));
 }
 
-TEST_F(SubscriberFakeTest, UnansweredSnapshotRequestIsRetried) {
+TEST_F(SubscriberFakeTest, UnansweredSnapshotRequestIsRetriedWithBackoff) {
   create(10'000, /*snapshot_timeout_ms=*/100);
+  await_request(1);
+  advance(99);
+  EXPECT_EQ(sub_->stats().snapshot_requests, 1u);
+  advance(1);
+  EXPECT_EQ(sub_->stats().snapshot_requests, 2u);
   await_request(2);
+  // Each retry waits twice as long as the one before.
+  advance(199);
+  EXPECT_EQ(sub_->stats().snapshot_requests, 2u);
+  advance(1);
+  EXPECT_EQ(sub_->stats().snapshot_requests, 3u);
+  await_request(3);
   // Only the newest request's socket still exists: reply to it.
   fake_.reply(snapshot(1, 3, {alive("a")}));
   ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
-  EXPECT_GE(sub_->stats().snapshot_requests, 2u);
+  EXPECT_EQ(sub_->stats().snapshot_requests, 3u);
 }
 
 TEST_F(SubscriberFakeTest, AdminErrorReplyIsRetried) {
@@ -258,8 +296,10 @@ TEST_F(SubscriberFakeTest, AdminErrorReplyIsRetried) {
   await_request(1);
   fake_.reply(ErrorReply{0, ErrorCode::kBadRequest, "not now"});
   ASSERT_TRUE(pump_until([&] { return sub_->stats().admin_errors == 1; }));
-  const int before = fake_.snapshot_requests();
-  await_request(before + 1);
+  // Retried on time, like an unanswered request.
+  EXPECT_EQ(sub_->stats().snapshot_requests, 1u);
+  advance(100);
+  await_request(2);
   fake_.reply(snapshot(1, 3, {}));
   ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
 }
@@ -362,32 +402,52 @@ TEST_F(SubscriberFakeTest, ViewIsReadableFromOtherThreadsWhileItRuns) {
 
 TEST_F(SubscriberFakeTest, RunsInsideTheCallersOwnPollLoop) {
   create(10'000, /*snapshot_timeout_ms=*/100);
-  // The caller polls the subscriber's sockets with its own, as a
-  // controller's event loop would.
-  zmq::context_t context;
-  zmq::socket_t own(context, zmq::socket_type::pair);
-  own.bind("inproc://own");
+  // The caller's loop waits with a real poll() on the subscriber's
+  // descriptor beside its own (a pipe here), as a controller's would.
+  int own[2];
+  ASSERT_EQ(::pipe(own), 0);
+  int timeouts = 0;  // waits that ended with no descriptor readable
+  auto turn = [&](std::chrono::milliseconds max_wait) {
+    pollfd fds[2] = {{sub_->fd(), POLLIN, 0}, {own[0], POLLIN, 0}};
+    const auto wait = std::min(max_wait, sub_->next_timeout());
+    if (::poll(fds, 2, static_cast<int>(wait.count())) == 0) ++timeouts;
+    while (sub_->process()) {
+    }
+  };
+  // The fake is driven by this thread: pump it until the n-th request.
+  auto pump_until_request = [&](int n) {
+    return wait_until(
+        [&] {
+          turn(2ms);
+          fake_.poll_snapshot_requests();
+          return fake_.poll_subscribed() && fake_.snapshot_requests() >= n;
+        },
+        20s, 0ms);
+  };
+  ASSERT_TRUE(pump_until_request(1));
+  // The retry replaces the admin socket; fd() still stands for it.
+  clock_.advance(100);
+  ASSERT_TRUE(pump_until_request(2));
+  // From here only fd() wakes the loop.
   auto loop_until = [&](const std::function<bool()>& condition) {
     return wait_until(
         [&] {
-          std::vector<zmq::pollitem_t> items = sub_->pollitems();
-          items.push_back({own.handle(), 0, ZMQ_POLLIN, 0});
-          zmq::poll(items, std::min(sub_->next_timeout(), std::chrono::milliseconds(2)));
-          sub_->process();
-          fake_.poll_subscribed();
-          fake_.poll_snapshot_requests();
+          turn(10s);
           return condition();
         },
         20s, 0ms);
   };
-  // The retry replaces the admin socket: pollitems() follows it.
-  ASSERT_TRUE(
-      loop_until([&] { return fake_.poll_subscribed() && fake_.snapshot_requests() >= 2; }));
   fake_.reply(snapshot(1, 1, {alive("a")}));
   ASSERT_TRUE(loop_until([&] { return sub_->synced(); }));
-  fake_.publish(delta(1, 2, {alive("b")}));
-  ASSERT_TRUE(loop_until([&] { return sub_->view().version() == 2; }));
-  EXPECT_EQ(sub_->view().nodes().size(), 2u);
+  // Synced, no timer is due, so each wait lasts next_timeout() (1 s)
+  // unless fd() announces the deltas.
+  timeouts = 0;
+  for (uint64_t v = 2; v <= 300; ++v) fake_.publish(delta(1, v, {alive("n" + std::to_string(v))}));
+  ASSERT_TRUE(loop_until([&] { return sub_->view().version() == 300; }));
+  EXPECT_EQ(sub_->view().nodes().size(), 300u);
+  EXPECT_EQ(timeouts, 0);
+  ::close(own[0]);
+  ::close(own[1]);
 }
 
 TEST(SubscriberCreateTest, InvalidEndpointIsAnError) {

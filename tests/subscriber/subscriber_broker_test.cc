@@ -11,9 +11,9 @@
 #include <random>
 #include <variant>
 
-#include "raw_clients.h"
 #include "roster/subscriber.h"
 #include "support/broker_process.h"
+#include "support/raw_clients.h"
 
 namespace roster {
 namespace {

@@ -1,4 +1,4 @@
-#include "raw_clients.h"
+#include "support/raw_clients.h"
 
 #include <zmq_addon.hpp>
 

@@ -27,23 +27,23 @@
 //
 // Two ways to run it, pick one per subscriber:
 // - its own thread: start() ... stop();
-// - polled from the caller's loop: poll_once(), or pollitems() + your own
-//   zmq::poll + process().
+// - polled from the caller's loop: poll_once(), or fd() in your own
+//   poll/epoll loop + process() (see fd()).
 //
 // Callbacks (on_change, on_resync, on_stale) are called from one thread
 // only, never concurrently: the subscriber's thread after start(), or the
 // thread calling poll_once()/process(). They run with no lock held, so they
 // may call view(), stale(), synced() and stats(); they must not call
-// start(), stop(), poll_once() or process(), and must not throw. A slow callback delays the
-// subscriber (and may make it miss deltas, which it then repairs by a
-// resync).
+// start(), stop(), poll_once() or process(), and must not throw. A slow
+// callback delays the subscriber (and may make it miss deltas, which it
+// then repairs by a resync).
+//
+// ZeroMQ is a private dependency: this header names no ZeroMQ type.
 //
 // Thread safety: view(), stale(), synced() and stats() may be called from
 // any thread at any time. Everything else must be called from one thread at
 // a time.
 #pragma once
-
-#include <zmq.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -51,8 +51,8 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
+#include "roster/clock.h"
 #include "roster/protocol.h"
 #include "roster/view.h"
 
@@ -147,10 +147,19 @@ class Subscriber {
  public:
   // Creates the sockets, connects them (connecting does not need the broker
   // to be up) and sends the first snapshot request. Returns nullptr with
-  // *error set (when error is not null) if an endpoint is invalid or a
-  // duration option is 0.
+  // *error set (when error is not null) if an endpoint is invalid, a
+  // duration option is 0 or the system refuses a descriptor.
+  // Time (staleness, snapshot request retries, log rate limits) comes from
+  // the system clock.
   static std::unique_ptr<Subscriber> create(SubscriberOptions options,
                                             SubscriberCallbacks callbacks,
+                                            std::string* error = nullptr);
+  // The same, with time from `clock` (a SimulatedClock in tests). Moving a
+  // simulated clock wakes nothing: its timers run at the next poll_once()
+  // or process() (on its own thread: within next_timeout(), at most 1 s).
+  // REQUIRES: `clock` outlives the subscriber.
+  static std::unique_ptr<Subscriber> create(SubscriberOptions options,
+                                            SubscriberCallbacks callbacks, Clock& clock,
                                             std::string* error = nullptr);
   // Stops the thread if started, closes the sockets at once (linger 0).
   ~Subscriber();
@@ -170,13 +179,37 @@ class Subscriber {
   // a signal interrupts the wait.
   // REQUIRES: start() has not been called.
   void poll_once(std::chrono::milliseconds max_wait);
-  // The sockets to poll for ZMQ_POLLIN, for a caller's own zmq::poll. Call
-  // again before every poll: the admin socket is replaced on each retry.
-  std::vector<zmq::pollitem_t> pollitems();
-  // How long the caller may wait before process() must run for timers.
+
+  // Polled use inside the caller's own loop (poll, epoll, an event
+  // library): a descriptor to watch for readability, next_timeout() and
+  // process(). fd() is one descriptor for the subscriber's life that stands
+  // for all its sockets (the admin socket is replaced on every retry); the
+  // subscriber owns it: do not read, write or close it.
+  //
+  // Like ZeroMQ's ZMQ_FD, which it is built on, it is a notification, not a
+  // level: readable means "something may have happened", not "a message is
+  // waiting", and it does not turn readable again for work that is left
+  // after, or arrived during, a process() call. So call process() whenever
+  // fd() is readable or next_timeout() has passed, and call it again,
+  // without waiting, for as long as it returns true:
+  //
+  //   pollfd p{subscriber->fd(), POLLIN, 0};
+  //   while (running) {
+  //     ::poll(&p, 1, static_cast<int>(subscriber->next_timeout().count()));
+  //     while (subscriber->process()) {
+  //     }
+  //   }
+  //
+  // REQUIRES (all three): start() has not been called.
+  int fd() const;
+  // How long the caller may wait before process() must run for timers (at
+  // most one second).
   std::chrono::milliseconds next_timeout() const;
   // Handles what is ready on the sockets and due timers, without blocking.
-  void process();
+  // Returns true when work is left that fd() will not announce (more
+  // messages than one call handles, or ones that arrived meanwhile): call
+  // it again before waiting.
+  bool process();
 
   // A copy of the current view, taken under a lock. Before the first
   // snapshot, has_base() is false. While a resync is pending, the last view
@@ -191,6 +224,10 @@ class Subscriber {
 
  private:
   class Impl;
+  // Both create()s: `clock` null means the system clock.
+  static std::unique_ptr<Subscriber> create_with(SubscriberOptions options,
+                                                 SubscriberCallbacks callbacks, Clock* clock,
+                                                 std::string* error);
   explicit Subscriber(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

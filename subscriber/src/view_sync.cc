@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace roster::subscriber {
 
@@ -226,56 +227,51 @@ void ViewSync::accept_snapshot(const Snapshot& snapshot, ResyncReason reason, Ti
 }
 
 void ViewSync::apply_delta(const Delta& delta, TimeMs now, SyncOutput& out) {
-  // Another lineage: the broker restarted.
-  if (delta.epoch != view_.epoch()) {
-    ++stats_.epoch_changes;
-    begin_resync(ResyncReason::kEpochChange, now, out);
-    buffer_delta(delta);
-    return;
+  // View::apply() holds the rules (epoch, old, gap); this says what each
+  // outcome means for the subscriber.
+  std::vector<View::Change> applied;
+  switch (view_.apply(delta, &applied)) {
+    case View::ApplyResult::kApplied:
+      break;
+    case View::ApplyResult::kOld:
+      ++stats_.deltas_old;
+      return;
+    case View::ApplyResult::kEpoch:
+      ++stats_.epoch_changes;
+      begin_resync(ResyncReason::kEpochChange, now, out);
+      buffer_delta(delta);
+      return;
+    case View::ApplyResult::kGap:
+      ++stats_.gaps;
+      begin_resync(ResyncReason::kGap, now, out);
+      buffer_delta(delta);
+      return;
+    case View::ApplyResult::kNoBase:
+      // Only called once synced, so never without a snapshot; kept for one.
+      buffer_delta(delta);
+      return;
   }
-  // Already contained in the view.
-  if (delta.version <= view_.version()) {
-    ++stats_.deltas_old;
-    return;
-  }
-  // Does not follow on: deltas were missed.
-  if (delta.prev_version != view_.version()) {
-    ++stats_.gaps;
-    begin_resync(ResyncReason::kGap, now, out);
-    buffer_delta(delta);
-    return;
-  }
-  // Old records, read before the view changes; a node named twice in one
-  // delta sees its first record as the old one of the second.
-  std::map<std::string, std::optional<NodeRecord>> overlay;
-  std::vector<NodeChange> changes;
-  for (const NodeRecord& record : delta.changes) {
-    std::optional<NodeRecord> old;
-    if (auto it = overlay.find(record.node); it != overlay.end()) {
-      old = it->second;
-    } else if (auto found = view_.nodes().find(record.node); found != view_.nodes().end()) {
-      old = found->second;
-    } else if (auto held = holdover_.find(record.node); held != holdover_.end()) {
+  ++stats_.deltas_applied;
+  for (View::Change& applied_change : applied) {
+    std::optional<NodeRecord> old = std::move(applied_change.old);
+    if (!old) {
       // A node held over from before the broker restarted shows up again:
       // from now on its record is this epoch's.
-      old = std::move(held->second.record);
-      holdover_.erase(held);
+      if (auto held = holdover_.find(applied_change.record.node); held != holdover_.end()) {
+        old = std::move(held->second.record);
+        holdover_.erase(held);
+      }
     }
-    overlay[record.node] =
-        record.state == NodeState::kRemoved ? std::nullopt : std::optional<NodeRecord>(record);
     // Removing a node the view never held changes nothing.
-    if (!old && record.state == NodeState::kRemoved) continue;
+    if (!old && applied_change.record.state == NodeState::kRemoved) continue;
     NodeChange change;
     change.old = std::move(old);
-    change.record = record;
+    change.record = std::move(applied_change.record);
     change.epoch = delta.epoch;
     change.version = delta.version;
     change.time_ms = delta.time_ms;
-    changes.push_back(std::move(change));
+    out.events.emplace_back(std::move(change));
   }
-  view_.apply(delta);
-  ++stats_.deltas_applied;
-  for (auto& change : changes) out.events.emplace_back(std::move(change));
 }
 
 void ViewSync::release_holdover(uint64_t time_ms, SyncOutput& out) {

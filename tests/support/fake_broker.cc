@@ -1,4 +1,4 @@
-#include "fake_broker.h"
+#include "support/fake_broker.h"
 
 #include <zmq_addon.hpp>
 
