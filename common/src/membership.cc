@@ -1,56 +1,34 @@
-// The membership core (membership.h).
-//
-// Time: every deadline is kept in *virtual* milliseconds, virtual = real -
-// offset. When the observer stalls (a gap between two calls longer than
-// stall_threshold_ms), the offset grows by the gap, which extends every
-// lease and timer at once in O(1). Times reported to observers (since_ms,
-// last_seen_ms) are real.
-//
-// Timers: every held node has exactly one deadline (`due`): the lease end
-// while alive, the death time while suspect, the forget time while dead or
-// left. A lazy min-heap (membership_timer_queue.h) holds at most one valid
-// entry per node; renewing a lease only moves `due` later and the entry is
-// re-armed when it pops. tick() therefore costs in proportion to what is due.
+// The membership core (membership.h): the lifecycle rules. The mechanisms
+// they use live in their own files:
+//  - the held records, by slot and by id (membership_node_table.h);
+//  - time: every deadline is kept in *virtual* milliseconds, which a stall
+//    of the observer moves later all at once (membership_stall_clock.h);
+//    times reported to observers (since_ms, last_seen_ms) are real;
+//  - timers: every held node has exactly one deadline (`due`): the lease end
+//    while alive, the death time while suspect, the forget time while dead
+//    or left, armed lazily so that renewing a lease costs no heap operation
+//    and tick() costs in proportion to what is due
+//    (membership_timer_queue.h);
+//  - the changes since the last commit (membership_change_batch.h);
+//  - the tombstones of forgotten incarnations (membership_tombstones.h).
 #include "roster/membership.h"
 
 #include <algorithm>
-#include <deque>
-#include <limits>
-#include <map>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "membership_change_batch.h"
+#include "membership_node_table.h"
+#include "membership_stall_clock.h"
 #include "membership_timer_queue.h"
 #include "membership_tombstones.h"
 
 namespace roster {
 
+using internal::Node;
+
 namespace {
-
-constexpr int64_t kNoTimer = std::numeric_limits<int64_t>::max();
-// Stale timer entries tolerated beyond one per held node before a rebuild.
-constexpr size_t kTimerSlack = 1024;
-
-// One held node incarnation. Lives in a slot of a deque (never moves), so
-// the id index can key on a view of `id`.
-struct Node {
-  std::string id;
-  std::string addr;
-  Labels labels;
-  uint64_t inc = 0;
-  uint64_t seq = 0;       // highest applied seq of this incarnation
-  uint64_t lease_ms = 0;  // granted
-  int64_t since_ms = 0;   // real
-  int64_t last_seen_ms = 0;
-  int64_t due = kNoTimer;    // virtual: when the current state's timer fires
-  int64_t armed = kNoTimer;  // virtual: due time of the valid heap entry
-  uint32_t slot = 0;
-  uint32_t generation = 0;  // bumped when the slot is freed
-  NodeState state = NodeState::kAlive;
-  bool held = false;
-};
 
 MembershipOptions normalized(MembershipOptions options) {
   if (options.max_lease_ms < options.min_lease_ms) options.max_lease_ms = options.min_lease_ms;
@@ -120,184 +98,70 @@ struct Membership::Impl {
       : options(normalized(opts)),
         epoch(epoch_in),
         start(now),
-        last_now(now),
+        clock(now, options.stall_threshold_ms),
+        timers(nodes),
         tombstones(static_cast<int64_t>(options.tombstone_ttl_ms), options.max_tombstones) {}
 
   MembershipOptions options;
   uint64_t epoch;
   TimeMs start;
-  TimeMs last_now;     // real time of the latest call
-  int64_t offset = 0;  // virtual = real - offset
-  int64_t vnow = 0;    // virtual time of the latest call (set by observe)
-  uint64_t version = 0;
-
-  std::deque<Node> slots;
-  std::vector<uint32_t> free_slots;
-  std::unordered_map<std::string_view, uint32_t> by_id;
-  internal::TimerQueue timers;
+  internal::StallClock clock;
+  internal::NodeTable nodes;
+  internal::NodeTimers timers;
   internal::Tombstones tombstones;
-  // Nodes changed since the last commit -> the incarnation to report as
-  // removed if the node is no longer held at commit time.
-  std::map<std::string, uint64_t, std::less<>> pending;
-  MembershipCounters counters;
+  internal::ChangeBatch changes;
+  uint64_t tombstones_evicted = 0;
 
-  // --- time ---------------------------------------------------------------
-
-  // Records a call at `now`: detects an observer stall and extends every
-  // timer by it. Sets last_now and vnow.
-  void observe(TimeMs now) {
-    if (now < last_now) now = last_now;  // the caller promised non-decreasing
-    int64_t gap = now - last_now;
-    bool armed = counters.nodes > 0 || tombstones.size() > 0;
-    if (options.stall_threshold_ms > 0 && armed &&
-        gap > static_cast<int64_t>(options.stall_threshold_ms)) {
-      offset += gap;
-      ++counters.stalls;
-      counters.stalled_ms += static_cast<uint64_t>(gap);
-    }
-    last_now = now;
-    vnow = now - offset;
-  }
+  // Records a call at `now`: a stall of the observer extends every timer.
+  void observe(TimeMs now) { clock.observe(now, nodes.size() > 0 || tombstones.size() > 0); }
 
   uint64_t clamp_lease(uint64_t requested) const {
     return std::min(std::max(requested, options.min_lease_ms), options.max_lease_ms);
   }
 
-  // --- nodes --------------------------------------------------------------
-
-  Node* find(std::string_view id) {
-    auto it = by_id.find(id);
-    return it == by_id.end() ? nullptr : &slots[it->second];
-  }
-  const Node* find(std::string_view id) const {
-    auto it = by_id.find(id);
-    return it == by_id.end() ? nullptr : &slots[it->second];
+  // Sets the node's deadline `after` ms from now (virtual).
+  void due_in(Node& n, uint64_t after) {
+    timers.set_due(n, clock.vnow() + static_cast<int64_t>(after));
   }
 
-  Node& allocate(std::string_view id) {
-    uint32_t slot;
-    if (!free_slots.empty()) {
-      slot = free_slots.back();
-      free_slots.pop_back();
-    } else {
-      slot = static_cast<uint32_t>(slots.size());
-      slots.emplace_back();
-      slots.back().slot = slot;
-    }
-    Node& n = slots[slot];
-    n.id.assign(id.data(), id.size());
-    n.held = true;
-    n.armed = kNoTimer;
-    n.due = kNoTimer;
-    by_id.emplace(n.id, slot);
-    ++counters.nodes;
-    return n;
-  }
-
-  // Moves `n` to `state` since real time `since`, keeping counters true.
-  void enter(Node& n, NodeState state, int64_t since) {
-    --counters.by_state[static_cast<size_t>(n.state)];
-    ++counters.by_state[static_cast<size_t>(state)];
-    n.state = state;
-    n.since_ms = since;
-  }
+  // --- lifecycle steps ------------------------------------------------------
 
   // Starts incarnation `req.inc` in `n` (a new node or a restart).
-  void start_incarnation(Node& n, const JoinRequest& req, bool fresh) {
-    if (fresh) {
-      n.state = NodeState::kAlive;
-      ++counters.by_state[static_cast<size_t>(NodeState::kAlive)];
-      n.since_ms = last_now;
-    } else {
-      enter(n, NodeState::kAlive, last_now);
-    }
+  void start_incarnation(Node& n, const JoinRequest& req) {
+    nodes.enter(n, NodeState::kAlive, clock.now());
     n.inc = req.inc;
     n.seq = req.seq;
     n.lease_ms = clamp_lease(req.lease_ms);
     n.addr = req.addr;
     n.labels = req.labels;
-    n.last_seen_ms = last_now;
-    set_due(n, vnow + static_cast<int64_t>(n.lease_ms));
-    mark_changed(n.id, n.inc);
+    n.last_seen_ms = clock.now();
+    due_in(n, n.lease_ms);
+    changes.mark(n.id, n.inc);
   }
 
   // Forgets `n` at once: a removed record, a tombstone that says `how` it
   // ended, the slot freed.
   void forget(Node& n, internal::Forgotten how) {
-    mark_changed(n.id, n.inc);
-    counters.tombstones_evicted += tombstones.add(n.id, n.inc, how, vnow);
-    by_id.erase(n.id);
-    --counters.nodes;
-    --counters.by_state[static_cast<size_t>(n.state)];
-    ++n.generation;
-    n.held = false;
-    n.due = kNoTimer;
-    n.armed = kNoTimer;
-    std::string().swap(n.id);
-    std::string().swap(n.addr);
-    Labels().swap(n.labels);
-    free_slots.push_back(n.slot);
-  }
-
-  void mark_changed(std::string_view id, uint64_t inc) {
-    auto it = pending.find(id);
-    if (it == pending.end()) {
-      pending.emplace(std::string(id), inc);
-    } else {
-      it->second = inc;
-    }
-  }
-
-  NodeRecord record_of(const Node& n) const {
-    return NodeRecord{
-        n.id, n.inc, n.state, n.addr, n.labels, n.lease_ms, static_cast<uint64_t>(n.since_ms)};
-  }
-
-  // --- timers -------------------------------------------------------------
-
-  void arm(Node& n) {
-    n.armed = n.due;
-    timers.push(internal::TimerEntry{n.due, n.slot, n.generation});
-    // Deadlines moved earlier and forgotten nodes leave stale entries until
-    // they come up; keep them fewer than the held nodes plus a slack, so the
-    // heap stays O(nodes) whatever agents do. Amortized O(1) per push.
-    if (timers.size() > 2 * counters.nodes + kTimerSlack) compact_timers();
-  }
-
-  // Rebuilds the heap with exactly one entry per held node.
-  void compact_timers() {
-    std::vector<internal::TimerEntry> entries;
-    entries.reserve(counters.nodes);
-    for (const auto& entry : by_id) {
-      Node& n = slots[entry.second];
-      n.armed = n.due;
-      entries.push_back(internal::TimerEntry{n.due, n.slot, n.generation});
-    }
-    timers.assign(std::move(entries));
-  }
-
-  // Sets the node's deadline; pushes a heap entry only when it moves
-  // earlier than the armed one (a later deadline is re-armed on pop).
-  void set_due(Node& n, int64_t due) {
-    n.due = due;
-    if (n.armed == kNoTimer || due < n.armed) arm(n);
+    changes.mark(n.id, n.inc);
+    tombstones_evicted += tombstones.add(n.id, n.inc, how, clock.vnow());
+    nodes.free(n);
   }
 
   // The node's timer fired at its due time: the next lifecycle step.
   void fire(Node& n) {
-    int64_t at_real = n.due + offset;
+    TimeMs at_real = clock.to_real(n.due);
     switch (n.state) {
       case NodeState::kAlive:
         // The lease ended without a renewal.
-        enter(n, NodeState::kSuspect, at_real);
-        set_due(n, n.due + static_cast<int64_t>(options.dead_after_ms));
-        mark_changed(n.id, n.inc);
+        nodes.enter(n, NodeState::kSuspect, at_real);
+        timers.set_due(n, n.due + static_cast<int64_t>(options.dead_after_ms));
+        changes.mark(n.id, n.inc);
         return;
       case NodeState::kSuspect:
         // No heartbeat for dead_after past the lease end.
-        enter(n, NodeState::kDead, at_real);
-        set_due(n, n.due + static_cast<int64_t>(options.forget_dead_after_ms));
-        mark_changed(n.id, n.inc);
+        nodes.enter(n, NodeState::kDead, at_real);
+        timers.set_due(n, n.due + static_cast<int64_t>(options.forget_dead_after_ms));
+        changes.mark(n.id, n.inc);
         return;
       case NodeState::kDead:
       case NodeState::kRemoved:
@@ -312,20 +176,8 @@ struct Membership::Impl {
   }
 
   void run_timers() {
-    while (!timers.empty() && timers.top().due <= vnow) {
-      internal::TimerEntry entry = timers.pop();
-      Node& n = slots[entry.slot];
-      // A late timer acts only if it is still the node's armed one.
-      if (!n.held || n.generation != entry.generation || n.armed != entry.due) continue;
-      n.armed = kNoTimer;
-      // The deadline moved later since the entry was armed: re-arm.
-      if (n.due > vnow) {
-        arm(n);
-        continue;
-      }
-      fire(n);
-    }
-    tombstones.expire(vnow);
+    while (Node* n = timers.pop_due(clock.vnow())) fire(*n);
+    tombstones.expire(clock.vnow());
   }
 
   // --- agent requests -------------------------------------------------------
@@ -381,7 +233,7 @@ struct Membership::Impl {
                         " bytes (node id + addr + labels) is over the max-record-bytes limit of " +
                         std::to_string(options.max_record_bytes));
     }
-    if (n == nullptr && counters.nodes >= options.max_nodes) {
+    if (n == nullptr && nodes.size() >= options.max_nodes) {
       return refuse(req.seq, ErrorCode::kOverCapacity,
                     "the broker holds its max-nodes limit of " + std::to_string(options.max_nodes) +
                         " nodes");
@@ -393,7 +245,7 @@ struct Membership::Impl {
     if (!is_valid_node_id(req.node)) {
       return refuse(req.seq, ErrorCode::kBadRequest, "invalid node id");
     }
-    Node* n = find(req.node);
+    Node* n = nodes.find(req.node);
     // An incarnation that is over (removed, forgotten, or older than a dead
     // or left one) never comes back.
     if (auto over = refuse_if_over(n, req.node, req.inc, req.seq)) return std::move(*over);
@@ -401,15 +253,15 @@ struct Membership::Impl {
     if (auto refused = over_capacity(n, req)) return std::move(*refused);
     // A new node.
     if (n == nullptr) {
-      Node& fresh = allocate(req.node);
-      start_incarnation(fresh, req, true);
+      Node& fresh = nodes.allocate(req.node, clock.now());
+      start_incarnation(fresh, req);
       return ack(fresh, req.seq);
     }
     // An older incarnation than the live one held.
     if (req.inc < n->inc) return refuse_stale(req.node, req.inc, req.seq, *n);
     // A newer incarnation replaces the held one (a restart).
     if (req.inc > n->inc) {
-      start_incarnation(*n, req, false);
+      start_incarnation(*n, req);
       return ack(*n, req.seq);
     }
     // The current incarnation: dead and left ones never come back.
@@ -421,14 +273,14 @@ struct Membership::Impl {
     uint64_t lease = clamp_lease(req.lease_ms);
     bool changed = n->state != NodeState::kAlive || n->addr != req.addr ||
                    n->labels != req.labels || n->lease_ms != lease;
-    if (n->state != NodeState::kAlive) enter(*n, NodeState::kAlive, last_now);
+    if (n->state != NodeState::kAlive) nodes.enter(*n, NodeState::kAlive, clock.now());
     n->seq = req.seq;
     n->lease_ms = lease;
     if (n->addr != req.addr) n->addr = req.addr;
     if (n->labels != req.labels) n->labels = req.labels;
-    n->last_seen_ms = last_now;
-    set_due(*n, vnow + static_cast<int64_t>(lease));
-    if (changed) mark_changed(n->id, n->inc);
+    n->last_seen_ms = clock.now();
+    due_in(*n, lease);
+    if (changed) changes.mark(n->id, n->inc);
     return ack(*n, req.seq);
   }
 
@@ -436,7 +288,7 @@ struct Membership::Impl {
   // (node, inc) or the refusal.
   std::variant<Node*, ErrorReply> held_incarnation(const std::string& node, uint64_t inc,
                                                    uint64_t seq) {
-    Node* n = find(node);
+    Node* n = nodes.find(node);
     // An incarnation that is over (removed, forgotten, or older than a dead
     // or left one).
     if (auto over = refuse_if_over(n, node, inc, seq)) return std::move(*over);
@@ -459,12 +311,12 @@ struct Membership::Impl {
     if (req.seq <= n.seq) return ack(n, req.seq);
     // Renew the lease; a suspect node is alive again.
     if (n.state == NodeState::kSuspect) {
-      enter(n, NodeState::kAlive, last_now);
-      mark_changed(n.id, n.inc);
+      nodes.enter(n, NodeState::kAlive, clock.now());
+      changes.mark(n.id, n.inc);
     }
     n.seq = req.seq;
-    n.last_seen_ms = last_now;
-    set_due(n, vnow + static_cast<int64_t>(n.lease_ms));
+    n.last_seen_ms = clock.now();
+    due_in(n, n.lease_ms);
     return ack(n, req.seq);
   }
 
@@ -476,11 +328,11 @@ struct Membership::Impl {
     if (n.state == NodeState::kLeft) return ack(n, req.seq);
     // A repeated or older seq is acknowledged but not applied.
     if (req.seq <= n.seq) return ack(n, req.seq);
-    enter(n, NodeState::kLeft, last_now);
+    nodes.enter(n, NodeState::kLeft, clock.now());
     n.seq = req.seq;
-    n.last_seen_ms = last_now;
-    set_due(n, vnow + static_cast<int64_t>(options.forget_left_after_ms));
-    mark_changed(n.id, n.inc);
+    n.last_seen_ms = clock.now();
+    due_in(n, options.forget_left_after_ms);
+    changes.mark(n.id, n.inc);
     return ack(n, req.seq);
   }
 };
@@ -503,7 +355,7 @@ AgentReply Membership::handle(const AgentRequest& request, TimeMs now) {
 
 RemoveResult Membership::remove(std::string_view node, std::optional<uint64_t> inc, TimeMs now) {
   impl_->observe(now);
-  Node* n = impl_->find(node);
+  Node* n = impl_->nodes.find(node);
   if (n == nullptr) {
     return ErrorReply{0, ErrorCode::kUnknownNode, "node " + std::string(node) + " is not held"};
   }
@@ -512,7 +364,7 @@ RemoveResult Membership::remove(std::string_view node, std::optional<uint64_t> i
         0, ErrorCode::kUnknownNode,
         describe(node, *inc) + " is not held (current: " + std::to_string(n->inc) + ")"};
   }
-  RemovedReply reply{n->id, n->inc, impl_->version + 1};
+  RemovedReply reply{n->id, n->inc, impl_->changes.version() + 1};
   impl_->forget(*n, internal::Forgotten::kRemoved);
   return reply;
 }
@@ -524,50 +376,22 @@ void Membership::tick(TimeMs now) {
 
 std::optional<TimeMs> Membership::next_deadline() const {
   const Impl& s = *impl_;
-  std::optional<int64_t> earliest;
-  if (!s.timers.empty()) earliest = s.timers.top().due;
+  std::optional<int64_t> earliest = s.timers.next();
   if (auto expiry = s.tombstones.next_expiry()) {
     earliest = earliest ? std::min(*earliest, *expiry) : *expiry;
   }
   if (!earliest) return std::nullopt;
-  TimeMs deadline = *earliest + s.offset;
-  // Wake up well within the stall threshold, so that a caller sleeping
-  // until the next deadline is never mistaken for a stalled observer.
-  if (s.options.stall_threshold_ms > 0) {
-    int64_t keepalive =
-        std::max<int64_t>(1, static_cast<int64_t>(s.options.stall_threshold_ms / 2));
-    deadline = std::min(deadline, s.last_now + keepalive);
-  }
-  return deadline;
+  // Capped so that a caller sleeping until it is never taken for stalled.
+  return s.clock.wake_at(*earliest);
 }
 
 std::optional<Delta> Membership::commit(TimeMs now) {
-  Impl& s = *impl_;
-  s.observe(now);
-  if (s.pending.empty()) return std::nullopt;
-  Delta delta;
-  delta.epoch = s.epoch;
-  delta.prev_version = s.version;
-  delta.version = ++s.version;
-  delta.time_ms = static_cast<uint64_t>(s.last_now);
-  delta.changes.reserve(s.pending.size());
-  for (const auto& [id, removed_inc] : s.pending) {
-    if (const Node* n = s.find(id)) {
-      delta.changes.push_back(s.record_of(*n));
-    } else {
-      NodeRecord removed;
-      removed.node = id;
-      removed.inc = removed_inc;
-      removed.state = NodeState::kRemoved;
-      delta.changes.push_back(std::move(removed));
-    }
-  }
-  s.pending.clear();
-  return delta;
+  impl_->observe(now);
+  return impl_->changes.commit(impl_->epoch, impl_->clock.now(), impl_->nodes);
 }
 
 bool Membership::has_pending() const {
-  return !impl_->pending.empty();
+  return !impl_->changes.empty();
 }
 
 bool Membership::complete(TimeMs now) const {
@@ -578,22 +402,22 @@ Snapshot Membership::snapshot(TimeMs now) const {
   const Impl& s = *impl_;
   Snapshot snap;
   snap.epoch = s.epoch;
-  snap.version = s.version;
+  snap.version = s.changes.version();
   snap.complete = complete(now);
   snap.time_ms = static_cast<uint64_t>(now);
   std::vector<const Node*> held;
-  held.reserve(s.by_id.size());
-  for (const auto& entry : s.by_id) held.push_back(&s.slots[entry.second]);
+  held.reserve(s.nodes.size());
+  s.nodes.for_each([&held](const Node& n) { held.push_back(&n); });
   std::sort(held.begin(), held.end(), [](const Node* a, const Node* b) { return a->id < b->id; });
   snap.nodes.reserve(held.size());
-  for (const Node* n : held) snap.nodes.push_back(s.record_of(*n));
+  for (const Node* n : held) snap.nodes.push_back(internal::record_of(*n));
   return snap;
 }
 
 std::optional<NodeInfo> Membership::node(std::string_view node) const {
-  const Node* n = impl_->find(node);
+  const Node* n = impl_->nodes.find(node);
   if (n == nullptr) return std::nullopt;
-  return NodeInfo{impl_->record_of(*n), static_cast<uint64_t>(n->last_seen_ms)};
+  return NodeInfo{internal::record_of(*n), static_cast<uint64_t>(n->last_seen_ms)};
 }
 
 uint64_t Membership::epoch() const {
@@ -601,12 +425,19 @@ uint64_t Membership::epoch() const {
 }
 
 uint64_t Membership::version() const {
-  return impl_->version;
+  return impl_->changes.version();
 }
 
 MembershipCounters Membership::counters() const {
-  MembershipCounters c = impl_->counters;
-  c.tombstones = impl_->tombstones.size();
+  const Impl& s = *impl_;
+  MembershipCounters c;
+  c.nodes = s.nodes.size();
+  for (size_t i = 0; i < kNodeStateCount; ++i)
+    c.by_state[i] = s.nodes.count(static_cast<NodeState>(i));
+  c.tombstones = s.tombstones.size();
+  c.stalls = s.clock.stalls();
+  c.stalled_ms = s.clock.stalled_ms();
+  c.tombstones_evicted = s.tombstones_evicted;
   return c;
 }
 

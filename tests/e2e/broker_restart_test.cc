@@ -134,8 +134,7 @@ TEST(BrokerRestartTest, AgentsRejoinTheNewEpochAndNoLiveNodeIsReportedRemoved) {
   EXPECT_TRUE(epoch_resync);
   // ...and was never told that a live node was removed, dead or suspect:
   // a node missing from the new broker's incomplete (warm-up) snapshot is
-  // not gone (DESIGN.md, "Node lifecycle"; PROTOCOL.md, "Following the
-  // state").
+  // not gone (docs/PROTOCOL.md, "Following the state", item 8 "Warm-up").
   for (const auto& change : subscriber->changes()) {
     EXPECT_EQ(change.record.state, NodeState::kAlive)
         << "the subscriber was told " << change.record.node << " is "

@@ -1,6 +1,9 @@
 // The membership core: the observed state of every node incarnation, with
 // leases, leave, operator removal, forgetting, tombstones and versioned
-// changes. See ../shared/DESIGN.md "Node lifecycle" and docs/PROTOCOL.md.
+// changes. The lifecycle as clients see it is in docs/PROTOCOL.md ("Agent
+// channel": "Rules"; "Error codes"; "State channel": "Following the
+// state"), and how its timers play out in docs/OPERATIONS.md ("Choosing
+// the timers").
 //
 // Pure: no sockets, threads or clock reads. Every call takes `now` (TimeMs,
 // clock.h) and the caller passes non-decreasing values. Changes accumulate in

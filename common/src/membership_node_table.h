@@ -1,0 +1,119 @@
+// The node records held by the membership core: one slot per held node
+// incarnation, an index by node id, and the number of nodes in each state.
+//
+// A slot lives in a deque and never moves, so the index keys on a view of
+// the slot's own id string and a Node& stays valid until the node is freed.
+// A freed slot is reused by a later allocate(); its generation is bumped on
+// free, so a timer entry that names (slot, generation) of a freed node is
+// recognised as stale. The table keeps its counts true as long as a held
+// node's state changes only through enter().
+//
+// Cost: find() is one hash lookup and allocates nothing; allocate() and
+// free() are O(1) expected (plus copying the id); for_each() visits the
+// held nodes in index order, O(held).
+//
+// Thread safety: none; one owner.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "roster/protocol.h"
+
+namespace roster::internal {
+
+// The due time of a node with no timer (virtual ms, membership_stall_clock.h).
+inline constexpr int64_t kNoTimer = std::numeric_limits<int64_t>::max();
+
+// One held node incarnation. The table owns id, slot, generation and held;
+// the state changes through NodeTable::enter(); the owner sets the rest.
+struct Node {
+  std::string id;
+  std::string addr;
+  Labels labels;
+  uint64_t inc = 0;
+  uint64_t seq = 0;       // highest applied seq of this incarnation
+  uint64_t lease_ms = 0;  // granted
+  int64_t since_ms = 0;   // real
+  int64_t last_seen_ms = 0;
+  int64_t due = kNoTimer;    // virtual: when the current state's timer fires
+  int64_t armed = kNoTimer;  // virtual: due time of the valid heap entry
+  uint32_t slot = 0;
+  uint32_t generation = 0;  // bumped when the slot is freed
+  NodeState state = NodeState::kAlive;
+  bool held = false;
+};
+
+// The record of `n` as observers see it.
+NodeRecord record_of(const Node& n);
+
+class NodeTable {
+ public:
+  NodeTable() = default;
+  NodeTable(const NodeTable&) = delete;
+  NodeTable& operator=(const NodeTable&) = delete;
+
+  // The held node `id`; nullptr if none.
+  Node* find(std::string_view id) {
+    auto it = by_id_.find(id);
+    return it == by_id_.end() ? nullptr : &slots_[it->second];
+  }
+  const Node* find(std::string_view id) const {
+    auto it = by_id_.find(id);
+    return it == by_id_.end() ? nullptr : &slots_[it->second];
+  }
+
+  // Holds a new node `id`, alive since real time `since`, with no timer and
+  // zero inc, seq, lease and last_seen; the owner fills in the rest.
+  // REQUIRES: find(id) == nullptr.
+  Node& allocate(std::string_view id, int64_t since);
+
+  // Moves held node `n` to `state` since real time `since`, keeping the
+  // counts true.
+  void enter(Node& n, NodeState state, int64_t since) {
+    --by_state_[static_cast<size_t>(n.state)];
+    ++by_state_[static_cast<size_t>(state)];
+    n.state = state;
+    n.since_ms = since;
+  }
+
+  // Stops holding `n`: drops it from the index and the counts, releases its
+  // strings, clears its timer and bumps the slot's generation. `n` must not
+  // be used afterwards. REQUIRES: n is held by this table.
+  void free(Node& n);
+
+  // The node in slot `slot`, held or not (a timer names slots).
+  // REQUIRES: slot < slot_count().
+  Node& at(uint32_t slot) { return slots_[slot]; }
+  size_t slot_count() const { return slots_.size(); }
+
+  // Calls fn(Node&) / fn(const Node&) for every held node, in index order
+  // (unspecified, not id order). fn must not allocate or free nodes.
+  template <typename Fn>
+  void for_each(Fn&& fn) {
+    for (const auto& entry : by_id_) fn(slots_[entry.second]);
+  }
+  template <typename Fn>
+  void for_each(Fn&& fn) const {
+    for (const auto& entry : by_id_) fn(slots_[entry.second]);
+  }
+
+  // Nodes held, in any state.
+  size_t size() const { return by_id_.size(); }
+  // Nodes held in `state`.
+  uint64_t count(NodeState state) const { return by_state_[static_cast<size_t>(state)]; }
+
+ private:
+  std::deque<Node> slots_;
+  std::vector<uint32_t> free_slots_;
+  std::unordered_map<std::string_view, uint32_t> by_id_;
+  uint64_t by_state_[kNodeStateCount] = {};
+};
+
+}  // namespace roster::internal
