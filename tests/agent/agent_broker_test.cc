@@ -229,7 +229,10 @@ TEST_F(AgentBroker, RestartedBrokerGetsTheNodeBackWithinTwoIntervals) {
   EXPECT_LE(took.count(), 2 * interval.count() * kSlowdown)
       << "rejoined " << took.count() << " ms after the broker was back";
   EXPECT_TRUE(agent->running());
-  EXPECT_NE(agent->output().find("rejoined"), std::string::npos) << agent->output();
+  // The broker acks before the agent logs: wait for the line, do not race it.
+  EXPECT_TRUE(wait_until([&] { return agent->output().find("rejoined") != std::string::npos; },
+                         kEventually))
+      << agent->output();
 }
 
 TEST_F(AgentBroker, OperatorRemovalMakesTheAgentExitWithStatus3ForGood) {
