@@ -267,8 +267,10 @@ class PublisherThread {
   // copy), usable on any socket and freed with its last user.
   zmq::message_t encoded_snapshot(TimeMs now) {
     if (!cache_fresh(now)) {
-      auto* encoding =
-          new Encoding{encode(view_.to_snapshot(static_cast<uint64_t>(now))), shared_counters_};
+      // Straight from the view's records: no copy of them into a Snapshot.
+      SnapshotHeader header{view_.epoch(), view_.version(), view_.complete(),
+                            static_cast<uint64_t>(now)};
+      auto* encoding = new Encoding{encode_snapshot(header, view_.nodes()), shared_counters_};
       counters_.snapshot_bytes_held.fetch_add(encoding->bytes.size(), std::memory_order_relaxed);
       cache_message_ =
           zmq::message_t(encoding->bytes.data(), encoding->bytes.size(), free_encoding, encoding);
