@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
+#include "delta_message.h"
 #include "roster/codec.h"
 #include "roster/view.h"
 #include "socket_monitor.h"
@@ -15,7 +15,7 @@ namespace roster::broker {
 namespace {
 
 // Commands on the pipe, loop -> publisher (first frame).
-constexpr std::string_view kCmdDelta = "D";     // [D, Delta* (pointer bytes)]
+constexpr std::string_view kCmdDelta = "D";     // [D, delta_message()]
 constexpr std::string_view kCmdComplete = "C";  // [C]
 constexpr std::string_view kCmdSnapshot = "S";  // [S, routing id, delimiter flag]
 constexpr std::string_view kCmdTerminate = "$TERM";
@@ -165,10 +165,8 @@ class PublisherThread {
       auto frames = receive_frames(pipe_, zmq::recv_flags::dontwait);
       if (frames.empty()) return true;
       std::string_view command = frames[0].to_string_view();
-      if (command == kCmdDelta && frames.size() == 2 && frames[1].size() == sizeof(Delta*)) {
-        Delta* raw = nullptr;
-        std::memcpy(&raw, frames[1].data(), sizeof raw);
-        publish_delta(std::unique_ptr<Delta>(raw));
+      if (command == kCmdDelta && frames.size() == 2 && delta_in(frames[1])) {
+        publish_delta(*delta_in(frames[1]));  // the delta is freed with frames
       } else if (command == kCmdComplete) {
         view_.set_complete(true);
         pacer_.trigger();
@@ -204,14 +202,14 @@ class PublisherThread {
     }
   }
 
-  void publish_delta(std::unique_ptr<Delta> delta) {
-    View::ApplyResult result = view_.apply(*delta);
+  void publish_delta(const Delta& delta) {
+    View::ApplyResult result = view_.apply(delta);
     if (result != View::ApplyResult::kApplied) {
       counters_.view_errors.fetch_add(1, std::memory_order_relaxed);
       spdlog::error("publisher: delta {} (prev {}) does not continue the view at version {}",
-                    delta->version, delta->prev_version, view_.version());
+                    delta.version, delta.prev_version, view_.version());
     }
-    publish(kTopicDelta, encode(*delta));
+    publish(kTopicDelta, encode(delta));
     counters_.deltas.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -379,16 +377,16 @@ void Publisher::stop() {
 }
 
 void Publisher::publish(Delta delta) {
-  auto owned = std::make_unique<Delta>(std::move(delta));
-  Delta* raw = owned.get();
-  // The publisher takes ownership once the message is queued. The pipe has
-  // no high-water mark, so this fails only if the thread died.
+  const uint64_t version = delta.version;
+  // The message owns the delta wherever it ends: read by the publisher, or
+  // dropped unsent or unread. The pipe has no high-water mark, so sending
+  // fails only if the thread died.
+  zmq::message_t message = delta_message(std::move(delta));
   if (!pipe_.send(zmq::buffer(kCmdDelta), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-    spdlog::error("publisher: pipe refused delta {}", raw->version);
+    spdlog::error("publisher: pipe refused delta {}", version);
     return;
   }
-  pipe_.send(zmq::buffer(&raw, sizeof raw), zmq::send_flags::none);
-  owned.release();
+  pipe_.send(message, zmq::send_flags::none);
 }
 
 void Publisher::mark_complete() {
