@@ -18,6 +18,7 @@ namespace {
 constexpr std::string_view kCmdDelta = "D";     // [D, delta_message()]
 constexpr std::string_view kCmdComplete = "C";  // [C]
 constexpr std::string_view kCmdSnapshot = "S";  // [S, routing id, delimiter flag]
+constexpr std::string_view kCmdWake = "W";      // [W]
 constexpr std::string_view kCmdTerminate = "$TERM";
 // Messages on the pipe, publisher -> loop.
 constexpr std::string_view kMsgReady = "READY";  // [READY, endpoint]
@@ -172,6 +173,8 @@ class PublisherThread {
         pacer_.trigger();
       } else if (command == kCmdSnapshot && frames.size() == 3) {
         reply_snapshot(frames[1].to_string_view(), frames[2].to_string_view());
+      } else if (command == kCmdWake) {
+        // Nothing more: the timers run once the pipe is drained.
       } else if (command == kCmdTerminate) {
         return false;
       } else {
@@ -395,6 +398,10 @@ void Publisher::mark_complete() {
 
 void Publisher::request_snapshot(const std::string& routing_id, bool delimiter) {
   send_frames(pipe_, {kCmdSnapshot, routing_id, delimiter ? "1" : "0"});
+}
+
+void Publisher::wake() {
+  send_frames(pipe_, {kCmdWake});
 }
 
 std::optional<AdminRelay> Publisher::receive_relay() {
