@@ -112,62 +112,66 @@ void EventLoop::attach(Publisher& publisher) {
 }
 
 int EventLoop::run(int signal_fd) {
+  int stop_signal = 0;
+  while (stop_signal == 0) stop_signal = round(signal_fd, kMaxPollMs);
+  commit(clock_.now_ms());
+  return stop_signal;
+}
+
+void EventLoop::run_round(TimeMs max_wait_ms) {
+  round(-1, max_wait_ms);
+}
+
+int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
   std::array<zmq::pollitem_t, 4> items = {{
       {agents_.handle(), 0, ZMQ_POLLIN, 0},
       {admin_.handle(), 0, ZMQ_POLLIN, 0},
       {publisher_->pipe().handle(), 0, ZMQ_POLLIN, 0},
       {nullptr, signal_fd, ZMQ_POLLIN, 0},
   }};
-  int stop_signal = 0;
-  while (stop_signal == 0) {
-    TimeMs now = clock_.now_ms();
-    TimeMs wake = now + kMaxPollMs;
-    if (auto deadline = membership_.next_deadline()) wake = std::min(wake, *deadline);
-    if (membership_.has_pending()) {
-      wake = std::min(wake, last_commit_ + static_cast<TimeMs>(options_.publish_interval_ms));
-    }
-    try {
-      zmq::poll(items.data(), items.size(),
-                std::chrono::milliseconds(std::max<TimeMs>(0, wake - now)));
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EINTR) throw;
-      continue;
-    }
-    if (items[3].revents & ZMQ_POLLIN) {
-      int signal = take_signal(signal_fd);
-      if (is_stop_signal(signal)) {
-        stop_signal = signal;
-        break;
-      }
-      if (signal == SIGHUP) reload_settings(options_);
-      if (signal == SIGUSR1 || signal == SIGUSR2) log_status(signal, clock_.now_ms());
-    }
-    int reads = 0;
-    for (; reads < kReadsPerRound; ++reads) {
-      auto request = receive_routed(agents_);
-      if (!request) break;
-      handle_agent(*request, clock_.now_ms());
-    }
-    if (reads == kReadsPerRound) ++counters_.busy_rounds;
-    for (reads = 0; reads < kReadsPerRound; ++reads) {
-      auto request = receive_routed(admin_);
-      if (!request) break;
-      handle_admin(*request, clock_.now_ms());
-    }
-    relay_snapshots();
-    now = clock_.now_ms();
-    membership_.tick(now);
-    maybe_commit(now);
-    send_deferred();
-    check_warm_up(now);
-    // Not in the poll set: at the descriptor limit libzmq reports failures
-    // as fast as it retries, and waking for each would spin this thread
-    // too. A round comes at least every kMaxPollMs.
-    failures_.drain(now);
-    warnings_.flush(now);
+  const size_t polled = signal_fd >= 0 ? items.size() : items.size() - 1;
+  TimeMs now = clock_.now_ms();
+  TimeMs wake = now + max_wait_ms;
+  if (auto deadline = membership_.next_deadline()) wake = std::min(wake, *deadline);
+  if (membership_.has_pending()) {
+    wake = std::min(wake, last_commit_ + static_cast<TimeMs>(options_.publish_interval_ms));
   }
-  commit(clock_.now_ms());
-  return stop_signal;
+  try {
+    zmq::poll(items.data(), polled, std::chrono::milliseconds(std::max<TimeMs>(0, wake - now)));
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) throw;
+    return 0;
+  }
+  if (polled == items.size() && (items[3].revents & ZMQ_POLLIN)) {
+    int signal = take_signal(signal_fd);
+    if (is_stop_signal(signal)) return signal;
+    if (signal == SIGHUP) reload_settings(options_);
+    if (signal == SIGUSR1 || signal == SIGUSR2) log_status(signal, clock_.now_ms());
+  }
+  int reads = 0;
+  for (; reads < kReadsPerRound; ++reads) {
+    auto request = receive_routed(agents_);
+    if (!request) break;
+    handle_agent(*request, clock_.now_ms());
+  }
+  if (reads == kReadsPerRound) ++counters_.busy_rounds;
+  for (reads = 0; reads < kReadsPerRound; ++reads) {
+    auto request = receive_routed(admin_);
+    if (!request) break;
+    handle_admin(*request, clock_.now_ms());
+  }
+  relay_snapshots();
+  now = clock_.now_ms();
+  membership_.tick(now);
+  maybe_commit(now);
+  send_deferred();
+  check_warm_up(now);
+  // Not in the poll set: at the descriptor limit libzmq reports failures
+  // as fast as it retries, and waking for each would spin this thread
+  // too. A round comes at least every kMaxPollMs.
+  failures_.drain(now);
+  warnings_.flush(now);
+  return 0;
 }
 
 void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {

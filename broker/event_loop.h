@@ -5,7 +5,8 @@
 // commits the batch and hands the Delta to the publisher. It never encodes
 // a snapshot: the publisher does.
 //
-// Thread safety: none. Construct, bind(), attach() and run() on one thread.
+// Thread safety: none. Construct, bind(), attach() and run() (or
+// run_round()) on one thread.
 #pragma once
 
 #include <memory>
@@ -61,7 +62,17 @@ class EventLoop {
   // line.
   int run(int signal_fd);
 
+  // One round of run() without signals: waits for a request at most
+  // `max_wait_ms` (less if a deadline of the core comes first, by the
+  // clock), then reads, ticks, commits and hands the delta over as run()
+  // does. For tests that drive the loop on a SimulatedClock: each round
+  // acts on the clock's time at that moment.
+  void run_round(TimeMs max_wait_ms);
+
  private:
+  // One round; returns the number of a stop signal that came on
+  // `signal_fd` (none when negative), else 0.
+  int round(int signal_fd, TimeMs max_wait_ms);
   void handle_agent(RoutedRequest& request, TimeMs now);
   void handle_admin(RoutedRequest& request, TimeMs now);
   void admin_snapshot(RoutedRequest& request, TimeMs now);

@@ -3,9 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
+#include "delta_message.h"
 #include "roster/codec.h"
 #include "roster/view.h"
 #include "socket_monitor.h"
@@ -15,9 +15,10 @@ namespace roster::broker {
 namespace {
 
 // Commands on the pipe, loop -> publisher (first frame).
-constexpr std::string_view kCmdDelta = "D";     // [D, Delta* (pointer bytes)]
+constexpr std::string_view kCmdDelta = "D";     // [D, delta_message()]
 constexpr std::string_view kCmdComplete = "C";  // [C]
 constexpr std::string_view kCmdSnapshot = "S";  // [S, routing id, delimiter flag]
+constexpr std::string_view kCmdWake = "W";      // [W]
 constexpr std::string_view kCmdTerminate = "$TERM";
 // Messages on the pipe, publisher -> loop.
 constexpr std::string_view kMsgReady = "READY";  // [READY, endpoint]
@@ -165,15 +166,15 @@ class PublisherThread {
       auto frames = receive_frames(pipe_, zmq::recv_flags::dontwait);
       if (frames.empty()) return true;
       std::string_view command = frames[0].to_string_view();
-      if (command == kCmdDelta && frames.size() == 2 && frames[1].size() == sizeof(Delta*)) {
-        Delta* raw = nullptr;
-        std::memcpy(&raw, frames[1].data(), sizeof raw);
-        publish_delta(std::unique_ptr<Delta>(raw));
+      if (command == kCmdDelta && frames.size() == 2 && delta_in(frames[1])) {
+        publish_delta(*delta_in(frames[1]));  // the delta is freed with frames
       } else if (command == kCmdComplete) {
         view_.set_complete(true);
         pacer_.trigger();
       } else if (command == kCmdSnapshot && frames.size() == 3) {
         reply_snapshot(frames[1].to_string_view(), frames[2].to_string_view());
+      } else if (command == kCmdWake) {
+        // Nothing more: the timers run once the pipe is drained.
       } else if (command == kCmdTerminate) {
         return false;
       } else {
@@ -204,14 +205,14 @@ class PublisherThread {
     }
   }
 
-  void publish_delta(std::unique_ptr<Delta> delta) {
-    View::ApplyResult result = view_.apply(*delta);
+  void publish_delta(const Delta& delta) {
+    View::ApplyResult result = view_.apply(delta);
     if (result != View::ApplyResult::kApplied) {
       counters_.view_errors.fetch_add(1, std::memory_order_relaxed);
       spdlog::error("publisher: delta {} (prev {}) does not continue the view at version {}",
-                    delta->version, delta->prev_version, view_.version());
+                    delta.version, delta.prev_version, view_.version());
     }
-    publish(kTopicDelta, encode(*delta));
+    publish(kTopicDelta, encode(delta));
     counters_.deltas.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -267,8 +268,10 @@ class PublisherThread {
   // copy), usable on any socket and freed with its last user.
   zmq::message_t encoded_snapshot(TimeMs now) {
     if (!cache_fresh(now)) {
-      auto* encoding =
-          new Encoding{encode(view_.to_snapshot(static_cast<uint64_t>(now))), shared_counters_};
+      // Straight from the view's records: no copy of them into a Snapshot.
+      SnapshotHeader header{view_.epoch(), view_.version(), view_.complete(),
+                            static_cast<uint64_t>(now)};
+      auto* encoding = new Encoding{encode_snapshot(header, view_.nodes()), shared_counters_};
       counters_.snapshot_bytes_held.fetch_add(encoding->bytes.size(), std::memory_order_relaxed);
       cache_message_ =
           zmq::message_t(encoding->bytes.data(), encoding->bytes.size(), free_encoding, encoding);
@@ -377,16 +380,16 @@ void Publisher::stop() {
 }
 
 void Publisher::publish(Delta delta) {
-  auto owned = std::make_unique<Delta>(std::move(delta));
-  Delta* raw = owned.get();
-  // The publisher takes ownership once the message is queued. The pipe has
-  // no high-water mark, so this fails only if the thread died.
+  const uint64_t version = delta.version;
+  // The message owns the delta wherever it ends: read by the publisher, or
+  // dropped unsent or unread. The pipe has no high-water mark, so sending
+  // fails only if the thread died.
+  zmq::message_t message = delta_message(std::move(delta));
   if (!pipe_.send(zmq::buffer(kCmdDelta), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-    spdlog::error("publisher: pipe refused delta {}", raw->version);
+    spdlog::error("publisher: pipe refused delta {}", version);
     return;
   }
-  pipe_.send(zmq::buffer(&raw, sizeof raw), zmq::send_flags::none);
-  owned.release();
+  pipe_.send(message, zmq::send_flags::none);
 }
 
 void Publisher::mark_complete() {
@@ -395,6 +398,10 @@ void Publisher::mark_complete() {
 
 void Publisher::request_snapshot(const std::string& routing_id, bool delimiter) {
   send_frames(pipe_, {kCmdSnapshot, routing_id, delimiter ? "1" : "0"});
+}
+
+void Publisher::wake() {
+  send_frames(pipe_, {kCmdWake});
 }
 
 std::optional<AdminRelay> Publisher::receive_relay() {

@@ -9,7 +9,8 @@
 //   - publish(delta): apply to the view, publish roster.delta;
 //   - mark_complete(): warm-up is over, later snapshots say complete: true;
 //   - request_snapshot(envelope): encode a snapshot for an admin client;
-//     the encoded reply comes back on pipe() for the loop to relay.
+//     the encoded reply comes back on pipe() for the loop to relay;
+//   - wake(): look at the clock now (for a clock that jumps).
 // On its own the thread publishes roster.beat every beat interval,
 // roster.snapshot every snapshot interval, and a snapshot soon after a new
 // subscription that covers "roster.snapshot" (coalesced: see
@@ -107,6 +108,11 @@ class Publisher {
   // Asks for an encoded snapshot for this admin client; the reply arrives
   // as an AdminRelay (see receive_relay()).
   void request_snapshot(const std::string& routing_id, bool delimiter);
+  // Makes the thread read its clock at once and publish what is due
+  // (beats, snapshots), rather than sleep until its next deadline in real
+  // time. Only a clock that jumps needs it: a test calls it after moving a
+  // SimulatedClock.
+  void wake();
 
   // The loop's end of the pipe, to poll for relays.
   zmq::socket_t& pipe() { return pipe_; }

@@ -27,6 +27,12 @@ uint64_t wall_clock_ns() {
 // Each Agent has its own context, so one fixed name suffices.
 constexpr const char* kWakeEndpoint = "inproc://roster-agent-wake";
 
+// The clock of agents given none; never destroyed before them.
+const Clock& system_clock() {
+  static const SystemClock clock;
+  return clock;
+}
+
 // True for 1, 2, 4, 8...: logs the first occurrences, then ever more rarely.
 bool worth_logging(uint64_t count) {
   return (count & (count - 1)) == 0;
@@ -34,7 +40,8 @@ bool worth_logging(uint64_t count) {
 }  // namespace
 
 struct Agent::Impl {
-  Impl(AgentConfig c, AgentCallback cb) : config(std::move(c)), callback(std::move(cb)) {}
+  Impl(AgentConfig c, AgentCallback cb, const Clock& clk)
+      : config(std::move(c)), callback(std::move(cb)), clock(clk) {}
 
   void run(AgentSession session, zmq::socket_t& wake_rx);
   void apply(AgentSession& session, BrokerLink& link);
@@ -45,8 +52,8 @@ struct Agent::Impl {
 
   AgentConfig config;
   AgentCallback callback;
+  const Clock& clock;
   zmq::context_t context{1};
-  SystemClock clock;
 
   std::mutex start_stop_mu;  // serializes start() and stop()
   std::thread thread;
@@ -182,7 +189,10 @@ void Agent::Impl::run(AgentSession session, zmq::socket_t& wake_rx) {
 }
 
 Agent::Agent(AgentConfig config, AgentCallback on_state)
-    : impl_(std::make_unique<Impl>(std::move(config), std::move(on_state))) {}
+    : Agent(std::move(config), std::move(on_state), system_clock()) {}
+
+Agent::Agent(AgentConfig config, AgentCallback on_state, const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(config), std::move(on_state), clock)) {}
 
 Agent::~Agent() {
   stop(true);
@@ -243,6 +253,11 @@ std::optional<std::string> Agent::update_labels(Labels labels) {
 AgentStatus Agent::status() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->status;
+}
+
+void Agent::wake() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (impl_->wake_tx) impl_->wake();
 }
 
 }  // namespace roster

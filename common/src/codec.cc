@@ -77,10 +77,19 @@ class Writer {
   void field(std::string_view name, const std::vector<NodeRecord>& records) {
     key(name);
     pk_.pack_array(static_cast<uint32_t>(records.size()));
-    for (const NodeRecord& r : records) {
-      pk_.pack_map(record_field_count(r));
-      record_fields(r);
-    }
+    for (const NodeRecord& r : records) record(r);
+  }
+  // The same array as for a vector of the map's records, in map order.
+  void field(std::string_view name, const std::map<std::string, NodeRecord>& records) {
+    key(name);
+    pk_.pack_array(static_cast<uint32_t>(records.size()));
+    for (const auto& [id, r] : records) record(r);
+  }
+
+  // Writes one record as a map.
+  void record(const NodeRecord& r) {
+    pk_.pack_map(record_field_count(r));
+    record_fields(r);
   }
 
   // Number of fields record_fields() writes for `r`.
@@ -206,6 +215,20 @@ std::string encode_node_query(const NodeQuery& m) {
   return out;
 }
 
+// A snapshot whose nodes are `nodes`: a vector of records or a map of them.
+template <typename Records>
+std::string encode_snapshot_of(const SnapshotHeader& header, const Records& nodes) {
+  std::string out;
+  out.reserve(64 + nodes.size() * 96);
+  Writer w(&out, 5, "snapshot");
+  w.field("epoch", header.epoch);
+  w.field("version", header.version);
+  w.field("complete", header.complete);
+  w.field("time_ms", header.time_ms);
+  w.field("nodes", nodes);
+  return out;
+}
+
 std::string encode_empty(std::string_view type) {
   std::string out;
   Writer w(&out, 0, type);
@@ -226,15 +249,13 @@ std::string encode(const AgentReply& msg) {
 }
 
 std::string encode(const Snapshot& msg) {
-  std::string out;
-  out.reserve(64 + msg.nodes.size() * 96);
-  Writer w(&out, 5, "snapshot");
-  w.field("epoch", msg.epoch);
-  w.field("version", msg.version);
-  w.field("complete", msg.complete);
-  w.field("time_ms", msg.time_ms);
-  w.field("nodes", msg.nodes);
-  return out;
+  return encode_snapshot_of(SnapshotHeader{msg.epoch, msg.version, msg.complete, msg.time_ms},
+                            msg.nodes);
+}
+
+std::string encode_snapshot(const SnapshotHeader& header,
+                            const std::map<std::string, NodeRecord>& nodes) {
+  return encode_snapshot_of(header, nodes);
 }
 
 std::string encode(const Delta& msg) {

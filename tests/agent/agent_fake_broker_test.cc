@@ -1,13 +1,18 @@
 // roster::Agent against a scripted broker (FakeBroker): each test makes the
-// broker reply one way and checks what the agent sends next.
+// broker reply one way and checks what the agent sends next. Tests of
+// timing (backoff, broker loss, leave timeout) run the agent on a
+// SimulatedClock and move it by hand.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
 
 #include "event_log.h"
 #include "fake_broker.h"
 #include "roster/agent.h"
+#include "roster/clock.h"
 
 namespace roster::testing {
 namespace {
@@ -17,6 +22,9 @@ using std::chrono::seconds;
 
 // Generous for "eventually": tests also run under sanitizers on 2 cores.
 constexpr milliseconds kEventually = seconds(10);
+// How long to watch for something that must not happen (after the agent
+// was woken: it acts at once when something is due).
+constexpr milliseconds kQuiet = milliseconds(100);
 
 AgentConfig test_config(std::vector<std::string> brokers) {
   AgentConfig config;
@@ -30,6 +38,43 @@ AgentConfig test_config(std::vector<std::string> brokers) {
   config.backoff_min_ms = 20;
   config.backoff_max_ms = 100;
   return config;
+}
+
+// An Agent on a SimulatedClock. When the test ends it stops without a
+// leave: a leave would wait for a leave timeout that the clock never
+// reaches.
+struct SimulatedAgent {
+  SimulatedAgent(const AgentConfig& config, EventLog& log) : agent(config, log.callback(), clock) {}
+  ~SimulatedAgent() { agent.stop(false); }
+
+  // Moves the clock and wakes the agent to act on the new time.
+  void advance(uint64_t ms) {
+    clock.advance(static_cast<TimeMs>(ms));
+    agent.wake();
+  }
+
+  SimulatedClock clock;
+  Agent agent;
+};
+
+// The last change of kind `event`; a test failure if there is none.
+AgentStateChange last(const EventLog& log, AgentEvent event) {
+  const auto changes = log.changes();
+  for (auto it = changes.rbegin(); it != changes.rend(); ++it) {
+    if (it->event == event) return *it;
+  }
+  ADD_FAILURE() << "no " << to_string(event) << " reported";
+  return {};
+}
+
+// The wait a change announces in its detail ("... in 37 ms").
+uint64_t announced_wait(const AgentStateChange& change) {
+  const size_t at = change.detail.rfind(" in ");
+  if (at == std::string::npos) {
+    ADD_FAILURE() << "no wait in: " << change.detail;
+    return 0;
+  }
+  return std::stoull(change.detail.substr(at + 4));
 }
 
 // Starts an agent and completes its first join; returns the join.
@@ -153,23 +198,32 @@ TEST(AgentFakeBroker, ForgottenIncarnationRejoinsAboveTheHint) {
 TEST(AgentFakeBroker, StaleIncarnationKeepsTheIncarnationAndRetriesAfterABackoff) {
   FakeBroker broker;
   EventLog log;
-  Agent agent(test_config({broker.endpoint()}), log.callback());
+  const AgentConfig config = test_config({broker.endpoint()});
+  SimulatedAgent sim(config, log);
+  Agent& agent = sim.agent;
   auto join = join_and_ack(broker, agent, log);
   const uint64_t inc = inc_of(join.request);
   const uint64_t holder = inc + 1'000;
+  sim.advance(config.interval_ms);
   auto request = broker.next_of<HeartbeatRequest>(kEventually);
   ASSERT_TRUE(request.has_value());
   // Another process holds the id: every request is refused as stale.
-  for (int i = 0; i < 4; ++i) {
-    const auto refused_at = std::chrono::steady_clock::now();
+  for (size_t refusals = 1; refusals <= 4; ++refusals) {
     broker.reply(*request, ErrorReply{seq_of(request->request), ErrorCode::kStaleIncarnation,
                                       "older", holder});
-    // (A heartbeat sent before the refusal arrived is acked, and ignored.)
-    request = broker.next_of<JoinRequest>(kEventually);
+    ASSERT_TRUE(log.wait_for(AgentEvent::kRefused, refusals));
+    const uint64_t wait = announced_wait(last(log, AgentEvent::kRefused));
+    EXPECT_GE(wait, config.backoff_min_ms);
+    EXPECT_LE(wait, config.backoff_max_ms);
+    // Not at once: nothing until the announced wait is over.
+    sim.advance(wait - 1);
+    EXPECT_FALSE(broker.next(kQuiet).has_value());
+    sim.advance(1);
+    request = broker.next(kEventually);
     ASSERT_TRUE(request.has_value());
-    // The id is not taken back, and not at once.
+    ASSERT_TRUE(std::holds_alternative<JoinRequest>(request->request));
+    // The id is not taken back.
     EXPECT_EQ(inc_of(request->request), inc);
-    EXPECT_GE(std::chrono::steady_clock::now() - refused_at, milliseconds(20));
   }
   EXPECT_GE(log.count(AgentEvent::kRefused), 4u);
   // The holder is over: the agent takes an incarnation above it.
@@ -185,8 +239,11 @@ TEST(AgentFakeBroker, StaleIncarnationKeepsTheIncarnationAndRetriesAfterABackoff
 TEST(AgentFakeBroker, RemovedStopsHeartbeatingForGood) {
   FakeBroker broker;
   EventLog log;
-  Agent agent(test_config({broker.endpoint()}), log.callback());
+  const AgentConfig config = test_config({broker.endpoint()});
+  SimulatedAgent sim(config, log);
+  Agent& agent = sim.agent;
   join_and_ack(broker, agent, log);
+  sim.advance(config.interval_ms);
   auto heartbeat = broker.next_of<HeartbeatRequest>(kEventually);
   ASSERT_TRUE(heartbeat.has_value());
   broker.refuse(*heartbeat, ErrorCode::kRemoved);
@@ -194,7 +251,8 @@ TEST(AgentFakeBroker, RemovedStopsHeartbeatingForGood) {
   ASSERT_TRUE(log.wait_for(AgentEvent::kRemoved));
   EXPECT_EQ(agent.status().phase, AgentPhase::kRemoved);
   // Several intervals and more than a lease: no heartbeat, no join.
-  EXPECT_FALSE(broker.next(milliseconds(1000)).has_value());
+  sim.advance(10 * config.lease_ms);
+  EXPECT_FALSE(broker.next(kQuiet).has_value());
   EXPECT_EQ(log.count(AgentEvent::kRejoined), 0u);
   agent.stop(true);  // nothing to leave: returns at once
   EXPECT_FALSE(broker.next(milliseconds(50)).has_value());
@@ -205,7 +263,9 @@ class AgentConfigurationRefused : public ::testing::TestWithParam<ErrorCode> {};
 TEST_P(AgentConfigurationRefused, ReportsAConfigurationErrorAndStops) {
   FakeBroker broker;
   EventLog log;
-  Agent agent(test_config({broker.endpoint()}), log.callback());
+  const AgentConfig config = test_config({broker.endpoint()});
+  SimulatedAgent sim(config, log);
+  Agent& agent = sim.agent;
   ASSERT_EQ(agent.start(), std::nullopt);
   auto join = broker.next_of<JoinRequest>(kEventually);
   ASSERT_TRUE(join.has_value());
@@ -216,7 +276,9 @@ TEST_P(AgentConfigurationRefused, ReportsAConfigurationErrorAndStops) {
   const auto changes = log.changes();
   EXPECT_NE(changes.back().detail.find(std::string(to_string(GetParam()))), std::string::npos)
       << changes.back().detail;
-  EXPECT_FALSE(broker.next(milliseconds(300)).has_value());
+  // No retry, however long it waits.
+  sim.advance(10 * config.lease_ms);
+  EXPECT_FALSE(broker.next(kQuiet).has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Codes, AgentConfigurationRefused,
@@ -274,16 +336,30 @@ TEST(AgentFakeBroker, SilentBrokerIsLostAndTheNextEndpointIsTried) {
   FakeBroker silent;
   FakeBroker second;
   EventLog log;
-  Agent agent(test_config({silent.endpoint(), second.endpoint()}), log.callback());
+  const AgentConfig config = test_config({silent.endpoint(), second.endpoint()});
+  SimulatedAgent sim(config, log);
+  Agent& agent = sim.agent;
   ASSERT_EQ(agent.start(), std::nullopt);
   // The first broker receives the join and never answers.
   ASSERT_TRUE(silent.next_of<JoinRequest>(kEventually).has_value());
+  // Lost a lease after the join, not before.
+  sim.advance(config.lease_ms - 1);
+  EXPECT_FALSE(second.next(kQuiet).has_value());
+  EXPECT_EQ(log.count(AgentEvent::kBrokerLost), 0u);
+  sim.advance(1);
+  ASSERT_TRUE(log.wait_for(AgentEvent::kBrokerLost));
+  // The next endpoint after a backoff within its bounds.
+  const uint64_t wait = announced_wait(last(log, AgentEvent::kBrokerLost));
+  EXPECT_GE(wait, config.backoff_min_ms);
+  EXPECT_LE(wait, config.backoff_max_ms);
+  sim.advance(wait);
   auto join = second.next_of<JoinRequest>(kEventually);
   ASSERT_TRUE(join.has_value());
   EXPECT_EQ(log.count(AgentEvent::kBrokerLost), 1u);
   second.ack(*join);
   ASSERT_TRUE(log.wait_for(AgentEvent::kJoined));
   EXPECT_EQ(agent.status().broker, second.endpoint());
+  sim.advance(config.interval_ms);
   ASSERT_TRUE(second.next_of<HeartbeatRequest>(kEventually).has_value());
 }
 
@@ -291,11 +367,16 @@ TEST(AgentFakeBroker, JoinedAgentLosingItsBrokerFailsOverAndRejoins) {
   FakeBroker first;
   FakeBroker second;
   EventLog log;
-  Agent agent(test_config({first.endpoint(), second.endpoint()}), log.callback());
+  const AgentConfig config = test_config({first.endpoint(), second.endpoint()});
+  SimulatedAgent sim(config, log);
+  Agent& agent = sim.agent;
   auto join = join_and_ack(first, agent, log);
-  // The first broker stops answering heartbeats.
+  // The first broker stops answering heartbeats: lost a lease later.
+  sim.advance(config.interval_ms);
   ASSERT_TRUE(first.next_of<HeartbeatRequest>(kEventually).has_value());
+  sim.advance(config.lease_ms);
   ASSERT_TRUE(log.wait_for(AgentEvent::kBrokerLost));
+  sim.advance(announced_wait(last(log, AgentEvent::kBrokerLost)));
   auto rejoin = second.next_of<JoinRequest>(kEventually);
   ASSERT_TRUE(rejoin.has_value());
   EXPECT_EQ(inc_of(rejoin->request), inc_of(join.request));
@@ -307,13 +388,24 @@ TEST(AgentFakeBroker, NoBacklogOfStaleHeartbeatsReachesAReturningBroker) {
   auto broker = std::make_unique<FakeBroker>();
   const std::string endpoint = broker->endpoint();
   EventLog log;
-  Agent agent(test_config({endpoint}), log.callback());
+  const AgentConfig config = test_config({endpoint});
+  SimulatedAgent sim(config, log);
+  Agent& agent = sim.agent;
   join_and_ack(*broker, agent, log);
+  sim.advance(config.interval_ms);
   ASSERT_TRUE(broker->next_of<HeartbeatRequest>(kEventually).has_value());
-  // The broker vanishes for several leases' worth of heartbeats.
+  // The broker vanishes for several leases' worth of heartbeats (the clock
+  // runs about ten times faster than real time meanwhile).
   broker.reset();
-  ASSERT_TRUE(log.wait_for(AgentEvent::kBrokerLost, 3));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        sim.advance(20);
+        return log.count(AgentEvent::kBrokerLost) >= 3;
+      },
+      kEventually));
   broker = std::make_unique<FakeBroker>(endpoint);
+  // Any backoff is over: the agent joins, and waits for the ack.
+  sim.advance(config.backoff_max_ms);
   // The first thing the returning broker hears is a fresh join.
   auto first = broker->next(kEventually);
   ASSERT_TRUE(first.has_value());
@@ -322,10 +414,10 @@ TEST(AgentFakeBroker, NoBacklogOfStaleHeartbeatsReachesAReturningBroker) {
   broker->ack(*first);
   ASSERT_TRUE(log.wait_for(AgentEvent::kRejoined));
   // Then heartbeats at the normal pace, not a burst of old ones: the next
-  // one carries a seq above the join's.
-  auto heartbeat = broker->next(kEventually);
+  // heartbeat carries a seq above the join's.
+  sim.advance(config.interval_ms);
+  auto heartbeat = broker->next_of<HeartbeatRequest>(kEventually);
   ASSERT_TRUE(heartbeat.has_value());
-  ASSERT_TRUE(std::holds_alternative<HeartbeatRequest>(heartbeat->request));
   EXPECT_GT(seq_of(heartbeat->request), seq_of(first->request));
 }
 
@@ -389,14 +481,21 @@ TEST(AgentFakeBroker, StopWithLeaveSendsALeaveAndWaitsForItsAck) {
 TEST(AgentFakeBroker, StopWithLeaveGivesUpAfterTheLeaveTimeout) {
   FakeBroker broker;
   EventLog log;
-  Agent agent(test_config({broker.endpoint()}), log.callback());
+  const AgentConfig config = test_config({broker.endpoint()});
+  SimulatedAgent sim(config, log);
+  Agent& agent = sim.agent;
   join_and_ack(broker, agent, log);
-  const auto started = std::chrono::steady_clock::now();
-  std::thread stopper([&] { agent.stop(true); });
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    agent.stop(true);
+    stopped = true;
+  });
   ASSERT_TRUE(broker.next_of<LeaveRequest>(kEventually).has_value());
+  // The leave is not acked: the agent waits the leave timeout, not less.
+  sim.advance(config.leave_timeout_ms - 1);
+  EXPECT_FALSE(wait_until([&] { return stopped.load(); }, kQuiet));
+  sim.advance(1);
   stopper.join();
-  const auto waited = std::chrono::steady_clock::now() - started;
-  EXPECT_GE(waited, milliseconds(500));
   EXPECT_EQ(log.count(AgentEvent::kLeft), 0u);
   EXPECT_EQ(log.count(AgentEvent::kStopped), 1u);
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "roster/codec.h"
+#include "roster/view.h"
 
 namespace roster {
 namespace {
@@ -140,6 +141,42 @@ TEST(CodecRoundTrip, Snapshot) {
   m.nodes[10].addr.clear();
   auto d = decode_snapshot(encode(m));
   EXPECT_EQ(as(d), m);
+}
+
+// The publisher encodes snapshots straight from its View: the bytes must be
+// those of the Snapshot the view would copy into.
+TEST(CodecSnapshotFromView, SameBytesAsTheSnapshotOfTheView) {
+  Snapshot base{3, 1000, false, 1732700000999ull, {}};
+  for (int i = 0; i < 50; ++i) base.nodes.push_back(alive_record("node-" + std::to_string(i)));
+  base.nodes[7].state = NodeState::kSuspect;
+  base.nodes[8].state = NodeState::kDead;
+  base.nodes[9].state = NodeState::kLeft;
+  base.nodes[10].labels.clear();
+  base.nodes[10].addr.clear();
+  View view;
+  view.reset(base);
+  Delta delta{3, 1001, 1000, 1732700001000ull, {alive_record("added"), removed_record("node-3")}};
+  ASSERT_EQ(view.apply(delta), View::ApplyResult::kApplied);
+  view.set_complete(true);
+
+  const uint64_t now = 1732700002000ull;
+  const std::string from_view =
+      encode_snapshot({view.epoch(), view.version(), view.complete(), now}, view.nodes());
+  EXPECT_EQ(from_view, encode(view.to_snapshot(now)));
+  Snapshot decoded = as(decode_snapshot(from_view));
+  EXPECT_EQ(decoded, view.to_snapshot(now));
+}
+
+TEST(CodecSnapshotFromView, EmptyView) {
+  View view;
+  view.reset(Snapshot{1, 0, false, 5, {}});
+  EXPECT_EQ(encode_snapshot({1, 0, false, 7}, view.nodes()), encode(view.to_snapshot(7)));
+}
+
+TEST(CodecSnapshotFromView, RemovedRecordsAreEncodedAsInAVector) {
+  std::map<std::string, NodeRecord> nodes{{"a", alive_record("a")}, {"b", removed_record("b")}};
+  Snapshot copy{2, 9, true, 11, {nodes["a"], nodes["b"]}};
+  EXPECT_EQ(encode_snapshot({2, 9, true, 11}, nodes), encode(copy));
 }
 
 TEST(CodecRoundTrip, EmptyIncompleteSnapshot) {

@@ -21,6 +21,7 @@
 
 #include "roster/agent_config.h"
 #include "roster/agent_state.h"
+#include "roster/clock.h"
 
 namespace roster {
 
@@ -40,8 +41,12 @@ struct AgentStatus {
 
 class Agent {
  public:
-  // `on_state` may be empty.
+  // `on_state` may be empty. Times lease, heartbeats, backoffs and the
+  // leave timeout on the system clock.
   explicit Agent(AgentConfig config, AgentCallback on_state = nullptr);
+  // Times them on `clock` instead (a SimulatedClock in tests: see wake()).
+  // REQUIRES: `clock` outlives the Agent.
+  Agent(AgentConfig config, AgentCallback on_state, const Clock& clock);
   // Stops as stop(true) would, if still running.
   ~Agent();
   Agent(const Agent&) = delete;
@@ -66,6 +71,12 @@ class Agent {
 
   // The agent's current phase, incarnation and broker endpoint.
   AgentStatus status() const;
+
+  // Makes the agent's thread read its clock at once and do what is due,
+  // rather than sleep until its next deadline in real time. Only a clock
+  // that jumps needs it: a test calls it after moving a SimulatedClock.
+  // Does nothing before start() or after stop().
+  void wake();
 
  private:
   struct Impl;

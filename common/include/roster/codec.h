@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,8 +42,8 @@ struct DecodeError {
 template <typename T>
 class Decoded {
  public:
-  Decoded(T value) : v_(std::move(value)) {}             // NOLINT: implicit by design
-  Decoded(DecodeError error) : v_(std::move(error)) {}   // NOLINT: implicit by design
+  Decoded(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
+  Decoded(DecodeError error) : v_(std::move(error)) {}  // NOLINT: implicit by design
   Decoded(T value, size_t replaced_strings)
       : v_(std::move(value)), replaced_strings_(replaced_strings) {}
 
@@ -70,6 +71,20 @@ std::string encode(const Delta& msg);
 std::string encode(const Beat& msg);
 std::string encode(const AdminRequest& msg);
 std::string encode(const AdminReply& msg);  // an ErrorReply here carries no seq
+
+// The fields of a snapshot other than its nodes.
+struct SnapshotHeader {
+  uint64_t epoch = 0;
+  uint64_t version = 0;
+  bool complete = false;
+  uint64_t time_ms = 0;
+};
+
+// A snapshot of `header` and the records of `nodes` (in map order, e.g.
+// View::nodes()), encoded without copying them: the same bytes as
+// encode(Snapshot) of a Snapshot with those fields and nodes.
+std::string encode_snapshot(const SnapshotHeader& header,
+                            const std::map<std::string, NodeRecord>& nodes);
 
 // Decoders of untrusted input (limit kMaxBodyBytes).
 Decoded<AgentRequest> decode_agent_request(std::string_view body);

@@ -1,0 +1,262 @@
+// The broker's event loop and publisher in one process, wired as in
+// run_broker() but on inproc:// endpoints and a SimulatedClock that the
+// test moves: the timers (lease expiry, suspect -> dead -> forgotten,
+// beats, the periodic snapshot, the end of the warm-up) are checked to the
+// millisecond, without a broker process and without sleeping.
+//
+// The clock moves in steps of at most the loop's longest poll with one
+// round after each (as the running loop would tick), and each move ends on
+// the deadline under test, so whatever is due is stamped with that time.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "event_loop.h"
+#include "publisher.h"
+#include "roster/clock.h"
+#include "roster/codec.h"
+
+namespace roster::broker {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr TimeMs kStart = 1'700'000'000'000;
+constexpr uint64_t kEpoch = static_cast<uint64_t>(kStart);
+constexpr TimeMs kBeatMs = 1'000;
+constexpr TimeMs kSnapshotMs = 4'000;
+constexpr TimeMs kWarmUpMs = 2'000;  // the longest lease
+constexpr TimeMs kLeaseMs = 1'000;
+constexpr TimeMs kDeadAfterMs = 500;
+constexpr TimeMs kForgetDeadAfterMs = 1'000;
+// The longest the running loop sleeps between rounds: a longer move of the
+// clock would look like a stall to the core.
+constexpr TimeMs kStepMs = 50;
+// Generous for "eventually": tests also run under sanitizers on 2 cores.
+constexpr milliseconds kEventually = std::chrono::seconds(10);
+
+class EventLoopInProcess : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    options_.agents_endpoint = "inproc://agents";
+    options_.publish_endpoint = "inproc://publish";
+    options_.admin_endpoint = "inproc://admin";
+    options_.membership.max_lease_ms = kWarmUpMs;
+    options_.membership.dead_after_ms = kDeadAfterMs;
+    options_.membership.forget_dead_after_ms = kForgetDeadAfterMs;
+    options_.publish_interval_ms = 0;
+    options_.snapshot_interval_ms = kSnapshotMs;
+    options_.beat_interval_ms = kBeatMs;
+
+    loop_ = std::make_unique<EventLoop>(context_, clock_, options_, kEpoch, kStart);
+    auto bound = loop_->bind();
+    ASSERT_FALSE(bound.has_value()) << bound->message;
+    PublisherOptions publisher_options;
+    publisher_options.endpoint = options_.publish_endpoint;
+    publisher_options.snapshot_interval_ms = options_.snapshot_interval_ms;
+    publisher_options.beat_interval_ms = options_.beat_interval_ms;
+    publisher_options.monitor_endpoint = loop_->publish_monitor_endpoint();
+    auto started = Publisher::start(context_, clock_, publisher_options, loop_->initial_snapshot());
+    ASSERT_TRUE(std::holds_alternative<std::unique_ptr<Publisher>>(started))
+        << std::get<StartupError>(started).message;
+    publisher_ = std::move(std::get<std::unique_ptr<Publisher>>(started));
+    loop_->attach(*publisher_);
+
+    state_.set(zmq::sockopt::linger, 0);
+    state_.set(zmq::sockopt::subscribe, "");
+    state_.connect(publisher_->endpoint());
+    agent_.set(zmq::sockopt::linger, 0);
+    agent_.connect(loop_->agents_endpoint());
+  }
+
+  // Moves the clock to `at` in steps, with one round of the loop after
+  // each, then lets the publisher look at the clock.
+  void advance_to(TimeMs at) {
+    while (clock_.now_ms() < at) {
+      clock_.advance(std::min(kStepMs, at - clock_.now_ms()));
+      loop_->run_round(0);
+    }
+    publisher_->wake();
+  }
+
+  // Sends a join of `node` and runs rounds (the clock stands still) until
+  // the reply comes.
+  AgentReply join(const std::string& node) {
+    JoinRequest request;
+    request.node = node;
+    request.inc = 1;
+    request.seq = 1;
+    request.lease_ms = static_cast<uint64_t>(kLeaseMs);
+    request.addr = "10.0.0.1:80";
+    const std::string body = encode(AgentRequest(request));
+    agent_.send(zmq::buffer(body), zmq::send_flags::none);
+    const auto deadline = std::chrono::steady_clock::now() + kEventually;
+    zmq::message_t reply;
+    while (!agent_.recv(reply, zmq::recv_flags::dontwait)) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "no reply to the join";
+        return ErrorReply{};
+      }
+      loop_->run_round(1);
+    }
+    auto decoded = decode_agent_reply(reply.to_string_view());
+    EXPECT_TRUE(decoded.ok()) << decoded.error().message;
+    return decoded.ok() ? decoded.value() : AgentReply(ErrorReply{});
+  }
+
+  // The next message of type T on the state channel, in publication order
+  // among its kind; the other kinds are kept for their own next<>().
+  template <typename T>
+  std::optional<T> next() {
+    const auto deadline = std::chrono::steady_clock::now() + kEventually;
+    while (queue<T>().empty()) {
+      const auto left =
+          std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !receive(left)) {
+        ADD_FAILURE() << "no message of the expected type on the state channel";
+        return std::nullopt;
+      }
+    }
+    T message = std::move(queue<T>().front());
+    queue<T>().pop_front();
+    return message;
+  }
+
+  // Reads one message from the state channel into its queue; false if none
+  // came within `timeout`.
+  bool receive(milliseconds timeout) {
+    zmq::pollitem_t item{state_.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, timeout) == 0) return false;
+    zmq::message_t topic;
+    zmq::message_t body;
+    EXPECT_TRUE(state_.recv(topic, zmq::recv_flags::none));
+    EXPECT_TRUE(topic.more());
+    EXPECT_TRUE(state_.recv(body, zmq::recv_flags::none));
+    const std::string_view name = topic.to_string_view();
+    if (name == kTopicSnapshot) {
+      snapshots_.push_back(decode_snapshot(body.to_string_view()).value());
+    } else if (name == kTopicDelta) {
+      deltas_.push_back(decode_delta(body.to_string_view()).value());
+    } else if (name == kTopicBeat) {
+      beats_.push_back(decode_beat(body.to_string_view()).value());
+    } else {
+      ADD_FAILURE() << "unexpected topic " << name;
+    }
+    return true;
+  }
+
+  template <typename T>
+  std::deque<T>& queue() {
+    if constexpr (std::is_same_v<T, Snapshot>) {
+      return snapshots_;
+    } else if constexpr (std::is_same_v<T, Delta>) {
+      return deltas_;
+    } else {
+      return beats_;
+    }
+  }
+
+  // Declared first: destroyed after every socket.
+  zmq::context_t context_{1};
+  SimulatedClock clock_{kStart};
+  BrokerOptions options_;
+  std::unique_ptr<EventLoop> loop_;
+  std::unique_ptr<Publisher> publisher_;
+  zmq::socket_t state_{context_, zmq::socket_type::sub};
+  zmq::socket_t agent_{context_, zmq::socket_type::dealer};
+  std::deque<Snapshot> snapshots_;
+  std::deque<Delta> deltas_;
+  std::deque<Beat> beats_;
+};
+
+TEST_F(EventLoopInProcess, NodeGoesSuspectDeadAndForgottenOnItsDeadlines) {
+  // The subscription's snapshot: the loop has not committed anything yet.
+  auto first = next<Snapshot>();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->version, 0u);
+
+  AgentReply reply = join("node-1");
+  ASSERT_TRUE(std::holds_alternative<Ack>(reply));
+  EXPECT_EQ(std::get<Ack>(reply).lease_ms, static_cast<uint64_t>(kLeaseMs));
+  auto joined = next<Delta>();
+  ASSERT_TRUE(joined.has_value());
+  EXPECT_EQ(joined->version, 1u);
+  ASSERT_EQ(joined->changes.size(), 1u);
+  EXPECT_EQ(joined->changes[0].state, NodeState::kAlive);
+  EXPECT_EQ(joined->changes[0].since_ms, static_cast<uint64_t>(kStart));
+
+  // The lease ends without a heartbeat: suspect.
+  const TimeMs suspect_at = kStart + kLeaseMs;
+  advance_to(suspect_at);
+  auto suspect = next<Delta>();
+  ASSERT_TRUE(suspect.has_value());
+  EXPECT_EQ(suspect->version, 2u);
+  EXPECT_EQ(suspect->prev_version, 1u);
+  EXPECT_EQ(suspect->time_ms, static_cast<uint64_t>(suspect_at));
+  ASSERT_EQ(suspect->changes.size(), 1u);
+  EXPECT_EQ(suspect->changes[0].node, "node-1");
+  EXPECT_EQ(suspect->changes[0].state, NodeState::kSuspect);
+  EXPECT_EQ(suspect->changes[0].since_ms, static_cast<uint64_t>(suspect_at));
+
+  // Still nothing: dead.
+  const TimeMs dead_at = suspect_at + kDeadAfterMs;
+  advance_to(dead_at);
+  auto dead = next<Delta>();
+  ASSERT_TRUE(dead.has_value());
+  EXPECT_EQ(dead->version, 3u);
+  EXPECT_EQ(dead->time_ms, static_cast<uint64_t>(dead_at));
+  ASSERT_EQ(dead->changes.size(), 1u);
+  EXPECT_EQ(dead->changes[0].state, NodeState::kDead);
+  EXPECT_EQ(dead->changes[0].since_ms, static_cast<uint64_t>(dead_at));
+
+  // Dead long enough: forgotten.
+  const TimeMs forgotten_at = dead_at + kForgetDeadAfterMs;
+  advance_to(forgotten_at);
+  auto forgotten = next<Delta>();
+  ASSERT_TRUE(forgotten.has_value());
+  EXPECT_EQ(forgotten->version, 4u);
+  EXPECT_EQ(forgotten->time_ms, static_cast<uint64_t>(forgotten_at));
+  ASSERT_EQ(forgotten->changes.size(), 1u);
+  EXPECT_EQ(forgotten->changes[0].node, "node-1");
+  EXPECT_EQ(forgotten->changes[0].state, NodeState::kRemoved);
+}
+
+TEST_F(EventLoopInProcess, BeatsSnapshotsAndTheEndOfTheWarmUpComeOnTheirDeadlines) {
+  // The subscription's snapshot, during the warm-up.
+  auto first = next<Snapshot>();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->epoch, kEpoch);
+  EXPECT_FALSE(first->complete);
+  EXPECT_EQ(first->time_ms, static_cast<uint64_t>(kStart));
+
+  // One beat every beat interval, stamped with its due time.
+  for (TimeMs at = kStart + kBeatMs; at <= kStart + 6 * kBeatMs; at += kBeatMs) {
+    advance_to(at);
+    auto beat = next<Beat>();
+    ASSERT_TRUE(beat.has_value());
+    EXPECT_EQ(beat->time_ms, static_cast<uint64_t>(at));
+    EXPECT_EQ(beat->epoch, kEpoch);
+    EXPECT_EQ(beat->version, 0u);
+  }
+  // The warm-up ends after the longest lease: a complete snapshot at once.
+  auto warm = next<Snapshot>();
+  ASSERT_TRUE(warm.has_value());
+  EXPECT_TRUE(warm->complete);
+  EXPECT_EQ(warm->time_ms, static_cast<uint64_t>(kStart + kWarmUpMs));
+  // Then one every snapshot interval, and none between.
+  auto periodic = next<Snapshot>();
+  ASSERT_TRUE(periodic.has_value());
+  EXPECT_TRUE(periodic->complete);
+  EXPECT_EQ(periodic->time_ms, static_cast<uint64_t>(kStart + kWarmUpMs + kSnapshotMs));
+  EXPECT_TRUE(snapshots_.empty());
+  EXPECT_TRUE(deltas_.empty());
+}
+
+}  // namespace
+}  // namespace roster::broker
