@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds roster, and runs every test: first in the
 # normal build (build/), then in the ASan+UBSan build (build-asan/); then
-# builds the Release configuration (build-release/); then a short smoke run
-# of the benchmarks. Warnings are errors (scripts/build.sh). Exits non-zero
-# on any failure.
+# builds the Release configuration (build-release/), installs it to a
+# temporary prefix and builds examples/controller against that
+# (scripts/check_install.sh); then a short smoke run of the benchmarks.
+# Warnings are errors (scripts/build.sh). Exits non-zero on any failure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 jobs="$(nproc 2>/dev/null || echo 2)"
@@ -30,6 +31,8 @@ echo "== build (Release: libraries and binaries, as a packager builds) =="
 # -O3 finds warnings -O2 does not; no tests or benchmarks, to keep CI short.
 "$root/scripts/build.sh" "$root/build-release" -DCMAKE_BUILD_TYPE=Release \
   -DROSTER_BUILD_TESTS=OFF -DROSTER_BUILD_BENCH=OFF
+echo "== install, then build the example controller against the installed package =="
+"$root/scripts/check_install.sh" "$root/build-release"
 
 if [ -x "$root/scripts/bench.sh" ]; then
   echo "== benchmark smoke run =="
