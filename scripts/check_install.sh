@@ -23,8 +23,8 @@ cmake -S "$root/examples/controller" -B "$tmp/controller" -DCMAKE_BUILD_TYPE=Rel
 cmake --build "$tmp/controller" >/dev/null
 "$tmp/controller/controller" "ipc://$tmp/state" "ipc://$tmp/admin" 1
 
-libdir="$(cd "$prefix" && ls -d lib*/pkgconfig | head -n 1)"
-export PKG_CONFIG_PATH="$prefix/$libdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+pc_dir="$(find "$prefix" -name roster.pc -printf '%h\n' | head -n 1)"
+export PKG_CONFIG_PATH="$pc_dir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 # shellcheck disable=SC2046  # pkg-config prints several words on purpose
 c++ -std=c++17 -o "$tmp/controller-pc" "$root/examples/controller/main.cc" \
   $(pkg-config --cflags --libs roster)
