@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "roster/duration.h"
+#include "roster_build_version.h"
 
 namespace roster::broker {
 
@@ -75,6 +76,7 @@ ParseResult parse_options(int argc, const char* const* argv) {
       "operators query the admin endpoint. Durations: 250ms, 3s, 1.5s, 5m, 1h.",
       "roster-broker"};
   app.option_defaults()->always_capture_default();
+  app.set_version_flag("--version", version_text("roster-broker"));
 
   add_endpoint(app, "--agents", o.agents_endpoint, "Agent channel (ROUTER) to bind");
   add_endpoint(app, "--publish", o.publish_endpoint, "State channel (XPUB) to bind");
@@ -132,6 +134,8 @@ ParseResult parse_options(int argc, const char* const* argv) {
     return ParseExit{0, app.help()};
   } catch (const CLI::CallForAllHelp&) {
     return ParseExit{0, app.help("", CLI::AppFormatMode::All)};
+  } catch (const CLI::CallForVersion& e) {
+    return ParseExit{0, e.what()};
   } catch (const CLI::ParseError& e) {
     return ParseExit{2, std::string("roster-broker: ") + e.what() + " (see --help)"};
   }

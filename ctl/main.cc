@@ -20,6 +20,7 @@
 #include "roster/duration.h"
 #include "roster/protocol.h"
 #include "roster/utf8.h"
+#include "roster_build_version.h"
 
 namespace {
 
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("rosterctl"));
 
   CLI::App app{"rosterctl: inspect and operate a roster broker"};
+  app.set_version_flag("--version", roster::version_text("rosterctl"));
   app.require_subcommand(1);
   app.fallthrough();
 

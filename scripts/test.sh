@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds roster, and runs every test: first in the
-# normal build (build/), then in the ASan+UBSan build (build-asan/), then a
-# short smoke run of the benchmarks. Exits non-zero on any failure.
+# normal build (build/), then in the ASan+UBSan build (build-asan/); then
+# builds the Release configuration (build-release/), installs it to a
+# temporary prefix and builds examples/controller against that
+# (scripts/check_install.sh); then a short smoke run of the benchmarks.
+# Warnings are errors (scripts/build.sh). Exits non-zero on any failure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 jobs="$(nproc 2>/dev/null || echo 2)"
@@ -23,6 +26,13 @@ echo "== tests under sanitizers =="
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 (cd "$root/build-asan" && ctest --output-on-failure -j "$jobs" --timeout 900 -LE no_sanitizer)
+
+echo "== build (Release: libraries and binaries, as a packager builds) =="
+# -O3 finds warnings -O2 does not; no tests or benchmarks, to keep CI short.
+"$root/scripts/build.sh" "$root/build-release" -DCMAKE_BUILD_TYPE=Release \
+  -DROSTER_BUILD_TESTS=OFF -DROSTER_BUILD_BENCH=OFF
+echo "== install, then build the example controller against the installed package =="
+"$root/scripts/check_install.sh" "$root/build-release"
 
 if [ -x "$root/scripts/bench.sh" ]; then
   echo "== benchmark smoke run =="

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "roster/duration.h"
+#include "roster_build_version.h"
 
 namespace roster {
 
@@ -44,6 +45,7 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
       "interval, leave on SIGTERM/SIGINT).\nExit status: 0 left, 1 refused by the broker or "
       "runtime error, 2 usage, 3 removed by the operator.",
       "roster-agent"};
+  app.set_version_flag("--version", version_text("roster-agent"));
   AgentFlags flags;
   AgentConfig& config = flags.config;
   std::vector<std::string> labels;
@@ -76,6 +78,8 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return {std::nullopt, app.exit(e)};
   } catch (const CLI::CallForAllHelp& e) {
+    return {std::nullopt, app.exit(e)};
+  } catch (const CLI::CallForVersion& e) {
     return {std::nullopt, app.exit(e)};
   } catch (const CLI::ParseError& e) {
     app.exit(e);

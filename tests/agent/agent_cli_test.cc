@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "fake_broker.h"
+#include "roster_build_version.h"
 #include "support/process.h"
 
 namespace roster::testing {
@@ -23,6 +24,16 @@ TEST(AgentCli, HelpExitsZeroAndDocumentsTheExitStatuses) {
   EXPECT_EQ(result.exit_status, 0);
   EXPECT_NE(result.out.find("--broker"), std::string::npos);
   EXPECT_NE(result.out.find("3 removed"), std::string::npos) << result.out;
+}
+
+// --version: one line on stdout, the name, project(VERSION) and the git
+// revision when built from a checkout; exit 0, without the required --broker.
+TEST(AgentCli, VersionPrintsNameVersionAndRevision) {
+  auto result = agent({"--version"});
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(result.out.rfind(std::string("roster-agent ") + kVersion, 0), 0u) << result.out;
+  EXPECT_EQ(result.out, version_text("roster-agent") + "\n");
+  EXPECT_EQ(result.err, "");
 }
 
 // Each invalid command line exits 2 with a message naming the problem.

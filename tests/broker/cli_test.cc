@@ -13,6 +13,7 @@
 #include <map>
 
 #include "broker_client.h"
+#include "roster_build_version.h"
 #include "support/broker_process.h"
 
 namespace roster::testing {
@@ -80,6 +81,16 @@ TEST(CliTest, HelpDocumentsEveryOptionAndDefault) {
                            "--ready-file"}) {
     EXPECT_NE(result.out.find(text), std::string::npos) << text;
   }
+}
+
+// --version: one line on stdout, the name, project(VERSION) and the git
+// revision when built from a checkout; exit 0.
+TEST(CliTest, VersionPrintsNameVersionAndRevision) {
+  auto result = broker({"--version"});
+  EXPECT_EQ(result.exit_status, 0) << result.err;
+  EXPECT_EQ(result.out.rfind(std::string("roster-broker ") + kVersion, 0), 0u) << result.out;
+  EXPECT_EQ(result.out, version_text("roster-broker") + "\n");
+  EXPECT_EQ(result.err, "");
 }
 
 TEST(CliTest, BadFlagsExitWithStatus2AndOneLine) {

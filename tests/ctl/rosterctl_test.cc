@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "roster/utf8.h"
+#include "roster_build_version.h"
 #include "support/broker_process.h"
 #include "support/fake_broker.h"
 #include "support/process.h"
@@ -292,6 +293,16 @@ TEST(RosterctlErrorsTest, UnreachableBrokerIsAnErrorAfterTheTimeout) {
       {bin("rosterctl"), "--admin", endpoint, "--state", endpoint, "--timeout", "300ms", "watch"});
   EXPECT_EQ(watch.exit_status, 1);
   EXPECT_NE(watch.err.find("no snapshot"), std::string::npos) << watch.err;
+}
+
+// --version: one line on stdout, the name, project(VERSION) and the git
+// revision when built from a checkout; exit 0, without a subcommand.
+TEST(RosterctlVersionTest, VersionPrintsNameVersionAndRevision) {
+  CommandResult r = run_command({bin("rosterctl"), "--version"});
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind(std::string("rosterctl ") + kVersion, 0), 0u) << r.out;
+  EXPECT_EQ(r.out, version_text("rosterctl") + "\n");
+  EXPECT_EQ(r.err, "");
 }
 
 TEST(RosterctlErrorsTest, UsageErrorsExitWithTwo) {
