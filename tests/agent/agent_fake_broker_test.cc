@@ -1,4 +1,4 @@
-// roster::Agent against a scripted broker (FakeBroker): each test makes the
+// roster::Agent against a scripted broker (FakeAgentChannel): each test makes the
 // broker reply one way and checks what the agent sends next.
 #include <gtest/gtest.h>
 
@@ -6,8 +6,8 @@
 #include <thread>
 
 #include "event_log.h"
-#include "fake_broker.h"
 #include "roster/agent.h"
+#include "support/fake_agent_channel.h"
 
 namespace roster::testing {
 namespace {
@@ -33,7 +33,7 @@ AgentConfig test_config(std::vector<std::string> brokers) {
 }
 
 // Starts an agent and completes its first join; returns the join.
-FakeBroker::Received join_and_ack(FakeBroker& broker, Agent& agent, EventLog& log) {
+FakeAgentChannel::Received join_and_ack(FakeAgentChannel& broker, Agent& agent, EventLog& log) {
   EXPECT_EQ(agent.start(), std::nullopt);
   auto join = broker.next_of<JoinRequest>(kEventually);
   EXPECT_TRUE(join.has_value());
@@ -44,7 +44,7 @@ FakeBroker::Received join_and_ack(FakeBroker& broker, Agent& agent, EventLog& lo
 }
 
 TEST(AgentFakeBroker, JoinCarriesTheConfigurationThenHeartbeatsRenewTheSameIncarnation) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   AgentConfig config = test_config({broker.endpoint()});
   config.incarnation = 42;
@@ -74,7 +74,7 @@ TEST(AgentFakeBroker, JoinCarriesTheConfigurationThenHeartbeatsRenewTheSameIncar
 }
 
 TEST(AgentFakeBroker, DefaultIncarnationIsWallClockNanoseconds) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   const auto before = std::chrono::system_clock::now().time_since_epoch();
   Agent agent(test_config({broker.endpoint()}), log.callback());
@@ -85,7 +85,7 @@ TEST(AgentFakeBroker, DefaultIncarnationIsWallClockNanoseconds) {
 }
 
 TEST(AgentFakeBroker, UnknownNodeRejoinsWithTheSameIncarnation) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   auto join = join_and_ack(broker, agent, log);
@@ -106,7 +106,7 @@ TEST(AgentFakeBroker, UnknownNodeRejoinsWithTheSameIncarnation) {
 class AgentIncarnationRefused : public ::testing::TestWithParam<ErrorCode> {};
 
 TEST_P(AgentIncarnationRefused, TakesAHigherIncarnationAndJoins) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   auto join = join_and_ack(broker, agent, log);
@@ -132,7 +132,7 @@ INSTANTIATE_TEST_SUITE_P(Codes, AgentIncarnationRefused,
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
 TEST(AgentFakeBroker, ForgottenIncarnationRejoinsAboveTheHint) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   join_and_ack(broker, agent, log);
@@ -151,7 +151,7 @@ TEST(AgentFakeBroker, ForgottenIncarnationRejoinsAboveTheHint) {
 }
 
 TEST(AgentFakeBroker, StaleIncarnationKeepsTheIncarnationAndRetriesAfterABackoff) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   auto join = join_and_ack(broker, agent, log);
@@ -183,7 +183,7 @@ TEST(AgentFakeBroker, StaleIncarnationKeepsTheIncarnationAndRetriesAfterABackoff
 }
 
 TEST(AgentFakeBroker, RemovedStopsHeartbeatingForGood) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   join_and_ack(broker, agent, log);
@@ -203,7 +203,7 @@ TEST(AgentFakeBroker, RemovedStopsHeartbeatingForGood) {
 class AgentConfigurationRefused : public ::testing::TestWithParam<ErrorCode> {};
 
 TEST_P(AgentConfigurationRefused, ReportsAConfigurationErrorAndStops) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   ASSERT_EQ(agent.start(), std::nullopt);
@@ -224,7 +224,7 @@ INSTANTIATE_TEST_SUITE_P(Codes, AgentConfigurationRefused,
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
 TEST(AgentFakeBroker, RepliesToNoOutstandingRequestAreIgnored) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   ASSERT_EQ(agent.start(), std::nullopt);
@@ -249,7 +249,7 @@ TEST(AgentFakeBroker, RepliesToNoOutstandingRequestAreIgnored) {
 }
 
 TEST(AgentFakeBroker, MalformedRepliesAreDroppedWithoutHarm) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   ASSERT_EQ(agent.start(), std::nullopt);
@@ -271,8 +271,8 @@ TEST(AgentFakeBroker, MalformedRepliesAreDroppedWithoutHarm) {
 }
 
 TEST(AgentFakeBroker, SilentBrokerIsLostAndTheNextEndpointIsTried) {
-  FakeBroker silent;
-  FakeBroker second;
+  FakeAgentChannel silent;
+  FakeAgentChannel second;
   EventLog log;
   Agent agent(test_config({silent.endpoint(), second.endpoint()}), log.callback());
   ASSERT_EQ(agent.start(), std::nullopt);
@@ -288,8 +288,8 @@ TEST(AgentFakeBroker, SilentBrokerIsLostAndTheNextEndpointIsTried) {
 }
 
 TEST(AgentFakeBroker, JoinedAgentLosingItsBrokerFailsOverAndRejoins) {
-  FakeBroker first;
-  FakeBroker second;
+  FakeAgentChannel first;
+  FakeAgentChannel second;
   EventLog log;
   Agent agent(test_config({first.endpoint(), second.endpoint()}), log.callback());
   auto join = join_and_ack(first, agent, log);
@@ -304,7 +304,7 @@ TEST(AgentFakeBroker, JoinedAgentLosingItsBrokerFailsOverAndRejoins) {
 }
 
 TEST(AgentFakeBroker, NoBacklogOfStaleHeartbeatsReachesAReturningBroker) {
-  auto broker = std::make_unique<FakeBroker>();
+  auto broker = std::make_unique<FakeAgentChannel>();
   const std::string endpoint = broker->endpoint();
   EventLog log;
   Agent agent(test_config({endpoint}), log.callback());
@@ -313,7 +313,7 @@ TEST(AgentFakeBroker, NoBacklogOfStaleHeartbeatsReachesAReturningBroker) {
   // The broker vanishes for several leases' worth of heartbeats.
   broker.reset();
   ASSERT_TRUE(log.wait_for(AgentEvent::kBrokerLost, 3));
-  broker = std::make_unique<FakeBroker>(endpoint);
+  broker = std::make_unique<FakeAgentChannel>(endpoint);
   // The first thing the returning broker hears is a fresh join.
   auto first = broker->next(kEventually);
   ASSERT_TRUE(first.has_value());
@@ -330,7 +330,7 @@ TEST(AgentFakeBroker, NoBacklogOfStaleHeartbeatsReachesAReturningBroker) {
 }
 
 TEST(AgentFakeBroker, LabelUpdateIsSentAsAJoinOfTheSameIncarnation) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   auto join = join_and_ack(broker, agent, log);
@@ -348,7 +348,7 @@ TEST(AgentFakeBroker, LabelUpdateIsSentAsAJoinOfTheSameIncarnation) {
 }
 
 TEST(AgentFakeBroker, UnackedLabelUpdateIsRepeated) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   join_and_ack(broker, agent, log);
@@ -363,14 +363,14 @@ TEST(AgentFakeBroker, UnackedLabelUpdateIsRepeated) {
 }
 
 TEST(AgentFakeBroker, LabelsOverTheLimitsAreRefused) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   Agent agent(test_config({broker.endpoint()}));
   EXPECT_NE(agent.update_labels({{"", "x"}}), std::nullopt);
   EXPECT_NE(agent.update_labels({{"k", std::string(kMaxLabelValueBytes + 1, 'v')}}), std::nullopt);
 }
 
 TEST(AgentFakeBroker, StopWithLeaveSendsALeaveAndWaitsForItsAck) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   auto join = join_and_ack(broker, agent, log);
@@ -387,7 +387,7 @@ TEST(AgentFakeBroker, StopWithLeaveSendsALeaveAndWaitsForItsAck) {
 }
 
 TEST(AgentFakeBroker, StopWithLeaveGivesUpAfterTheLeaveTimeout) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   join_and_ack(broker, agent, log);
@@ -402,7 +402,7 @@ TEST(AgentFakeBroker, StopWithLeaveGivesUpAfterTheLeaveTimeout) {
 }
 
 TEST(AgentFakeBroker, StopWithoutLeaveSendsNothing) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   join_and_ack(broker, agent, log);
@@ -430,7 +430,7 @@ TEST(AgentFakeBroker, StartRefusesAnInvalidConfiguration) {
 }
 
 TEST(AgentFakeBroker, StartsOnlyOnce) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   Agent agent(test_config({broker.endpoint()}));
   EXPECT_EQ(agent.start(), std::nullopt);
   EXPECT_NE(agent.start(), std::nullopt);

@@ -6,8 +6,11 @@
 
 #include <algorithm>
 
-#include "broker_client.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
+#include "support/messages.h"
+#include "support/raw_sockets.h"
 
 namespace roster::testing {
 namespace {

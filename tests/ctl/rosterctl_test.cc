@@ -12,21 +12,22 @@
 #include <thread>
 
 #include "roster/utf8.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
-#include "support/fake_broker.h"
+#include "support/fake_state_channel.h"
 #include "support/process.h"
-#include "support/raw_clients.h"
 
 namespace roster {
 namespace {
 
 using nlohmann::json;
 using testing::admin_snapshot;
+using testing::AgentClient;
 using testing::bin;
 using testing::BrokerProcess;
 using testing::CommandResult;
 using testing::Process;
-using testing::RawAgent;
 using testing::run_command;
 using testing::wait_until;
 using namespace std::chrono_literals;
@@ -53,7 +54,7 @@ class RosterctlTest : public ::testing::Test {
   void SetUp() override {
     broker_ = BrokerProcess::start({"--beat-interval", "100ms"});
     ASSERT_NE(broker_, nullptr);
-    agent_ = std::make_unique<RawAgent>(context_, broker_->endpoints().agents);
+    agent_ = std::make_unique<AgentClient>(broker_->endpoints().agents);
   }
 
   // rosterctl with the broker's endpoints and `args`.
@@ -74,13 +75,12 @@ class RosterctlTest : public ::testing::Test {
 
   void join_two() {
     ASSERT_TRUE(
-        agent_->join("web-1", 7, kLongLeaseMs, {{"zone", "a"}, {"role", "web"}}, "10.0.0.1:80"));
-    ASSERT_TRUE(agent_->join("db-1", 3, kLongLeaseMs, {}, "10.0.0.2:5432"));
+        agent_->join("web-1", 7, kLongLeaseMs, "10.0.0.1:80", {{"zone", "a"}, {"role", "web"}}));
+    ASSERT_TRUE(agent_->join("db-1", 3, kLongLeaseMs, "10.0.0.2:5432"));
   }
 
   std::unique_ptr<BrokerProcess> broker_;
-  zmq::context_t context_;
-  std::unique_ptr<RawAgent> agent_;
+  std::unique_ptr<AgentClient> agent_;
 };
 
 TEST_F(RosterctlTest, MembersJsonListsEveryNode) {
@@ -438,7 +438,7 @@ class RosterctlHostileBrokerTest : public ::testing::Test {
     });
   }
 
-  testing::FakeBroker fake_;
+  testing::FakeStateChannel fake_;
 };
 
 TEST_F(RosterctlHostileBrokerTest, MembersJsonIsValidJsonWithReplacedStrings) {

@@ -24,6 +24,7 @@
 #include "e2e_support.h"
 #include "roster/agent.h"
 #include "sim_fleet.h"
+#include "support/proc_info.h"
 
 namespace roster::e2e {
 namespace {
@@ -262,7 +263,7 @@ TEST_F(ChurnTest, SubscribersMatchTheBrokerEveryDepartureIsForgottenAndMemoryIsF
       churn_step();
       fleet_->pump(20ms);
     }
-    rss_kb.push_back(vm_rss_kb(broker_->process().pid()));
+    rss_kb.push_back(static_cast<long>(testing::rss_kib(broker_->process().pid())));
     ASSERT_TRUE(broker_->process().running()) << broker_->process().output();
   }
   std::cout << "churn: " << crashes_ << " crashes, " << leaves_ << " leaves, " << restarts_

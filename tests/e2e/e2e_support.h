@@ -1,6 +1,6 @@
 // Helpers of the end-to-end tests: rosterctl run as a process with --json,
 // roster-agent processes, a roster::Subscriber that records everything it
-// is told, admin requests over a raw DEALER, and the broker's memory.
+// is told, and waiting for a condition to hold.
 //
 // Thread safety: RecordingSubscriber may be read from any thread; everything
 // else is used by the test's thread only.
@@ -21,6 +21,7 @@
 
 #include "roster/protocol.h"
 #include "roster/subscriber.h"
+#include "support/admin.h"
 #include "support/broker_process.h"
 #include "support/process.h"
 
@@ -71,12 +72,11 @@ std::unique_ptr<testing::Process> start_agent(const std::string& agents_endpoint
                                               const std::vector<std::string>& extra = {});
 
 // ---------------------------------------------------------------------------
-// Admin channel over a raw DEALER (one fresh socket per call).
+// Admin channel: the test kit's (support/admin.h), one connection per call.
 
-std::optional<AdminReply> admin_call(const std::string& endpoint, const AdminRequest& request,
-                                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
-std::optional<Snapshot> admin_snapshot(const std::string& endpoint);
-std::optional<Stats> admin_stats(const std::string& endpoint);
+using testing::admin_call;
+using testing::admin_snapshot;
+using testing::admin_stats;
 
 // ---------------------------------------------------------------------------
 // A subscriber that records every callback.
@@ -132,10 +132,6 @@ bool view_matches(const View& view, const Snapshot& snapshot);
 std::string describe(const std::vector<NodeState>& states);
 
 // ---------------------------------------------------------------------------
-
-// Resident memory of process `pid` in KiB (VmRSS of /proc/PID/status); 0 if
-// unreadable.
-long vm_rss_kb(pid_t pid);
 
 // True if `condition` holds at every check for `duration` (polled), false
 // at the first check where it does not.

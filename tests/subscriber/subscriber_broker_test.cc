@@ -12,16 +12,17 @@
 #include <variant>
 
 #include "roster/subscriber.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
-#include "support/raw_clients.h"
 
 namespace roster {
 namespace {
 
 using testing::admin_call;
 using testing::admin_snapshot;
+using testing::AgentClient;
 using testing::BrokerProcess;
-using testing::RawAgent;
 using testing::wait_until;
 using namespace std::chrono_literals;
 
@@ -98,8 +99,7 @@ TEST(SubscriberBrokerTest, ViewEqualsTheAdminSnapshotAfterRandomChurn) {
   ASSERT_NE(sub, nullptr);
   ASSERT_TRUE(sub->start());
 
-  zmq::context_t context;
-  RawAgent agent(context, broker->endpoints().agents);
+  AgentClient agent(broker->endpoints().agents);
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 random(seed);
@@ -111,8 +111,9 @@ TEST(SubscriberBrokerTest, ViewEqualsTheAdminSnapshotAfterRandomChurn) {
       case 0:
       case 1:  // join, sometimes as a new incarnation (a restart)
         if (inc == 0 || random() % 3 == 0) ++inc;
-        ASSERT_TRUE(agent.join(node, inc, kLongLeaseMs, {{"zone", std::to_string(random() % 3)}},
-                               "10.0.0." + std::to_string(random() % 250) + ":80"));
+        ASSERT_TRUE(agent.join(node, inc, kLongLeaseMs,
+                               "10.0.0." + std::to_string(random() % 250) + ":80",
+                               {{"zone", std::to_string(random() % 3)}}));
         break;
       case 2:
         ASSERT_TRUE(agent.heartbeat(node, inc));
@@ -156,8 +157,7 @@ TEST(SubscriberBrokerTest, MissedDeltasAreDetectedAndRepaired) {
   ASSERT_TRUE(sub->start());
   ASSERT_TRUE(wait_until([&] { return sub->synced(); }, 20s));
 
-  zmq::context_t context;
-  RawAgent agent(context, broker->endpoints().agents);
+  AgentClient agent(broker->endpoints().agents);
   ASSERT_TRUE(agent.join("first", 1, kLongLeaseMs));
   {
     std::unique_lock<std::mutex> lock(mutex);
@@ -168,7 +168,7 @@ TEST(SubscriberBrokerTest, MissedDeltasAreDetectedAndRepaired) {
   Labels labels;  // about 1 KiB per delta, to fill the kernel's buffers sooner
   for (int i = 0; i < 4; ++i) labels["pad" + std::to_string(i)] = std::string(250, 'x');
   for (int i = 0; i < kMissedDeltasJoins; ++i) {
-    ASSERT_TRUE(agent.join("n" + std::to_string(i), 1, kLongLeaseMs, labels));
+    ASSERT_TRUE(agent.join("n" + std::to_string(i), 1, kLongLeaseMs, "", labels));
   }
   {
     std::lock_guard<std::mutex> lock(mutex);
@@ -224,8 +224,7 @@ TEST(SubscriberBrokerTest, NodeForgottenDuringAGapIsRemovedWhileTheBrokerWarmsUp
   ASSERT_TRUE(sub->start());
   ASSERT_TRUE(wait_until([&] { return sub->synced(); }, 20s));
 
-  zmq::context_t context;
-  RawAgent agent(context, broker->endpoints().agents);
+  AgentClient agent(broker->endpoints().agents);
   ASSERT_TRUE(agent.join("gone", 1, kLongLeaseMs));
   {
     std::unique_lock<std::mutex> lock(mutex);
@@ -239,7 +238,7 @@ TEST(SubscriberBrokerTest, NodeForgottenDuringAGapIsRemovedWhileTheBrokerWarmsUp
   Labels labels;
   for (int i = 0; i < 8; ++i) labels["pad" + std::to_string(i)] = std::string(250, 'x');
   for (int i = 0; i < kMissedDeltasJoins; ++i) {
-    ASSERT_TRUE(agent.join("n" + std::to_string(i), 1, kLongLeaseMs, labels));
+    ASSERT_TRUE(agent.join("n" + std::to_string(i), 1, kLongLeaseMs, "", labels));
   }
   ASSERT_TRUE(agent.leave("gone", 1));
   ASSERT_TRUE(wait_until(
@@ -285,8 +284,7 @@ TEST(SubscriberBrokerTest, BrokerRestartMakesSubscribersResync) {
   ASSERT_NE(sub, nullptr);
   ASSERT_TRUE(sub->start());
   {
-    zmq::context_t context;
-    RawAgent agent(context, broker->endpoints().agents);
+    AgentClient agent(broker->endpoints().agents);
     ASSERT_TRUE(agent.join("old-life", 1, kLongLeaseMs));
   }
   ASSERT_TRUE(wait_until([&] { return sub->view().nodes().count("old-life") == 1; }, 20s));
@@ -308,8 +306,7 @@ TEST(SubscriberBrokerTest, BrokerRestartMakesSubscribersResync) {
   EXPECT_NE(std::find(resyncs.begin(), resyncs.end(), ResyncReason::kEpochChange), resyncs.end());
   EXPECT_GE(sub->stats().epoch_changes, 1u);
   // It follows the new broker's deltas.
-  zmq::context_t context;
-  RawAgent agent(context, restarted->endpoints().agents);
+  AgentClient agent(restarted->endpoints().agents);
   ASSERT_TRUE(agent.join("new-life", 1, kLongLeaseMs));
   ASSERT_TRUE(wait_until([&] { return sub->view().nodes().count("new-life") == 1; }, 20s));
   sub->stop();

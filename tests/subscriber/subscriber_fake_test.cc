@@ -1,4 +1,4 @@
-// roster::Subscriber against a scripted fake broker (fake_broker.h): real
+// roster::Subscriber against a scripted fake broker (fake_state_channel.h): real
 // sockets on tcp://127.0.0.1:*, with the test choosing every message and
 // moving the subscriber's (simulated) clock: messages take real time to
 // arrive, timers fire only when the test moves the clock.
@@ -11,66 +11,22 @@
 #include <thread>
 
 #include "roster/subscriber.h"
-#include "support/fake_broker.h"
+#include "support/fake_state_channel.h"
+#include "support/messages.h"
 #include "support/process.h"
 
 namespace roster {
 namespace {
 
-using testing::FakeBroker;
+using testing::alive;
+using testing::beat;
+using testing::delta;
+using testing::FakeStateChannel;
+using testing::in_state;
+using testing::removed;
+using testing::snapshot;
 using testing::wait_until;
 using namespace std::chrono_literals;
-
-NodeRecord alive(const std::string& node, uint64_t inc = 1) {
-  NodeRecord r;
-  r.node = node;
-  r.inc = inc;
-  r.addr = "10.0.0.1:80";
-  r.labels = {{"zone", "a"}};
-  r.lease_ms = 3000;
-  r.since_ms = 1'700'000'000'000;
-  return r;
-}
-
-NodeRecord in_state(NodeRecord r, NodeState state) {
-  r.state = state;
-  return r;
-}
-
-NodeRecord removed(const std::string& node, uint64_t inc = 1) {
-  NodeRecord r;
-  r.node = node;
-  r.inc = inc;
-  r.state = NodeState::kRemoved;
-  return r;
-}
-
-Snapshot snapshot(uint64_t epoch, uint64_t version, std::vector<NodeRecord> nodes) {
-  Snapshot s;
-  s.epoch = epoch;
-  s.version = version;
-  s.complete = true;
-  s.time_ms = 1;
-  s.nodes = std::move(nodes);
-  return s;
-}
-
-Delta delta(uint64_t epoch, uint64_t version, std::vector<NodeRecord> changes) {
-  Delta d;
-  d.epoch = epoch;
-  d.version = version;
-  d.prev_version = version - 1;
-  d.time_ms = 2;
-  d.changes = std::move(changes);
-  return d;
-}
-
-Beat beat(uint64_t epoch, uint64_t version) {
-  Beat b;
-  b.epoch = epoch;
-  b.version = version;
-  return b;
-}
 
 // Records every callback; readable from the test thread in thread mode.
 struct Recorder {
@@ -147,7 +103,7 @@ class SubscriberFakeTest : public ::testing::Test {
   }
 
   SimulatedClock clock_;
-  FakeBroker fake_;
+  FakeStateChannel fake_;
   Recorder recorder_;
   std::unique_ptr<Subscriber> sub_;
 };

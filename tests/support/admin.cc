@@ -1,44 +1,70 @@
-#include "admin_client.h"
+#include "support/admin.h"
 
-#include "roster/codec.h"
+#include <gtest/gtest.h>
+
+#include <variant>
+
+#include "support/messages.h"
 
 namespace roster::testing {
 
-AdminClient::AdminClient(const std::string& admin_endpoint) : endpoint_(admin_endpoint) {
-  connect();
+namespace {
+
+uint64_t to_ms(std::chrono::milliseconds timeout) {
+  return static_cast<uint64_t>(timeout.count());
 }
 
-void AdminClient::connect() {
-  socket_.emplace(context_, zmq::socket_type::dealer);
-  socket_->set(zmq::sockopt::linger, 0);
-  socket_->connect(endpoint_);
+// The reply as T, or nullopt.
+template <typename T>
+std::optional<T> as(std::optional<AdminReply> reply) {
+  if (!reply) return std::nullopt;
+  if (auto* value = std::get_if<T>(&*reply)) return std::move(*value);
+  return std::nullopt;
 }
 
-std::optional<AdminReply> AdminClient::request(const AdminRequest& request,
-                                               std::chrono::milliseconds timeout) {
-  const std::string body = encode(request);
-  socket_->send(zmq::buffer(body), zmq::send_flags::none);
-  zmq_pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-  if (zmq::poll(&item, 1, timeout) == 0) {
-    connect();
-    return std::nullopt;
-  }
-  zmq::message_t reply;
-  if (!socket_->recv(reply, zmq::recv_flags::none)) return std::nullopt;
-  while (reply.more()) {
-    // A delimiter frame first: the body is the last frame.
-    if (!socket_->recv(reply, zmq::recv_flags::none)) return std::nullopt;
-  }
-  auto decoded = decode_admin_reply(reply.to_string_view());
-  if (!decoded.ok()) return std::nullopt;
-  return std::move(decoded).value();
+// as<T>(), reporting a reply of another kind as a test failure.
+template <typename T>
+std::optional<T> expect(std::optional<AdminReply> reply, const char* what) {
+  if (!reply) return std::nullopt;
+  auto value = as<T>(reply);
+  if (!value) ADD_FAILURE() << "expected " << what << ", got " << describe(*reply);
+  return value;
+}
+
+}  // namespace
+
+std::optional<AdminReply> AdminClient::call(const AdminRequest& request,
+                                            std::chrono::milliseconds timeout) {
+  ctl::AdminCall result = client_.call(request, to_ms(timeout));
+  if (!result.reply) ADD_FAILURE() << "admin channel: " << result.error;
+  return std::move(result.reply);
+}
+
+std::optional<Snapshot> AdminClient::snapshot() {
+  return expect<Snapshot>(call(SnapshotQuery{}), "a snapshot");
+}
+
+std::optional<Stats> AdminClient::stats() {
+  return expect<Stats>(call(StatsQuery{}), "stats");
 }
 
 std::optional<NodeRecord> AdminClient::node(const std::string& node) {
-  auto reply = request(NodeQuery{node});
-  if (!reply) return std::nullopt;
-  if (const auto* info = std::get_if<NodeInfo>(&*reply)) return info->record;
-  return std::nullopt;
+  auto info = as<NodeInfo>(call(NodeQuery{node}));
+  if (!info) return std::nullopt;
+  return std::move(info->record);
+}
+
+std::optional<AdminReply> admin_call(const std::string& endpoint, const AdminRequest& request,
+                                     std::chrono::milliseconds timeout) {
+  return ctl::call_admin(endpoint, request, to_ms(timeout)).reply;
+}
+
+std::optional<Snapshot> admin_snapshot(const std::string& endpoint) {
+  return as<Snapshot>(admin_call(endpoint, SnapshotQuery{}));
+}
+
+std::optional<Stats> admin_stats(const std::string& endpoint) {
+  return as<Stats>(admin_call(endpoint, StatsQuery{}));
 }
 
 }  // namespace roster::testing

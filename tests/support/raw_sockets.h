@@ -1,20 +1,20 @@
-// Raw ZeroMQ clients of a real roster-broker for the broker's integration
-// tests: an agent (DEALER), an admin client (DEALER or REQ) and a state
-// channel watcher (SUB), each speaking the wire protocol through the codec.
+// Raw ZeroMQ sockets for tests that speak to a broker below the protocol
+// clients: a request socket (DEALER or REQ) that sends any frames, garbage
+// included, and need not read replies; and a SUB socket on the state
+// channel read message by message by the test's thread, its frames checked.
 //
-// Thread safety: none; each client is used by one thread.
+// Thread safety: none; each socket is used by one thread.
 #pragma once
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <zmq.hpp>
 
-#include "roster/codec.h"
 #include "roster/protocol.h"
-#include "roster/view.h"
 
 namespace roster::testing {
 
@@ -44,40 +44,6 @@ class RequestClient {
   zmq::socket_t socket_;
 };
 
-// The agent side: encodes requests, decodes replies.
-class AgentClient {
- public:
-  explicit AgentClient(const std::string& endpoint) : client_(endpoint) {}
-  // One request, one decoded reply; a failed decode or a missing reply is a
-  // test failure (reported, and nullopt).
-  std::optional<AgentReply> call(const AgentRequest& request);
-  // Convenience requests with their own increasing seq.
-  std::optional<AgentReply> join(const std::string& node, uint64_t inc, uint64_t lease_ms,
-                                 const std::string& addr = "", const Labels& labels = {});
-  std::optional<AgentReply> heartbeat(const std::string& node, uint64_t inc);
-  std::optional<AgentReply> leave(const std::string& node, uint64_t inc);
-  RequestClient& raw() { return client_; }
-
- private:
-  RequestClient client_;
-  uint64_t seq_ = 0;
-};
-
-// The admin side, over a DEALER or a REQ.
-class AdminClient {
- public:
-  explicit AdminClient(const std::string& endpoint,
-                       zmq::socket_type type = zmq::socket_type::dealer)
-      : client_(endpoint, type) {}
-  std::optional<AdminReply> call(const AdminRequest& request);
-  std::optional<Snapshot> snapshot();
-  std::optional<Stats> stats();
-  RequestClient& raw() { return client_; }
-
- private:
-  RequestClient client_;
-};
-
 // One message of the state channel.
 struct StateMessage {
   std::string topic;
@@ -85,11 +51,12 @@ struct StateMessage {
   std::chrono::steady_clock::time_point received;
 };
 
-// A SUB socket on the state channel.
-class StateWatcher {
+// A SUB socket on the state channel, read by the caller. A message that is
+// not exactly [topic, body] is a test failure.
+class StateReader {
  public:
-  // Connects and subscribes to `prefix`.
-  StateWatcher(const std::string& endpoint, const std::string& prefix = std::string(kTopicPrefix));
+  // Connects and subscribes to `prefix`; never drops (no receive HWM).
+  StateReader(const std::string& endpoint, const std::string& prefix = std::string(kTopicPrefix));
   // Next message within `timeout`.
   std::optional<StateMessage> next(std::chrono::milliseconds timeout = kReplyTimeout);
   // Next message on `topic` within `timeout` (others are skipped).
@@ -100,14 +67,5 @@ class StateWatcher {
  private:
   zmq::socket_t socket_;
 };
-
-// Errors and acks as strings, for readable assertion messages.
-std::string describe(const AgentReply& reply);
-std::string describe(const AdminReply& reply);
-
-// The error code of an agent reply; nullopt for an ack.
-std::optional<ErrorCode> error_code(const std::optional<AgentReply>& reply);
-// The error code of an admin reply; nullopt if not an error.
-std::optional<ErrorCode> error_code(const std::optional<AdminReply>& reply);
 
 }  // namespace roster::testing
