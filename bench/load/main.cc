@@ -22,7 +22,6 @@
 #include "agent_swarm.h"
 #include "bench_config.h"
 #include "ceiling_router.h"
-#include "child_process.h"
 #include "report.h"
 #include "scenario.h"
 

@@ -9,9 +9,20 @@
 #include <zmq.hpp>
 
 #include "bench_config.h"
-#include "child_process.h"
+#include "support/broker_process.h"
+#include "support/proc_info.h"
 
 namespace roster::bench {
+
+// The test kit's launcher and process readings (tests/support/).
+using testing::open_fd_count;
+using testing::Process;
+using testing::process_cpu_seconds;
+using testing::raise_fd_limit;
+using testing::rss_kib;
+using testing::self_cpu_seconds;
+using testing::ServerProcess;
+using testing::start_server;
 
 // A performance target: met when `value` <= `limit` (or >= when
 // !at_most).
@@ -65,7 +76,7 @@ struct BenchContext {
 // `extra_args` (after the defaults: --log-level warn, --beat-interval
 // 100ms). On failure returns false with *error set.
 bool start_broker(const BenchContext& ctx, const std::string& name,
-                  const std::vector<std::string>& extra_args, RunningServer* broker,
+                  const std::vector<std::string>& extra_args, ServerProcess* broker,
                   std::string* error);
 
 class AgentChannel;

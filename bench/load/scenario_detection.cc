@@ -10,7 +10,7 @@
 #include "latency_stats.h"
 #include "roster/clock.h"
 #include "scenario.h"
-#include "state_watcher.h"
+#include "support/state_watcher.h"
 
 namespace roster::bench {
 
@@ -27,7 +27,7 @@ ScenarioResult run_detection(BenchContext& ctx) {
   const BenchConfig& config = ctx.config;
   ScenarioResult r;
   r.name = "detection";
-  RunningServer broker;
+  ServerProcess broker;
   std::string error;
   if (!start_broker(ctx, "broker-detection",
                     {"--min-lease", "50ms", "--max-lease", "10m", "--dead-after", "1m"}, &broker,
@@ -35,7 +35,7 @@ ScenarioResult run_detection(BenchContext& ctx) {
     r.fail(error);
     return r;
   }
-  StateWatcher watcher(ctx.zmq, broker.endpoints["publish"], {std::string(kTopicDelta)});
+  testing::StateWatcher watcher(broker.endpoints.publish, {{std::string(kTopicDelta)}});
   if (!watcher.wait_live(std::chrono::seconds(10))) {
     r.fail("no message on the state channel within 10 s");
     return r;
@@ -43,7 +43,7 @@ ScenarioResult run_detection(BenchContext& ctx) {
   const size_t n = config.detection_nodes;
   std::vector<std::string> ids;
   for (size_t i = 0; i < n; ++i) ids.push_back(node_name("det-", i));
-  AgentChannel channel(ctx.zmq, broker.endpoints["agents"]);
+  AgentChannel channel(ctx.zmq, broker.endpoints.agents);
   std::vector<uint64_t> granted;
   const uint64_t inc = static_cast<uint64_t>(unix_now_ms());
   error = join_nodes(channel, ids, inc, config.detection_lease_ms, &granted);
@@ -105,14 +105,14 @@ ScenarioResult run_detection(BenchContext& ctx) {
   size_t early = 0;  // suspected while still heartbeating
   size_t missed = 0;
   for (size_t i = 0; i < n; ++i) {
-    auto seen = watcher.first_seen(ids[i], NodeState::kSuspect);
+    auto seen = watcher.first_delta(ids[i], NodeState::kSuspect);
     if (!seen) {
       ++missed;
       continue;
     }
-    if (*seen < stop_at[i]) ++early;
+    if (seen->at < stop_at[i]) ++early;
     const auto lease_end = last_acked_sent[i] + std::chrono::milliseconds(granted[i]);
-    overshoot.add_us(micros(*seen - lease_end));
+    overshoot.add_us(micros(seen->at - lease_end));
   }
   r.metrics["nodes"] = n;
   r.metrics["lease_ms"] = config.detection_lease_ms;

@@ -7,7 +7,7 @@
 #include "latency_stats.h"
 #include "roster/clock.h"
 #include "scenario.h"
-#include "state_watcher.h"
+#include "support/state_watcher.h"
 
 namespace roster::bench {
 
@@ -16,13 +16,13 @@ ScenarioResult run_leave(BenchContext& ctx) {
   const BenchConfig& config = ctx.config;
   ScenarioResult r;
   r.name = "leave";
-  RunningServer broker;
+  ServerProcess broker;
   std::string error;
   if (!start_broker(ctx, "broker-leave", {"--forget-left-after", "1m"}, &broker, &error)) {
     r.fail(error);
     return r;
   }
-  StateWatcher watcher(ctx.zmq, broker.endpoints["publish"], {std::string(kTopicDelta)});
+  testing::StateWatcher watcher(broker.endpoints.publish, {{std::string(kTopicDelta)}});
   if (!watcher.wait_live(std::chrono::seconds(10))) {
     r.fail("no message on the state channel within 10 s");
     return r;
@@ -30,7 +30,7 @@ ScenarioResult run_leave(BenchContext& ctx) {
   const size_t n = config.leave_nodes;
   std::vector<std::string> ids;
   for (size_t i = 0; i < n; ++i) ids.push_back(node_name("leave-", i));
-  AgentChannel channel(ctx.zmq, broker.endpoints["agents"]);
+  AgentChannel channel(ctx.zmq, broker.endpoints.agents);
   std::vector<uint64_t> granted;
   const uint64_t inc = static_cast<uint64_t>(unix_now_ms());
   error = join_nodes(channel, ids, inc, 60'000, &granted);
@@ -66,13 +66,13 @@ ScenarioResult run_leave(BenchContext& ctx) {
   LatencySamples propagation;
   size_t missed = 0;
   for (size_t i = 0; i < n; ++i) {
-    auto seen = watcher.first_seen(ids[i], NodeState::kLeft);
+    auto seen = watcher.first_delta(ids[i], NodeState::kLeft);
     if (!seen) {
       ++missed;
       continue;
     }
     propagation.add_us(
-        std::chrono::duration_cast<std::chrono::microseconds>(*seen - sent_at[i]).count());
+        std::chrono::duration_cast<std::chrono::microseconds>(seen->at - sent_at[i]).count());
   }
   r.metrics["nodes"] = n;
   r.metrics["spacing_ms"] = config.leave_spacing.count();
