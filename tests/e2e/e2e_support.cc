@@ -14,6 +14,12 @@ uint64_t unix_ms() {
                                    .count());
 }
 
+std::unique_ptr<BrokerProcess> start_broker(const std::vector<std::string>& args) {
+  std::vector<std::string> all = args;
+  all.insert(all.end(), {"--beat-interval", std::to_string(kBeatMs) + "ms"});
+  return BrokerProcess::start(all);
+}
+
 CtlJson rosterctl_json(const testing::BrokerEndpoints& broker,
                        const std::vector<std::string>& args) {
   std::vector<std::string> argv = {
@@ -145,6 +151,30 @@ bool view_matches(const View& view, const Snapshot& snapshot) {
   std::sort(expected.begin(), expected.end(),
             [](const NodeRecord& a, const NodeRecord& b) { return a.node < b.node; });
   return view_nodes(view) == expected;
+}
+
+bool all_alive(const std::optional<Snapshot>& snapshot, const std::set<std::string>& nodes) {
+  if (!snapshot) return false;
+  std::set<std::string> alive;
+  for (const auto& record : snapshot->nodes) {
+    if (record.state == NodeState::kAlive) alive.insert(record.node);
+  }
+  return alive == nodes;
+}
+
+std::optional<Snapshot> wait_in_step(const std::string& admin_endpoint,
+                                     const RecordingSubscriber& subscriber,
+                                     const std::function<bool(const Snapshot&)>& settled,
+                                     std::chrono::milliseconds timeout) {
+  std::optional<Snapshot> snapshot;
+  const bool in_step = wait_until(
+      [&] {
+        snapshot = admin_snapshot(admin_endpoint);
+        return snapshot && settled(*snapshot) && view_matches(subscriber.view(), *snapshot);
+      },
+      timeout, std::chrono::milliseconds(50));
+  if (!in_step) return std::nullopt;
+  return snapshot;
 }
 
 std::string describe(const std::vector<NodeState>& states) {

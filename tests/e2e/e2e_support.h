@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,19 @@ inline constexpr int kSlowdown = 1;
 inline std::chrono::milliseconds eventually(std::chrono::milliseconds base) {
   return base * 3 * kSlowdown + std::chrono::seconds(5);
 }
+
+// The test kit's names every e2e test uses.
+using testing::BrokerProcess;
+using testing::Process;
+using testing::wait_until;
+
+// The beat interval of every e2e broker (start_broker()); subscribers are
+// told the same.
+inline constexpr uint64_t kBeatMs = 200;
+
+// Starts roster-broker with `args` plus --beat-interval kBeatMs on
+// ephemeral loopback ports (BrokerProcess::start()).
+std::unique_ptr<BrokerProcess> start_broker(const std::vector<std::string>& args);
 
 // Wall-clock Unix milliseconds, comparable with the broker's time_ms.
 uint64_t unix_ms();
@@ -127,6 +141,17 @@ std::vector<NodeRecord> view_nodes(const View& view);
 
 // True when `view` holds exactly `snapshot` (epoch, version and records).
 bool view_matches(const View& view, const Snapshot& snapshot);
+
+// True when exactly `nodes` are alive in `snapshot` (false without one).
+bool all_alive(const std::optional<Snapshot>& snapshot, const std::set<std::string>& nodes);
+
+// Waits up to `timeout` for an admin snapshot of the broker at
+// `admin_endpoint` that is `settled` and that `subscriber`'s view matches
+// (view_matches()); returns it, or nullopt.
+std::optional<Snapshot> wait_in_step(const std::string& admin_endpoint,
+                                     const RecordingSubscriber& subscriber,
+                                     const std::function<bool(const Snapshot&)>& settled,
+                                     std::chrono::milliseconds timeout);
 
 // Names of `states`, e.g. "alive,left,removed", for assertion messages.
 std::string describe(const std::vector<NodeState>& states);
