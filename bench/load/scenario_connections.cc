@@ -21,14 +21,9 @@ constexpr size_t kConnectionsPerSwarm = 5'000;
 
 ScenarioResult run_connections(BenchContext& ctx) {
   const BenchConfig& config = ctx.config;
-  ScenarioResult r;
-  r.name = "connections";
+  ScenarioResult r("connections");
   ServerProcess broker;
-  std::string error;
-  if (!start_broker(ctx, "broker-connections", {"--max-lease", "10m"}, &broker, &error)) {
-    r.fail(error);
-    return r;
-  }
+  if (!start_broker(ctx, {"--max-lease", "10m"}, &broker, &r)) return r;
   const size_t n = config.real_connections;
   const std::string inc = std::to_string(unix_now_ms());
   std::vector<std::unique_ptr<Process>> swarms;
@@ -39,6 +34,7 @@ ScenarioResult run_connections(BenchContext& ctx) {
     outputs.push_back(name + ".json");
     testing::ProcessOptions options;
     options.log_path = name + ".log";
+    std::string error;
     auto child = Process::start(
         {config.self_path, "swarm", "--endpoint", broker.endpoints.agents, "--first",
          std::to_string(first), "--count", std::to_string(count), "--inc", inc, "--duration-ms",

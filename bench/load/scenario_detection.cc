@@ -25,28 +25,19 @@ int64_t micros(std::chrono::steady_clock::duration d) {
 ScenarioResult run_detection(BenchContext& ctx) {
   using Clock = std::chrono::steady_clock;
   const BenchConfig& config = ctx.config;
-  ScenarioResult r;
-  r.name = "detection";
+  ScenarioResult r("detection");
   ServerProcess broker;
-  std::string error;
-  if (!start_broker(ctx, "broker-detection",
-                    {"--min-lease", "50ms", "--max-lease", "10m", "--dead-after", "1m"}, &broker,
-                    &error)) {
-    r.fail(error);
-    return r;
-  }
-  testing::StateWatcher watcher(broker.endpoints.publish, {{std::string(kTopicDelta)}});
-  if (!watcher.wait_live(std::chrono::seconds(10))) {
-    r.fail("no message on the state channel within 10 s");
-    return r;
-  }
+  const std::vector<std::string> args = {"--min-lease", "50ms",         "--max-lease",
+                                         "10m",         "--dead-after", "1m"};
+  if (!start_broker(ctx, args, &broker, &r)) return r;
+  auto watcher = watch_state(broker, {{std::string(kTopicDelta)}}, &r);
+  if (!watcher) return r;
   const size_t n = config.detection_nodes;
-  std::vector<std::string> ids;
-  for (size_t i = 0; i < n; ++i) ids.push_back(node_name("det-", i));
+  const std::vector<std::string> ids = node_names("det-", n);
   AgentChannel channel(ctx.zmq, broker.endpoints.agents);
   std::vector<uint64_t> granted;
   const uint64_t inc = static_cast<uint64_t>(unix_now_ms());
-  error = join_nodes(channel, ids, inc, config.detection_lease_ms, &granted);
+  const std::string error = join_nodes(channel, ids, inc, config.detection_lease_ms, &granted);
   if (!error.empty()) {
     r.fail(error);
     return r;
@@ -96,7 +87,7 @@ ScenarioResult run_detection(BenchContext& ctx) {
   }
   const auto last_lease_end = Clock::now() + std::chrono::milliseconds(config.detection_lease_ms);
   const auto deadline = last_lease_end + std::chrono::seconds(10);
-  while (watcher.count_seen(NodeState::kSuspect) < n && Clock::now() < deadline) {
+  while (watcher->count_seen(NodeState::kSuspect) < n && Clock::now() < deadline) {
     channel.receive(std::chrono::milliseconds(10), on_reply);
   }
   channel.receive(std::chrono::milliseconds(0), on_reply);
@@ -105,7 +96,7 @@ ScenarioResult run_detection(BenchContext& ctx) {
   size_t early = 0;  // suspected while still heartbeating
   size_t missed = 0;
   for (size_t i = 0; i < n; ++i) {
-    auto seen = watcher.first_delta(ids[i], NodeState::kSuspect);
+    auto seen = watcher->first_delta(ids[i], NodeState::kSuspect);
     if (!seen) {
       ++missed;
       continue;

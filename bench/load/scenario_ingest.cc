@@ -88,8 +88,7 @@ void describe(const ServerFigures& f, const BenchConfig& config, ScenarioResult&
 }  // namespace
 
 ScenarioResult run_ceiling(BenchContext& ctx) {
-  ScenarioResult r;
-  r.name = "ceiling";
+  ScenarioResult r("ceiling");
   ServerProcess ceiling;
   std::string error;
   if (!start_server({ctx.config.self_path, "serve-ceiling", "--endpoint", "tcp://127.0.0.1:*"},
@@ -106,14 +105,9 @@ ScenarioResult run_ceiling(BenchContext& ctx) {
 }
 
 ScenarioResult run_ingest(BenchContext& ctx) {
-  ScenarioResult r;
-  r.name = "ingest";
+  ScenarioResult r("ingest");
   ServerProcess broker;
-  std::string error;
-  if (!start_broker(ctx, "broker-ingest", {"--max-lease", "10m"}, &broker, &error)) {
-    r.fail(error);
-    return r;
-  }
+  if (!start_broker(ctx, {"--max-lease", "10m"}, &broker, &r)) return r;
   ServerFigures f =
       drive(ctx.config, ctx.zmq, broker.endpoints.agents, broker.process->pid(), true, r);
   if (f.saturated.seq_mismatches > 0) r.fail("acks out of order (seq mismatches)");

@@ -49,17 +49,13 @@ bool wait_for_nodes(ctl::AdminClient& admin, uint64_t nodes, std::chrono::millis
 
 ScenarioResult run_memory(BenchContext& ctx) {
   const BenchConfig& config = ctx.config;
-  ScenarioResult r;
-  r.name = "memory";
+  ScenarioResult r("memory");
   ServerProcess broker;
-  std::string error;
-  if (!start_broker(ctx, "broker-memory",
+  if (!start_broker(ctx,
                     {"--max-lease", "10m", "--forget-left-after", "100ms", "--tombstone-ttl",
                      "300ms", "--snapshot-interval", "0"},
-                    &broker, &error)) {
-    r.fail(error);
+                    &broker, &r))
     return r;
-  }
   const pid_t pid = broker.process->pid();
   ctl::AdminClient admin(broker.endpoints.admin);
   std::string admin_error;

@@ -71,16 +71,11 @@ class SnapshotRequester {
 
 ScenarioResult run_snapshot(BenchContext& ctx) {
   const BenchConfig& config = ctx.config;
-  ScenarioResult r;
-  r.name = "snapshot";
+  ScenarioResult r("snapshot");
   ServerProcess broker;
-  std::string error;
   const std::string interval = std::to_string(config.snapshot_interval.count()) + "ms";
-  if (!start_broker(ctx, "broker-snapshot", {"--max-lease", "10m", "--snapshot-interval", interval},
-                    &broker, &error)) {
-    r.fail(error);
+  if (!start_broker(ctx, {"--max-lease", "10m", "--snapshot-interval", interval}, &broker, &r))
     return r;
-  }
   const size_t n = config.snapshot_nodes;
   LoadGenerator gen(ctx.zmq, broker.endpoints.agents, config.ingest_connections, "snap-", n,
                     static_cast<uint64_t>(unix_now_ms()));
@@ -93,13 +88,10 @@ ScenarioResult run_snapshot(BenchContext& ctx) {
     r.fail("joins: " + joined.first_error);
     return r;
   }
-  testing::StateWatcher watcher(broker.endpoints.publish,
-                                {{std::string(kTopicSnapshot)}, /*keep_raw_snapshots=*/true});
-  if (!watcher.wait_live(std::chrono::seconds(10))) {
-    r.fail("no message on the state channel within 10 s");
-    return r;
-  }
-  watcher.take_snapshots();  // the ones from before the load
+  auto watcher =
+      watch_state(broker, {{std::string(kTopicSnapshot)}, /*keep_raw_snapshots=*/true}, &r);
+  if (!watcher) return r;
+  watcher->take_snapshots();  // the ones from before the load
 
   plan.kind = RequestKind::kHeartbeat;
   plan.one_pass = false;
@@ -109,7 +101,7 @@ ScenarioResult run_snapshot(BenchContext& ctx) {
   SnapshotRequester requester(broker.endpoints.admin, config.admin_snapshot_every);
   RunOutcome beats = gen.run(plan);
   requester.stop();
-  auto published = watcher.take_snapshots();
+  auto published = watcher->take_snapshots();
 
   if (!beats.clean()) r.fail("heartbeats: " + beats.first_error);
   if (!requester.error().empty()) r.fail("admin snapshot: " + requester.error());
