@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "roster/subscriber.h"
+#include "support/callback_recorder.h"
 #include "support/fake_state_channel.h"
 #include "support/messages.h"
 #include "support/process.h"
@@ -20,6 +21,7 @@ namespace {
 
 using testing::alive;
 using testing::beat;
+using testing::CallbackRecorder;
 using testing::delta;
 using testing::FakeStateChannel;
 using testing::in_state;
@@ -27,35 +29,6 @@ using testing::removed;
 using testing::snapshot;
 using testing::wait_until;
 using namespace std::chrono_literals;
-
-// Records every callback; readable from the test thread in thread mode.
-struct Recorder {
-  std::mutex mutex;
-  std::vector<NodeChange> changes;
-  std::vector<ResyncReason> resyncs;
-  std::vector<bool> stales;
-
-  SubscriberCallbacks callbacks() {
-    SubscriberCallbacks c;
-    c.on_change = [this](const NodeChange& change) {
-      std::lock_guard<std::mutex> lock(mutex);
-      changes.push_back(change);
-    };
-    c.on_resync = [this](const View&, ResyncReason reason) {
-      std::lock_guard<std::mutex> lock(mutex);
-      resyncs.push_back(reason);
-    };
-    c.on_stale = [this](bool stale) {
-      std::lock_guard<std::mutex> lock(mutex);
-      stales.push_back(stale);
-    };
-    return c;
-  }
-  std::vector<bool> stale_history() {
-    std::lock_guard<std::mutex> lock(mutex);
-    return stales;
-  }
-};
 
 class SubscriberFakeTest : public ::testing::Test {
  protected:
@@ -104,7 +77,7 @@ class SubscriberFakeTest : public ::testing::Test {
 
   SimulatedClock clock_;
   FakeStateChannel fake_;
-  Recorder recorder_;
+  CallbackRecorder recorder_;
   std::unique_ptr<Subscriber> sub_;
 };
 
@@ -123,15 +96,15 @@ TEST_F(SubscriberFakeTest, AppliesDeltasAboveTheSnapshotInOrder) {
   ASSERT_EQ(view.nodes().size(), 2u);
   EXPECT_EQ(view.nodes().at("a").state, NodeState::kSuspect);
   EXPECT_EQ(view.nodes().at("c"), alive("c"));
-  EXPECT_EQ(recorder_.resyncs, std::vector<ResyncReason>{ResyncReason::kInitial});
+  EXPECT_EQ(recorder_.resyncs(), std::vector<ResyncReason>{ResyncReason::kInitial});
   // Two nodes new from the first snapshot, then three delta changes.
-  ASSERT_EQ(recorder_.changes.size(), 5u);
-  EXPECT_TRUE(recorder_.changes[0].from_resync);
-  EXPECT_EQ(recorder_.changes[2].old->state, NodeState::kAlive);
-  EXPECT_EQ(recorder_.changes[2].record.state, NodeState::kSuspect);
-  EXPECT_EQ(recorder_.changes[2].version, 6u);
-  EXPECT_FALSE(recorder_.changes[3].old.has_value());
-  EXPECT_EQ(recorder_.changes[4].record.state, NodeState::kRemoved);
+  ASSERT_EQ(recorder_.changes().size(), 5u);
+  EXPECT_TRUE(recorder_.changes()[0].from_resync);
+  EXPECT_EQ(recorder_.changes()[2].old->state, NodeState::kAlive);
+  EXPECT_EQ(recorder_.changes()[2].record.state, NodeState::kSuspect);
+  EXPECT_EQ(recorder_.changes()[2].version, 6u);
+  EXPECT_FALSE(recorder_.changes()[3].old.has_value());
+  EXPECT_EQ(recorder_.changes()[4].record.state, NodeState::kRemoved);
   EXPECT_EQ(sub_->stats().deltas_applied, 3u);
   EXPECT_EQ(sub_->stats().gaps, 0u);
 }
@@ -147,11 +120,11 @@ TEST_F(SubscriberFakeTest, PrevVersionGapMakesItResync) {
   ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
   EXPECT_EQ(sub_->view().version(), 7u);
   EXPECT_EQ(sub_->view().nodes().size(), 3u);
-  EXPECT_EQ(recorder_.resyncs.back(), ResyncReason::kGap);
+  EXPECT_EQ(recorder_.resyncs().back(), ResyncReason::kGap);
   // The resync reports what the missed deltas changed: b and c are new.
-  ASSERT_EQ(recorder_.changes.size(), 3u);
-  EXPECT_EQ(recorder_.changes[1].record.node, "b");
-  EXPECT_TRUE(recorder_.changes[1].from_resync);
+  ASSERT_EQ(recorder_.changes().size(), 3u);
+  EXPECT_EQ(recorder_.changes()[1].record.node, "b");
+  EXPECT_TRUE(recorder_.changes()[1].from_resync);
 }
 
 TEST_F(SubscriberFakeTest, EpochChangeMakesItResync) {
@@ -167,7 +140,7 @@ TEST_F(SubscriberFakeTest, EpochChangeMakesItResync) {
   EXPECT_EQ(view.version(), 1u);  // the kept delta of the new epoch
   ASSERT_EQ(view.nodes().size(), 1u);
   EXPECT_EQ(view.nodes().at("a").inc, 2u);
-  EXPECT_EQ(recorder_.resyncs.back(), ResyncReason::kEpochChange);
+  EXPECT_EQ(recorder_.resyncs().back(), ResyncReason::kEpochChange);
 }
 
 TEST_F(SubscriberFakeTest, BeatAheadOfTheViewIsAGap) {
@@ -180,8 +153,8 @@ TEST_F(SubscriberFakeTest, BeatAheadOfTheViewIsAGap) {
   fake_.reply(snapshot(1, 6, {}));
   ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
   EXPECT_TRUE(sub_->view().nodes().empty());
-  ASSERT_FALSE(recorder_.changes.empty());
-  EXPECT_EQ(recorder_.changes.back().record.state, NodeState::kRemoved);
+  ASSERT_FALSE(recorder_.changes().empty());
+  EXPECT_EQ(recorder_.changes().back().record.state, NodeState::kRemoved);
 }
 
 TEST_F(SubscriberFakeTest, StaleAfterThreeSilentBeatsAndFreshWhenMessagesReturn) {
@@ -193,14 +166,14 @@ TEST_F(SubscriberFakeTest, StaleAfterThreeSilentBeatsAndFreshWhenMessagesReturn)
   EXPECT_FALSE(sub_->stale());
   advance(1);
   EXPECT_TRUE(sub_->stale());
-  EXPECT_EQ(recorder_.stale_history(), std::vector<bool>{true});
+  EXPECT_EQ(recorder_.stales(), std::vector<bool>{true});
   EXPECT_EQ(sub_->view().nodes().size(), 1u);  // still readable, just not trusted
   // Staying silent does not report it again.
   advance(10 * 50);
-  EXPECT_EQ(recorder_.stale_history(), std::vector<bool>{true});
+  EXPECT_EQ(recorder_.stales(), std::vector<bool>{true});
   fake_.publish(beat(1, 5));
   ASSERT_TRUE(pump_until([&] { return !sub_->stale(); }));
-  EXPECT_EQ(recorder_.stale_history(), (std::vector<bool>{true, false}));
+  EXPECT_EQ(recorder_.stales(), (std::vector<bool>{true, false}));
   EXPECT_EQ(sub_->stats().stale_periods, 1u);
   // The beat restarted the count.
   advance(3 * 50 - 1);
@@ -224,7 +197,7 @@ TEST_F(SubscriberFakeTest, OwnThreadRunsItsTimersOnTheGivenClock) {
   fake_.publish(beat(1, 5));
   ASSERT_TRUE(wait_until([&] { return !sub_->stale(); }, 20s));
   sub_->stop();
-  EXPECT_EQ(recorder_.stale_history(), (std::vector<bool>{true, false}));
+  EXPECT_EQ(recorder_.stales(), (std::vector<bool>{true, false}));
 }
 
 TEST_F(SubscriberFakeTest, UnansweredSnapshotRequestIsRetriedWithBackoff) {
@@ -318,9 +291,8 @@ TEST_F(SubscriberFakeTest, InvalidUtf8FromTheBrokerIsReplacedAndCounted) {
   EXPECT_EQ(view.nodes().count("later"), 1u);
   EXPECT_EQ(sub_->stats().replaced_strings, 3u);
   EXPECT_EQ(sub_->stats().bad_messages, 0u);
-  std::lock_guard<std::mutex> lock(recorder_.mutex);
-  ASSERT_FALSE(recorder_.changes.empty());
-  EXPECT_EQ(recorder_.changes.back().record.node, "later");
+  ASSERT_FALSE(recorder_.changes().empty());
+  EXPECT_EQ(recorder_.changes().back().record.node, "later");
 }
 
 TEST_F(SubscriberFakeTest, ViewIsReadableFromOtherThreadsWhileItRuns) {
