@@ -279,12 +279,8 @@ TEST(CliTest, StartupLineNamesEveryEndpointAndSetting) {
   auto broker = BrokerProcess::start({"--dead-after", "7s"});
   ASSERT_NE(broker, nullptr);
   std::string output;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        output = broker->process().output();
-        return output.find("roster-broker started") != std::string::npos;
-      },
-      std::chrono::seconds(10)));
+  ASSERT_TRUE(broker->process().wait_for_output("roster-broker started", std::chrono::seconds(10),
+                                                &output));
   for (const std::string& text :
        {broker->endpoints().agents, broker->endpoints().publish, broker->endpoints().admin,
         std::string("dead_after=7s"), std::string("snapshot_interval=30s"),

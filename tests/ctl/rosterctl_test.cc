@@ -195,9 +195,7 @@ TEST_F(RosterctlTest, WatchJsonPrintsEachChangeThenExitsAfterCount) {
       dir.file("watch.log"));
   ASSERT_NE(watch, nullptr);
   // The initial resync (and the node it found) comes first.
-  ASSERT_TRUE(
-      wait_until([&] { return watch->output().find("\"resync\"") != std::string::npos; }, 20s))
-      << watch->output();
+  ASSERT_TRUE(watch->wait_for_output("\"resync\"", 20s)) << watch->output();
   ASSERT_TRUE(agent_->join("late", 1, kLongLeaseMs));
   ASSERT_TRUE(agent_->leave("early", 1));
   ASSERT_TRUE(
@@ -257,14 +255,11 @@ TEST_F(RosterctlTest, WatchTextReportsStalenessAndEndsOnSigterm) {
                                broker_->endpoints().publish, "watch", "--beat-interval", "100ms"},
                               dir.file("watch.log"));
   ASSERT_NE(watch, nullptr);
-  ASSERT_TRUE(wait_until([&] { return watch->output().find("resync") != std::string::npos; }, 20s))
-      << watch->output();
+  ASSERT_TRUE(watch->wait_for_output("resync", 20s)) << watch->output();
   broker_->process().signal(SIGSTOP);
-  ASSERT_TRUE(wait_until([&] { return watch->output().find("STALE") != std::string::npos; }, 20s))
-      << watch->output();
+  ASSERT_TRUE(watch->wait_for_output("STALE", 20s)) << watch->output();
   broker_->process().signal(SIGCONT);
-  ASSERT_TRUE(wait_until([&] { return watch->output().find("fresh") != std::string::npos; }, 20s))
-      << watch->output();
+  ASSERT_TRUE(watch->wait_for_output("fresh", 20s)) << watch->output();
   watch->signal(SIGTERM);
   auto status = watch->wait_exit(20s);
   ASSERT_TRUE(status);

@@ -165,6 +165,19 @@ std::string Process::output() const {
   return read_file(log_path_);
 }
 
+bool Process::wait_for_output(const std::string& text, std::chrono::milliseconds timeout,
+                              std::string* output) const {
+  std::string seen;
+  const bool found = wait_until(
+      [&] {
+        seen = this->output();
+        return seen.find(text) != std::string::npos;
+      },
+      timeout);
+  if (output) *output = std::move(seen);
+  return found;
+}
+
 std::string Process::output_tail(size_t max_bytes) const {
   std::string text = output();
   if (text.size() > max_bytes) text = "..." + text.substr(text.size() - max_bytes);

@@ -89,6 +89,10 @@ class Process {
   int stop(std::chrono::milliseconds grace);
   // Everything the process has written so far.
   std::string output() const;
+  // Waits up to `timeout` until output() contains `text`; stores the
+  // output then (or at the timeout) in *output when given.
+  bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout,
+                       std::string* output = nullptr) const;
   // The last `max_bytes` of output(), for error messages.
   std::string output_tail(size_t max_bytes = 2000) const;
   const std::string& log_path() const { return log_path_; }
