@@ -5,7 +5,9 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 namespace roster::broker {
 
@@ -47,6 +49,32 @@ std::optional<std::string> write_ready_file(const std::string& path, const Ready
     return message;
   }
   return std::nullopt;
+}
+
+std::optional<ReadyInfo> read_ready_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  ReadyInfo info;
+  bool has_agents = false;
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = line.substr(0, eq);
+    std::string value = line.substr(eq + 1);
+    if (key == "agents") {
+      info.agents = std::move(value);
+      has_agents = true;
+    } else if (key == "publish") {
+      info.publish = std::move(value);
+    } else if (key == "admin") {
+      info.admin = std::move(value);
+    } else if (key == "pid") {
+      info.pid = std::strtol(value.c_str(), nullptr, 10);
+    }
+  }
+  if (!has_agents) return std::nullopt;
+  return info;
 }
 
 }  // namespace roster::broker

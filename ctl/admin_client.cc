@@ -15,12 +15,23 @@
 
 namespace roster::ctl {
 
+struct AdminClient::Connection {
+  zmq::context_t context;
+  zmq::socket_t socket{context, zmq::socket_type::dealer};
+};
+
 namespace {
 
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+AdminExchange no_body(std::string error) {
+  AdminExchange exchange;
+  exchange.error = std::move(error);
+  return exchange;
 }
 
 AdminCall failure(std::string error) {
@@ -31,27 +42,34 @@ AdminCall failure(std::string error) {
 
 }  // namespace
 
-AdminCall call_admin(const std::string& endpoint, const AdminRequest& request,
-                     uint64_t timeout_ms) {
+AdminClient::AdminClient(std::string endpoint) : endpoint_(std::move(endpoint)) {}
+
+AdminClient::~AdminClient() = default;
+
+AdminExchange AdminClient::exchange(const std::string& body, uint64_t timeout_ms) {
+  // Any failure below leaves the connection dropped (see the header).
+  std::unique_ptr<Connection> connection = std::move(connection_);
   try {
-    zmq::context_t context;
-    zmq::socket_t socket(context, zmq::socket_type::dealer);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
-    try {
-      socket.connect(endpoint);
-    } catch (const zmq::error_t& e) {
-      return failure("invalid admin endpoint '" + endpoint + "': " + e.what());
+    if (!connection) {
+      connection = std::make_unique<Connection>();
+      zmq::socket_t& socket = connection->socket;
+      socket.set(zmq::sockopt::linger, 0);
+      socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
+      try {
+        socket.connect(endpoint_);
+      } catch (const zmq::error_t& e) {
+        return no_body("invalid admin endpoint '" + endpoint_ + "': " + e.what());
+      }
     }
-    const std::string body = encode(request);
+    zmq::socket_t& socket = connection->socket;
     if (!socket.send(zmq::buffer(body), zmq::send_flags::dontwait)) {
-      return failure("cannot queue the request to " + endpoint);
+      return no_body("cannot queue the request to " + endpoint_);
     }
     const int64_t deadline = steady_ms() + static_cast<int64_t>(timeout_ms);
     while (true) {
       const int64_t left = deadline - steady_ms();
       if (left <= 0) {
-        return failure("no reply from the broker at " + endpoint + " within " +
+        return no_body("no reply from the broker at " + endpoint_ + " within " +
                        format_duration_ms(timeout_ms));
       }
       zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
@@ -65,20 +83,34 @@ AdminCall call_admin(const std::string& endpoint, const AdminRequest& request,
     }
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
-      return failure("no reply from the broker at " + endpoint);
+      return no_body("no reply from the broker at " + endpoint_);
     }
     // A REQ-style empty delimiter may precede the body.
     while (frames.size() > 1 && frames.front().size() == 0) frames.erase(frames.begin());
-    if (frames.size() != 1) return failure("malformed reply from the broker (several frames)");
-    auto reply = decode_admin_reply(frames[0].to_string_view());
-    if (!reply.ok()) return failure("malformed reply from the broker: " + reply.error().message);
-    AdminCall call;
-    call.replaced_strings = reply.replaced_strings();
-    call.reply = std::move(reply).value();
-    return call;
+    if (frames.size() != 1) return no_body("malformed reply from the broker (several frames)");
+    AdminExchange exchange;
+    exchange.body = frames[0].to_string();
+    connection_ = std::move(connection);
+    return exchange;
   } catch (const zmq::error_t& e) {
-    return failure(std::string("ZeroMQ error: ") + e.what());
+    return no_body(std::string("ZeroMQ error: ") + e.what());
   }
+}
+
+AdminCall AdminClient::call(const AdminRequest& request, uint64_t timeout_ms) {
+  AdminExchange exchanged = exchange(encode(request), timeout_ms);
+  if (!exchanged.body) return failure(std::move(exchanged.error));
+  auto reply = decode_admin_reply(*exchanged.body);
+  if (!reply.ok()) return failure("malformed reply from the broker: " + reply.error().message);
+  AdminCall call;
+  call.replaced_strings = reply.replaced_strings();
+  call.reply = std::move(reply).value();
+  return call;
+}
+
+AdminCall call_admin(const std::string& endpoint, const AdminRequest& request,
+                     uint64_t timeout_ms) {
+  return AdminClient(endpoint).call(request, timeout_ms);
 }
 
 std::optional<AdminReply> call_admin_or_report(const std::string& endpoint,

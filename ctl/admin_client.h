@@ -1,10 +1,13 @@
-// One request/reply on the broker's admin channel, with a deadline: a
-// DEALER with ZMQ_LINGER 0, so an unreachable broker is an error after the
-// timeout, never a hang.
+// The client of the broker's admin channel: request/reply with a deadline
+// over a DEALER with ZMQ_LINGER 0, so an unreachable broker is an error
+// after the timeout, never a hang. rosterctl uses it, and so do the tests
+// and the load benchmark (through roster_admin_client), so the product's
+// client is the tested one.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -21,8 +24,44 @@ struct AdminCall {
   size_t replaced_strings = 0;
 };
 
-// Sends `request` to `endpoint` and waits up to `timeout_ms` for the reply.
-// Never throws.
+// The body of the broker's reply as received (not decoded), or why there
+// is none.
+struct AdminExchange {
+  std::optional<std::string> body;
+  std::string error;  // set when body is empty
+};
+
+// One connection to an admin endpoint, kept across requests; one request
+// at a time. Never throws.
+//
+// Thread safety: none; one owner.
+class AdminClient {
+ public:
+  // Connects lazily, at the first request.
+  explicit AdminClient(std::string endpoint);
+  ~AdminClient();
+  AdminClient(const AdminClient&) = delete;
+  AdminClient& operator=(const AdminClient&) = delete;
+
+  // Sends `body` and waits up to `timeout_ms` for the reply's body (a
+  // REQ-style empty delimiter before it is skipped). After a failure the
+  // connection is dropped, so a late reply is never read as the answer to
+  // a later request.
+  AdminExchange exchange(const std::string& body, uint64_t timeout_ms);
+
+  // exchange() of the encoded `request`, its reply decoded.
+  AdminCall call(const AdminRequest& request, uint64_t timeout_ms);
+
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  struct Connection;
+
+  std::string endpoint_;
+  std::unique_ptr<Connection> connection_;
+};
+
+// One request on a fresh connection: AdminClient(endpoint).call(...).
 AdminCall call_admin(const std::string& endpoint, const AdminRequest& request, uint64_t timeout_ms);
 
 // call_admin(), reporting a missing reply or an ErrorReply on stderr as

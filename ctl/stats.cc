@@ -1,9 +1,6 @@
 #include <iostream>
-#include <variant>
 
-#include "admin_client.h"
-#include "commands.h"
-#include "json_format.h"
+#include "admin_command.h"
 #include "roster/utf8.h"
 
 namespace roster::ctl {
@@ -19,30 +16,22 @@ std::string format_counts(const std::map<std::string, uint64_t>& counts) {
   }
   return out;
 }
+
+void print_stats(const Stats& stats) {
+  std::cout << "epoch      " << stats.epoch << "\n"
+            << "version    " << stats.version << "\n"
+            << "nodes      " << stats.nodes << "\n"
+            << "by state   " << format_counts(stats.by_state) << "\n"
+            << "messages   " << stats.messages << "\n"
+            << "errors     " << format_counts(stats.errors) << "\n"
+            << "uptime     " << stats.uptime_ms / 1000 << "s\n"
+            << "counters   " << format_counts(stats.counters) << std::endl;
+}
+
 }  // namespace
 
 int run_stats(const CtlOptions& options) {
-  auto reply =
-      call_admin_or_report(options.admin_endpoint, AdminRequest{StatsQuery{}}, options.timeout_ms);
-  if (!reply) return 1;
-  const auto* stats = std::get_if<Stats>(&*reply);
-  if (!stats) {
-    std::cerr << "rosterctl: unexpected reply to a stats request\n";
-    return 1;
-  }
-  if (options.json) {
-    std::cout << dump_line(to_json(*stats)) << std::endl;
-    return 0;
-  }
-  std::cout << "epoch      " << stats->epoch << "\n"
-            << "version    " << stats->version << "\n"
-            << "nodes      " << stats->nodes << "\n"
-            << "by state   " << format_counts(stats->by_state) << "\n"
-            << "messages   " << stats->messages << "\n"
-            << "errors     " << format_counts(stats->errors) << "\n"
-            << "uptime     " << stats->uptime_ms / 1000 << "s\n"
-            << "counters   " << format_counts(stats->counters) << std::endl;
-  return 0;
+  return run_admin_command<Stats>(options, StatsQuery{}, "stats", print_stats);
 }
 
 }  // namespace roster::ctl

@@ -1,23 +1,32 @@
 #include "bench_config.h"
 
+#include <string_view>
+#include <utility>
+
 namespace roster::bench {
 
+namespace {
+
+// Every mode with its name on the command line and in the results.
+constexpr std::pair<Mode, std::string_view> kModeNames[] = {
+    {Mode::kSmoke, "smoke"},
+    {Mode::kQuick, "quick"},
+    {Mode::kFull, "full"},
+};
+
+}  // namespace
+
 std::string to_string(Mode mode) {
-  switch (mode) {
-    case Mode::kSmoke:
-      return "smoke";
-    case Mode::kQuick:
-      return "quick";
-    case Mode::kFull:
-      return "full";
+  for (const auto& [named, name] : kModeNames) {
+    if (named == mode) return std::string(name);
   }
   return "unknown";
 }
 
 std::optional<Mode> mode_from_string(const std::string& text) {
-  if (text == "smoke") return Mode::kSmoke;
-  if (text == "quick") return Mode::kQuick;
-  if (text == "full") return Mode::kFull;
+  for (const auto& [mode, name] : kModeNames) {
+    if (name == text) return mode;
+  }
   return std::nullopt;
 }
 

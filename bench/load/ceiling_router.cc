@@ -4,9 +4,9 @@
 
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <zmq.hpp>
 
+#include "ready_file.h"
 #include "roster/codec.h"
 
 namespace roster::bench {
@@ -16,17 +16,6 @@ namespace {
 volatile std::sig_atomic_t g_stop = 0;
 void on_stop_signal(int) {
   g_stop = 1;
-}
-
-bool write_ready_file(const std::string& path, const std::string& endpoint) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    out << "agents=" << endpoint << "\n"
-        << "pid=" << ::getpid() << "\n";
-    if (!out) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 }  // namespace
@@ -45,9 +34,14 @@ int run_ceiling_router(const std::string& endpoint, const std::string& ready_fil
     return 1;
   }
   const std::string bound = router.get(zmq::sockopt::last_endpoint);
-  if (!ready_file.empty() && !write_ready_file(ready_file, bound)) {
-    std::fprintf(stderr, "ceiling: cannot write %s\n", ready_file.c_str());
-    return 1;
+  if (!ready_file.empty()) {
+    broker::ReadyInfo info;
+    info.agents = bound;
+    info.pid = static_cast<long>(::getpid());
+    if (auto error = broker::write_ready_file(ready_file, info)) {
+      std::fprintf(stderr, "ceiling: %s\n", error->c_str());
+      return 1;
+    }
   }
   const std::string ack = encode(AgentReply{Ack{0, 1, 60'000, NodeState::kAlive}});
   zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};

@@ -22,7 +22,6 @@
 #include "agent_swarm.h"
 #include "bench_config.h"
 #include "ceiling_router.h"
-#include "child_process.h"
 #include "report.h"
 #include "scenario.h"
 
@@ -54,8 +53,7 @@ ScenarioResult run_guarded(const std::string& name,
   try {
     return scenario(ctx);
   } catch (const std::exception& e) {
-    ScenarioResult r;
-    r.name = name;
+    ScenarioResult r(name);
     r.fail(std::string("unexpected error: ") + e.what());
     return r;
   }

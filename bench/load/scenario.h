@@ -2,6 +2,7 @@
 // scenarios themselves (one scenario_<name>.cc each).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -9,9 +10,21 @@
 #include <zmq.hpp>
 
 #include "bench_config.h"
-#include "child_process.h"
+#include "support/broker_process.h"
+#include "support/proc_info.h"
+#include "support/state_watcher.h"
 
 namespace roster::bench {
+
+// The test kit's launcher and process readings (tests/support/).
+using testing::open_fd_count;
+using testing::Process;
+using testing::process_cpu_seconds;
+using testing::raise_fd_limit;
+using testing::rss_kib;
+using testing::self_cpu_seconds;
+using testing::ServerProcess;
+using testing::start_server;
 
 // A performance target: met when `value` <= `limit` (or >= when
 // !at_most).
@@ -34,6 +47,8 @@ struct Row {
 // run to the end (broker did not start, requests were refused, ...): the
 // figures are then meaningless and `error` says why.
 struct ScenarioResult {
+  explicit ScenarioResult(std::string scenario_name) : name(std::move(scenario_name)) {}
+
   std::string name;
   bool ran = true;
   std::string error;
@@ -61,12 +76,17 @@ struct BenchContext {
   double ceiling_acks_per_s = 0;
 };
 
-// Starts the broker under test on loopback ephemeral ports with
-// `extra_args` (after the defaults: --log-level warn, --beat-interval
-// 100ms). On failure returns false with *error set.
-bool start_broker(const BenchContext& ctx, const std::string& name,
-                  const std::vector<std::string>& extra_args, RunningServer* broker,
-                  std::string* error);
+// Starts the broker under test, named "broker-" + r->name, on loopback
+// ephemeral ports with `extra_args` (after the defaults: --log-level warn,
+// --beat-interval 100ms). On failure returns false with *r failed.
+bool start_broker(const BenchContext& ctx, const std::vector<std::string>& extra_args,
+                  ServerProcess* broker, ScenarioResult* r);
+
+// A StateWatcher on `broker`'s state channel, once a message (a beat at the
+// latest) arrived; nullptr with *r failed when none came within 10 s.
+std::unique_ptr<testing::StateWatcher> watch_state(const ServerProcess& broker,
+                                                   testing::StateWatcher::Options options,
+                                                   ScenarioResult* r);
 
 class AgentChannel;
 
@@ -79,6 +99,8 @@ std::string join_nodes(AgentChannel& channel, const std::vector<std::string>& id
 
 // `prefix` + the index zero-padded to six digits: a valid node id.
 std::string node_name(const std::string& prefix, size_t index);
+// node_name(prefix, i) for i in [0, count).
+std::vector<std::string> node_names(const std::string& prefix, size_t count);
 
 // Formats a number with `decimals` digits after the point.
 std::string fixed(double value, int decimals);

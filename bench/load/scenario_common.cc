@@ -7,9 +7,8 @@
 
 namespace roster::bench {
 
-bool start_broker(const BenchContext& ctx, const std::string& name,
-                  const std::vector<std::string>& extra_args, RunningServer* broker,
-                  std::string* error) {
+bool start_broker(const BenchContext& ctx, const std::vector<std::string>& extra_args,
+                  ServerProcess* broker, ScenarioResult* r) {
   std::vector<std::string> argv = {ctx.config.broker_path,
                                    "--agents",
                                    "tcp://127.0.0.1:*",
@@ -22,16 +21,29 @@ bool start_broker(const BenchContext& ctx, const std::string& name,
                                    "--beat-interval",
                                    "100ms"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  if (!start_server(argv, ctx.config.work_dir, name, std::chrono::seconds(15), broker, error)) {
+  std::string error;
+  if (!start_server(argv, ctx.config.work_dir, "broker-" + r->name, std::chrono::seconds(15),
+                    broker, &error)) {
+    r->fail(error);
     return false;
   }
-  for (const char* key : {"publish", "admin"}) {
-    if (!broker->endpoints.count(key)) {
-      *error = std::string("broker ready file has no ") + key + " line";
-      return false;
-    }
+  if (broker->endpoints.publish.empty() || broker->endpoints.admin.empty()) {
+    r->fail("broker ready file has no publish or admin line");
+    return false;
   }
   return true;
+}
+
+std::unique_ptr<testing::StateWatcher> watch_state(const ServerProcess& broker,
+                                                   testing::StateWatcher::Options options,
+                                                   ScenarioResult* r) {
+  auto watcher =
+      std::make_unique<testing::StateWatcher>(broker.endpoints.publish, std::move(options));
+  if (!watcher->wait_live(std::chrono::seconds(10))) {
+    r->fail("no message on the state channel within 10 s");
+    return nullptr;
+  }
+  return watcher;
 }
 
 std::string join_nodes(AgentChannel& channel, const std::vector<std::string>& ids, uint64_t inc,
@@ -72,6 +84,13 @@ std::string node_name(const std::string& prefix, size_t index) {
   char digits[24];
   std::snprintf(digits, sizeof digits, "%06zu", index);
   return prefix + digits;
+}
+
+std::vector<std::string> node_names(const std::string& prefix, size_t count) {
+  std::vector<std::string> names;
+  names.reserve(count);
+  for (size_t i = 0; i < count; ++i) names.push_back(node_name(prefix, i));
+  return names;
 }
 
 std::string fixed(double value, int decimals) {

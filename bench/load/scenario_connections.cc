@@ -21,27 +21,25 @@ constexpr size_t kConnectionsPerSwarm = 5'000;
 
 ScenarioResult run_connections(BenchContext& ctx) {
   const BenchConfig& config = ctx.config;
-  ScenarioResult r;
-  r.name = "connections";
-  RunningServer broker;
-  std::string error;
-  if (!start_broker(ctx, "broker-connections", {"--max-lease", "10m"}, &broker, &error)) {
-    r.fail(error);
-    return r;
-  }
+  ScenarioResult r("connections");
+  ServerProcess broker;
+  if (!start_broker(ctx, {"--max-lease", "10m"}, &broker, &r)) return r;
   const size_t n = config.real_connections;
   const std::string inc = std::to_string(unix_now_ms());
-  std::vector<std::unique_ptr<ChildProcess>> swarms;
+  std::vector<std::unique_ptr<Process>> swarms;
   std::vector<std::string> outputs;
   for (size_t first = 0; first < n; first += kConnectionsPerSwarm) {
     const size_t count = std::min(kConnectionsPerSwarm, n - first);
     const std::string name = config.work_dir + "/swarm-" + std::to_string(first);
     outputs.push_back(name + ".json");
-    auto child = ChildProcess::start(
-        {config.self_path, "swarm", "--endpoint", broker.endpoints["agents"], "--first",
+    testing::ProcessOptions options;
+    options.log_path = name + ".log";
+    std::string error;
+    auto child = Process::start(
+        {config.self_path, "swarm", "--endpoint", broker.endpoints.agents, "--first",
          std::to_string(first), "--count", std::to_string(count), "--inc", inc, "--duration-ms",
          std::to_string(config.connections_for.count()), "--output", outputs.back()},
-        name + ".log", &error);
+        options, &error);
     if (!child) {
       r.fail(error);
       return r;
@@ -70,7 +68,7 @@ ScenarioResult run_connections(BenchContext& ctx) {
     std::ifstream in(outputs[w]);
     nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
     if (j.is_discarded()) {
-      r.fail("swarm " + std::to_string(w) + " wrote no result: " + swarms[w]->log_tail());
+      r.fail("swarm " + std::to_string(w) + " wrote no result: " + swarms[w]->output_tail());
       continue;
     }
     SwarmOutcome one = SwarmOutcome::from_json(j);

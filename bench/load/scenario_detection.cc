@@ -10,7 +10,7 @@
 #include "latency_stats.h"
 #include "roster/clock.h"
 #include "scenario.h"
-#include "state_watcher.h"
+#include "support/state_watcher.h"
 
 namespace roster::bench {
 
@@ -25,28 +25,19 @@ int64_t micros(std::chrono::steady_clock::duration d) {
 ScenarioResult run_detection(BenchContext& ctx) {
   using Clock = std::chrono::steady_clock;
   const BenchConfig& config = ctx.config;
-  ScenarioResult r;
-  r.name = "detection";
-  RunningServer broker;
-  std::string error;
-  if (!start_broker(ctx, "broker-detection",
-                    {"--min-lease", "50ms", "--max-lease", "10m", "--dead-after", "1m"}, &broker,
-                    &error)) {
-    r.fail(error);
-    return r;
-  }
-  StateWatcher watcher(ctx.zmq, broker.endpoints["publish"], {std::string(kTopicDelta)});
-  if (!watcher.wait_live(std::chrono::seconds(10))) {
-    r.fail("no message on the state channel within 10 s");
-    return r;
-  }
+  ScenarioResult r("detection");
+  ServerProcess broker;
+  const std::vector<std::string> args = {"--min-lease", "50ms",         "--max-lease",
+                                         "10m",         "--dead-after", "1m"};
+  if (!start_broker(ctx, args, &broker, &r)) return r;
+  auto watcher = watch_state(broker, {{std::string(kTopicDelta)}}, &r);
+  if (!watcher) return r;
   const size_t n = config.detection_nodes;
-  std::vector<std::string> ids;
-  for (size_t i = 0; i < n; ++i) ids.push_back(node_name("det-", i));
-  AgentChannel channel(ctx.zmq, broker.endpoints["agents"]);
+  const std::vector<std::string> ids = node_names("det-", n);
+  AgentChannel channel(ctx.zmq, broker.endpoints.agents);
   std::vector<uint64_t> granted;
   const uint64_t inc = static_cast<uint64_t>(unix_now_ms());
-  error = join_nodes(channel, ids, inc, config.detection_lease_ms, &granted);
+  const std::string error = join_nodes(channel, ids, inc, config.detection_lease_ms, &granted);
   if (!error.empty()) {
     r.fail(error);
     return r;
@@ -96,7 +87,7 @@ ScenarioResult run_detection(BenchContext& ctx) {
   }
   const auto last_lease_end = Clock::now() + std::chrono::milliseconds(config.detection_lease_ms);
   const auto deadline = last_lease_end + std::chrono::seconds(10);
-  while (watcher.count_seen(NodeState::kSuspect) < n && Clock::now() < deadline) {
+  while (watcher->count_seen(NodeState::kSuspect) < n && Clock::now() < deadline) {
     channel.receive(std::chrono::milliseconds(10), on_reply);
   }
   channel.receive(std::chrono::milliseconds(0), on_reply);
@@ -105,14 +96,14 @@ ScenarioResult run_detection(BenchContext& ctx) {
   size_t early = 0;  // suspected while still heartbeating
   size_t missed = 0;
   for (size_t i = 0; i < n; ++i) {
-    auto seen = watcher.first_seen(ids[i], NodeState::kSuspect);
+    auto seen = watcher->first_delta(ids[i], NodeState::kSuspect);
     if (!seen) {
       ++missed;
       continue;
     }
-    if (*seen < stop_at[i]) ++early;
+    if (seen->at < stop_at[i]) ++early;
     const auto lease_end = last_acked_sent[i] + std::chrono::milliseconds(granted[i]);
-    overshoot.add_us(micros(*seen - lease_end));
+    overshoot.add_us(micros(seen->at - lease_end));
   }
   r.metrics["nodes"] = n;
   r.metrics["lease_ms"] = config.detection_lease_ms;

@@ -88,9 +88,8 @@ void describe(const ServerFigures& f, const BenchConfig& config, ScenarioResult&
 }  // namespace
 
 ScenarioResult run_ceiling(BenchContext& ctx) {
-  ScenarioResult r;
-  r.name = "ceiling";
-  RunningServer ceiling;
+  ScenarioResult r("ceiling");
+  ServerProcess ceiling;
   std::string error;
   if (!start_server({ctx.config.self_path, "serve-ceiling", "--endpoint", "tcp://127.0.0.1:*"},
                     ctx.config.work_dir, "ceiling", std::chrono::seconds(10), &ceiling, &error)) {
@@ -98,7 +97,7 @@ ScenarioResult run_ceiling(BenchContext& ctx) {
     return r;
   }
   ServerFigures f =
-      drive(ctx.config, ctx.zmq, ceiling.endpoints["agents"], ceiling.process->pid(), false, r);
+      drive(ctx.config, ctx.zmq, ceiling.endpoints.agents, ceiling.process->pid(), false, r);
   ceiling.process->stop(std::chrono::seconds(2));
   describe(f, ctx.config, r);
   if (r.ran) ctx.ceiling_acks_per_s = f.saturated.acks_per_s();
@@ -106,16 +105,11 @@ ScenarioResult run_ceiling(BenchContext& ctx) {
 }
 
 ScenarioResult run_ingest(BenchContext& ctx) {
-  ScenarioResult r;
-  r.name = "ingest";
-  RunningServer broker;
-  std::string error;
-  if (!start_broker(ctx, "broker-ingest", {"--max-lease", "10m"}, &broker, &error)) {
-    r.fail(error);
-    return r;
-  }
+  ScenarioResult r("ingest");
+  ServerProcess broker;
+  if (!start_broker(ctx, {"--max-lease", "10m"}, &broker, &r)) return r;
   ServerFigures f =
-      drive(ctx.config, ctx.zmq, broker.endpoints["agents"], broker.process->pid(), true, r);
+      drive(ctx.config, ctx.zmq, broker.endpoints.agents, broker.process->pid(), true, r);
   if (f.saturated.seq_mismatches > 0) r.fail("acks out of order (seq mismatches)");
   describe(f, ctx.config, r);
   if (ctx.ceiling_acks_per_s > 0 && r.ran) {

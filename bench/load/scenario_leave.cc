@@ -7,33 +7,24 @@
 #include "latency_stats.h"
 #include "roster/clock.h"
 #include "scenario.h"
-#include "state_watcher.h"
+#include "support/state_watcher.h"
 
 namespace roster::bench {
 
 ScenarioResult run_leave(BenchContext& ctx) {
   using Clock = std::chrono::steady_clock;
   const BenchConfig& config = ctx.config;
-  ScenarioResult r;
-  r.name = "leave";
-  RunningServer broker;
-  std::string error;
-  if (!start_broker(ctx, "broker-leave", {"--forget-left-after", "1m"}, &broker, &error)) {
-    r.fail(error);
-    return r;
-  }
-  StateWatcher watcher(ctx.zmq, broker.endpoints["publish"], {std::string(kTopicDelta)});
-  if (!watcher.wait_live(std::chrono::seconds(10))) {
-    r.fail("no message on the state channel within 10 s");
-    return r;
-  }
+  ScenarioResult r("leave");
+  ServerProcess broker;
+  if (!start_broker(ctx, {"--forget-left-after", "1m"}, &broker, &r)) return r;
+  auto watcher = watch_state(broker, {{std::string(kTopicDelta)}}, &r);
+  if (!watcher) return r;
   const size_t n = config.leave_nodes;
-  std::vector<std::string> ids;
-  for (size_t i = 0; i < n; ++i) ids.push_back(node_name("leave-", i));
-  AgentChannel channel(ctx.zmq, broker.endpoints["agents"]);
+  const std::vector<std::string> ids = node_names("leave-", n);
+  AgentChannel channel(ctx.zmq, broker.endpoints.agents);
   std::vector<uint64_t> granted;
   const uint64_t inc = static_cast<uint64_t>(unix_now_ms());
-  error = join_nodes(channel, ids, inc, 60'000, &granted);
+  const std::string error = join_nodes(channel, ids, inc, 60'000, &granted);
   if (!error.empty()) {
     r.fail(error);
     return r;
@@ -58,7 +49,7 @@ ScenarioResult run_leave(BenchContext& ctx) {
     }
   }
   const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while ((watcher.count_seen(NodeState::kLeft) < n || channel.in_flight() > 0) &&
+  while ((watcher->count_seen(NodeState::kLeft) < n || channel.in_flight() > 0) &&
          Clock::now() < deadline) {
     channel.receive(std::chrono::milliseconds(10), on_reply);
   }
@@ -66,13 +57,13 @@ ScenarioResult run_leave(BenchContext& ctx) {
   LatencySamples propagation;
   size_t missed = 0;
   for (size_t i = 0; i < n; ++i) {
-    auto seen = watcher.first_seen(ids[i], NodeState::kLeft);
+    auto seen = watcher->first_delta(ids[i], NodeState::kLeft);
     if (!seen) {
       ++missed;
       continue;
     }
     propagation.add_us(
-        std::chrono::duration_cast<std::chrono::microseconds>(*seen - sent_at[i]).count());
+        std::chrono::duration_cast<std::chrono::microseconds>(seen->at - sent_at[i]).count());
   }
   r.metrics["nodes"] = n;
   r.metrics["spacing_ms"] = config.leave_spacing.count();

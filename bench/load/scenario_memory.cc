@@ -1,7 +1,10 @@
 // memory: broker RSS (VmRSS) per tracked node, and RSS after repeated
 // rounds of joins, leaves and forgetting, which must come back to where the
 // first round left it (no growth) and near the baseline.
+#include <optional>
+#include <string>
 #include <thread>
+#include <variant>
 
 #include "admin_client.h"
 #include "load_generator.h"
@@ -12,12 +15,26 @@ namespace roster::bench {
 
 namespace {
 
+// The broker's stats; nullopt with *error set when there are none.
+std::optional<Stats> stats_of(ctl::AdminClient& admin, std::string* error) {
+  ctl::AdminCall call = admin.call(StatsQuery{}, 10'000);
+  if (!call.reply) {
+    *error = call.error;
+    return std::nullopt;
+  }
+  if (const auto* stats = std::get_if<Stats>(&*call.reply)) return *stats;
+  *error = "stats request answered with something else";
+  return std::nullopt;
+}
+
 // Waits up to `timeout` until the broker tracks `nodes` nodes and holds no
-// tombstones (when its stats report them). Returns false on timeout.
-bool wait_for_nodes(AdminClient& admin, uint64_t nodes, std::chrono::milliseconds timeout) {
+// tombstones (when its stats report them). Returns false on timeout or
+// failure (*error says which).
+bool wait_for_nodes(ctl::AdminClient& admin, uint64_t nodes, std::chrono::milliseconds timeout,
+                    std::string* error) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto stats = admin.stats(std::chrono::seconds(10));
+    auto stats = stats_of(admin, error);
     if (!stats) return false;
     auto tombstones = stats->counters.find("tombstones");
     const bool no_tombstones =
@@ -32,21 +49,18 @@ bool wait_for_nodes(AdminClient& admin, uint64_t nodes, std::chrono::millisecond
 
 ScenarioResult run_memory(BenchContext& ctx) {
   const BenchConfig& config = ctx.config;
-  ScenarioResult r;
-  r.name = "memory";
-  RunningServer broker;
-  std::string error;
-  if (!start_broker(ctx, "broker-memory",
+  ScenarioResult r("memory");
+  ServerProcess broker;
+  if (!start_broker(ctx,
                     {"--max-lease", "10m", "--forget-left-after", "100ms", "--tombstone-ttl",
                      "300ms", "--snapshot-interval", "0"},
-                    &broker, &error)) {
-    r.fail(error);
+                    &broker, &r))
     return r;
-  }
   const pid_t pid = broker.process->pid();
-  AdminClient admin(ctx.zmq, broker.endpoints["admin"]);
-  if (!wait_for_nodes(admin, 0, std::chrono::seconds(10))) {
-    r.fail("stats: " + admin.error());
+  ctl::AdminClient admin(broker.endpoints.admin);
+  std::string admin_error;
+  if (!wait_for_nodes(admin, 0, std::chrono::seconds(10), &admin_error)) {
+    r.fail("stats: " + admin_error);
     return r;
   }
   const uint64_t baseline = rss_kib(pid);
@@ -54,24 +68,24 @@ ScenarioResult run_memory(BenchContext& ctx) {
   std::vector<uint64_t> joined_kib;
   std::vector<uint64_t> forgotten_kib;
   for (size_t round = 0; round < config.churn_rounds && r.ran; ++round) {
-    LoadGenerator gen(ctx.zmq, broker.endpoints["agents"], config.ingest_connections,
+    LoadGenerator gen(ctx.zmq, broker.endpoints.agents, config.ingest_connections,
                       "mem" + std::to_string(round) + "-", n, static_cast<uint64_t>(unix_now_ms()));
     RunPlan plan;
     plan.window = config.ingest_window;
     plan.one_pass = true;
     plan.kind = RequestKind::kJoin;
     RunOutcome joins = gen.run(plan);
-    if (!joins.clean() || !wait_for_nodes(admin, n, std::chrono::seconds(30))) {
-      r.fail("round " + std::to_string(round + 1) + " joins: " + joins.first_error + admin.error());
+    if (!joins.clean() || !wait_for_nodes(admin, n, std::chrono::seconds(30), &admin_error)) {
+      r.fail("round " + std::to_string(round + 1) + " joins: " + joins.first_error + admin_error);
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the publisher catch up
     joined_kib.push_back(rss_kib(pid));
     plan.kind = RequestKind::kLeave;
     RunOutcome leaves = gen.run(plan);
-    if (!leaves.clean() || !wait_for_nodes(admin, 0, std::chrono::seconds(60))) {
+    if (!leaves.clean() || !wait_for_nodes(admin, 0, std::chrono::seconds(60), &admin_error)) {
       r.fail("round " + std::to_string(round + 1) + " leaves/forgetting: " + leaves.first_error +
-             admin.error());
+             admin_error);
       break;
     }
     // Tombstones expire after --tombstone-ttl; give the sweep time.

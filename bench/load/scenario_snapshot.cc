@@ -15,7 +15,7 @@
 #include "roster/clock.h"
 #include "roster/codec.h"
 #include "scenario.h"
-#include "state_watcher.h"
+#include "support/state_watcher.h"
 
 namespace roster::bench {
 
@@ -24,8 +24,8 @@ namespace {
 // Asks for a snapshot every `every` until stopped, in its own thread.
 class SnapshotRequester {
  public:
-  SnapshotRequester(zmq::context_t& ctx, std::string endpoint, std::chrono::milliseconds every)
-      : thread_(&SnapshotRequester::loop, this, &ctx, std::move(endpoint), every) {}
+  SnapshotRequester(std::string endpoint, std::chrono::milliseconds every)
+      : thread_(&SnapshotRequester::loop, this, std::move(endpoint), every) {}
   ~SnapshotRequester() { stop(); }
 
   void stop() {
@@ -38,8 +38,8 @@ class SnapshotRequester {
   const std::string& error() const { return error_; }
 
  private:
-  void loop(zmq::context_t* ctx, std::string endpoint, std::chrono::milliseconds every) {
-    AdminClient admin(*ctx, endpoint);
+  void loop(std::string endpoint, std::chrono::milliseconds every) {
+    ctl::AdminClient admin(std::move(endpoint));
     auto next = std::chrono::steady_clock::now();
     while (!stop_) {
       if (std::chrono::steady_clock::now() < next) {
@@ -48,15 +48,15 @@ class SnapshotRequester {
       }
       next += every;
       const auto sent = std::chrono::steady_clock::now();
-      auto body = admin.request_raw(AdminRequest{SnapshotQuery{}}, std::chrono::seconds(30));
-      if (!body) {
-        error_ = admin.error();
+      auto exchanged = admin.exchange(encode(AdminRequest{SnapshotQuery{}}), 30'000);
+      if (!exchanged.body) {
+        error_ = exchanged.error;
         return;
       }
       round_trips_.add_us(std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - sent)
                               .count());
-      last_body_ = std::move(*body);
+      last_body_ = std::move(*exchanged.body);
     }
   }
 
@@ -71,18 +71,13 @@ class SnapshotRequester {
 
 ScenarioResult run_snapshot(BenchContext& ctx) {
   const BenchConfig& config = ctx.config;
-  ScenarioResult r;
-  r.name = "snapshot";
-  RunningServer broker;
-  std::string error;
+  ScenarioResult r("snapshot");
+  ServerProcess broker;
   const std::string interval = std::to_string(config.snapshot_interval.count()) + "ms";
-  if (!start_broker(ctx, "broker-snapshot", {"--max-lease", "10m", "--snapshot-interval", interval},
-                    &broker, &error)) {
-    r.fail(error);
+  if (!start_broker(ctx, {"--max-lease", "10m", "--snapshot-interval", interval}, &broker, &r))
     return r;
-  }
   const size_t n = config.snapshot_nodes;
-  LoadGenerator gen(ctx.zmq, broker.endpoints["agents"], config.ingest_connections, "snap-", n,
+  LoadGenerator gen(ctx.zmq, broker.endpoints.agents, config.ingest_connections, "snap-", n,
                     static_cast<uint64_t>(unix_now_ms()));
   RunPlan plan;
   plan.window = config.ingest_window;
@@ -93,22 +88,20 @@ ScenarioResult run_snapshot(BenchContext& ctx) {
     r.fail("joins: " + joined.first_error);
     return r;
   }
-  StateWatcher watcher(ctx.zmq, broker.endpoints["publish"], {std::string(kTopicSnapshot)});
-  if (!watcher.wait_live(std::chrono::seconds(10))) {
-    r.fail("no message on the state channel within 10 s");
-    return r;
-  }
-  watcher.take_snapshots();  // the ones from before the load
+  auto watcher =
+      watch_state(broker, {{std::string(kTopicSnapshot)}, /*keep_raw_snapshots=*/true}, &r);
+  if (!watcher) return r;
+  watcher->take_snapshots();  // the ones from before the load
 
   plan.kind = RequestKind::kHeartbeat;
   plan.one_pass = false;
   plan.rate_per_s = config.snapshot_rate;
   plan.duration = config.snapshot_for;
   plan.record_latency = true;
-  SnapshotRequester requester(ctx.zmq, broker.endpoints["admin"], config.admin_snapshot_every);
+  SnapshotRequester requester(broker.endpoints.admin, config.admin_snapshot_every);
   RunOutcome beats = gen.run(plan);
   requester.stop();
-  auto published = watcher.take_snapshots();
+  auto published = watcher->take_snapshots();
 
   if (!beats.clean()) r.fail("heartbeats: " + beats.first_error);
   if (!requester.error().empty()) r.fail("admin snapshot: " + requester.error());

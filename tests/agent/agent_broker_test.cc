@@ -7,13 +7,15 @@
 #include <chrono>
 #include <set>
 
-#include "admin_client.h"
 #include "event_log.h"
 #include "roster/agent.h"
 #include "roster/codec.h"
-#include "state_watcher.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
+#include "support/messages.h"
 #include "support/process.h"
+#include "support/state_watcher.h"
 
 namespace roster::testing {
 namespace {
@@ -60,43 +62,9 @@ uint64_t wall_clock_ns() {
                                    .count());
 }
 
-// Another claimant of a node id on the agent channel (a hostile peer, or
-// the node's own earlier process): a raw DEALER with its own seq.
-class Claimant {
- public:
-  explicit Claimant(const std::string& endpoint) : socket_(context_, zmq::socket_type::dealer) {
-    socket_.set(zmq::sockopt::linger, 0);
-    socket_.connect(endpoint);
-  }
-
-  // Sends `request` with the next seq; its reply, nullopt if none came.
-  std::optional<AgentReply> call(AgentRequest request) {
-    std::visit([this](auto& r) { r.seq = ++seq_; }, request);
-    const std::string body = encode(request);
-    socket_.send(zmq::buffer(body), zmq::send_flags::none);
-    zmq_pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, kEventually) == 0) return std::nullopt;
-    zmq::message_t reply;
-    if (!socket_.recv(reply, zmq::recv_flags::none)) return std::nullopt;
-    auto decoded = decode_agent_reply(reply.to_string_view());
-    if (!decoded.ok()) return std::nullopt;
-    return std::move(decoded).value();
-  }
-
-  bool acked(AgentRequest request) {
-    auto reply = call(std::move(request));
-    return reply && std::holds_alternative<Ack>(*reply);
-  }
-
- private:
-  zmq::context_t context_{1};
-  zmq::socket_t socket_;
-  uint64_t seq_ = 0;
-};
-
 // How many replies with `code` the broker has sent (admin `stats`).
 uint64_t errors_sent(AdminClient& admin, ErrorCode code) {
-  auto reply = admin.request(StatsQuery{});
+  auto reply = admin.call(StatsQuery{});
   const auto* stats = reply ? std::get_if<Stats>(&*reply) : nullptr;
   EXPECT_NE(stats, nullptr);
   if (stats == nullptr) return 0;
@@ -123,7 +91,7 @@ class AgentBroker : public ::testing::Test {
     broker_ = BrokerProcess::start(args);
     ASSERT_NE(broker_, nullptr);
     watcher_ = std::make_unique<StateWatcher>(broker_->endpoints().publish);
-    ASSERT_TRUE(watcher_->wait_subscribed(kEventually));
+    ASSERT_TRUE(watcher_->wait_live(kEventually));
   }
 
   std::unique_ptr<BrokerProcess> broker_;
@@ -243,7 +211,7 @@ TEST_F(AgentBroker, OperatorRemovalMakesTheAgentExitWithStatus3ForGood) {
   ASSERT_TRUE(alive.has_value());
 
   AdminClient admin(broker_->endpoints().admin);
-  auto reply = admin.request(RemoveCommand{"evicted", std::nullopt});
+  auto reply = admin.call(RemoveCommand{"evicted", std::nullopt});
   ASSERT_TRUE(reply.has_value());
   ASSERT_TRUE(std::holds_alternative<RemovedReply>(*reply));
   EXPECT_EQ(agent->wait_exit(kEventually), 3) << agent->output();
@@ -358,14 +326,16 @@ TEST_F(AgentBroker, HigherClaimantGetsNoTightLoopOfStaleIncarnations) {
   ASSERT_TRUE(record.has_value());
   const uint64_t agent_inc = record->inc;
 
-  Claimant claimant(broker_->endpoints().agents);
+  // Another claimant of the node id (a hostile peer, or the node's own
+  // earlier process).
+  AgentClient claimant(broker_->endpoints().agents);
   const uint64_t claimed_inc = agent_inc + kHourNs;
-  ASSERT_TRUE(claimant.acked(JoinRequest{"claimed", claimed_inc, 0, 1000, "", {}}));
+  ASSERT_TRUE(is_ack(claimant.join("claimed", claimed_inc, 1000)));
   const uint64_t stale_before = errors_sent(admin, ErrorCode::kStaleIncarnation);
   const auto window = milliseconds(3000);
   const auto end = Clock::now() + window;
   while (Clock::now() < end) {
-    ASSERT_TRUE(claimant.acked(HeartbeatRequest{"claimed", claimed_inc, 0}));
+    ASSERT_TRUE(is_ack(claimant.heartbeat("claimed", claimed_inc)));
     wait_until([&] { return Clock::now() >= end; }, milliseconds(100));
   }
   const uint64_t stale = errors_sent(admin, ErrorCode::kStaleIncarnation) - stale_before;
@@ -383,7 +353,7 @@ TEST_F(AgentBroker, HigherClaimantGetsNoTightLoopOfStaleIncarnations) {
 
   // The claimant leaves: its incarnation is over, and the agent takes one
   // above it.
-  ASSERT_TRUE(claimant.acked(LeaveRequest{"claimed", claimed_inc, 0, "bye"}));
+  ASSERT_TRUE(is_ack(claimant.leave("claimed", claimed_inc)));
   ASSERT_TRUE(wait_until(
       [&] {
         record = admin.node("claimed");
@@ -402,8 +372,8 @@ TEST_F(AgentBroker, ClockBehindItsPreviousIncarnationConverges) {
   AdminClient admin(broker_->endpoints().admin);
   const uint64_t previous_inc = wall_clock_ns() + kHourNs;
   {
-    Claimant previous(broker_->endpoints().agents);
-    ASSERT_TRUE(previous.acked(JoinRequest{"behind", previous_inc, 0, 250, "", {}}));
+    AgentClient previous(broker_->endpoints().agents);
+    ASSERT_TRUE(is_ack(previous.join("behind", previous_inc, 250)));
   }
   AgentConfig config;
   config.brokers = {broker_->endpoints().agents};

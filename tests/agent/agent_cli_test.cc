@@ -4,8 +4,8 @@
 
 #include <chrono>
 
-#include "fake_broker.h"
 #include "roster_build_version.h"
+#include "support/fake_agent_channel.h"
 #include "support/process.h"
 
 namespace roster::testing {
@@ -66,7 +66,7 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--bogus"}, "--bogus"}));
 
 TEST(AgentCli, RefusedJoinExitsOne) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   auto process =
       Process::start({bin("roster-agent"), "--broker", broker.endpoint(), "--node-id", "refused"});
   ASSERT_NE(process, nullptr);
@@ -78,7 +78,7 @@ TEST(AgentCli, RefusedJoinExitsOne) {
 }
 
 TEST(AgentCli, LabelsAndAddressReachTheBroker) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   auto process = Process::start({bin("roster-agent"), "--broker", broker.endpoint(), "--node-id",
                                  "web-1", "--addr", "10.0.0.7:80", "--label", "zone=a", "--label",
                                  "role=web=frontend", "--lease", "2s"});
@@ -99,7 +99,7 @@ TEST(AgentCli, LabelsAndAddressReachTheBroker) {
 }
 
 TEST(AgentCli, SigtermWithoutAnAckStillExitsZeroAfterTheLeaveTimeout) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   auto process = Process::start({bin("roster-agent"), "--broker", broker.endpoint(), "--node-id",
                                  "hurried", "--leave-timeout", "200ms"});
   ASSERT_NE(process, nullptr);

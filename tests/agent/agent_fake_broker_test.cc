@@ -1,4 +1,4 @@
-// roster::Agent against a scripted broker (FakeBroker): each test makes the
+// roster::Agent against a scripted broker (FakeAgentChannel): each test makes the
 // broker reply one way and checks what the agent sends next. Tests of
 // timing (backoff, broker loss, leave timeout) run the agent on a
 // SimulatedClock and move it by hand.
@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "event_log.h"
-#include "fake_broker.h"
 #include "roster/agent.h"
 #include "roster/clock.h"
+#include "support/fake_agent_channel.h"
 
 namespace roster::testing {
 namespace {
@@ -78,7 +78,7 @@ uint64_t announced_wait(const AgentStateChange& change) {
 }
 
 // Starts an agent and completes its first join; returns the join.
-FakeBroker::Received join_and_ack(FakeBroker& broker, Agent& agent, EventLog& log) {
+FakeAgentChannel::Received join_and_ack(FakeAgentChannel& broker, Agent& agent, EventLog& log) {
   EXPECT_EQ(agent.start(), std::nullopt);
   auto join = broker.next_of<JoinRequest>(kEventually);
   EXPECT_TRUE(join.has_value());
@@ -89,7 +89,7 @@ FakeBroker::Received join_and_ack(FakeBroker& broker, Agent& agent, EventLog& lo
 }
 
 TEST(AgentFakeBroker, JoinCarriesTheConfigurationThenHeartbeatsRenewTheSameIncarnation) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   AgentConfig config = test_config({broker.endpoint()});
   config.incarnation = 42;
@@ -119,7 +119,7 @@ TEST(AgentFakeBroker, JoinCarriesTheConfigurationThenHeartbeatsRenewTheSameIncar
 }
 
 TEST(AgentFakeBroker, DefaultIncarnationIsWallClockNanoseconds) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   const auto before = std::chrono::system_clock::now().time_since_epoch();
   Agent agent(test_config({broker.endpoint()}), log.callback());
@@ -130,7 +130,7 @@ TEST(AgentFakeBroker, DefaultIncarnationIsWallClockNanoseconds) {
 }
 
 TEST(AgentFakeBroker, UnknownNodeRejoinsWithTheSameIncarnation) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   auto join = join_and_ack(broker, agent, log);
@@ -151,7 +151,7 @@ TEST(AgentFakeBroker, UnknownNodeRejoinsWithTheSameIncarnation) {
 class AgentIncarnationRefused : public ::testing::TestWithParam<ErrorCode> {};
 
 TEST_P(AgentIncarnationRefused, TakesAHigherIncarnationAndJoins) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   auto join = join_and_ack(broker, agent, log);
@@ -177,7 +177,7 @@ INSTANTIATE_TEST_SUITE_P(Codes, AgentIncarnationRefused,
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
 TEST(AgentFakeBroker, ForgottenIncarnationRejoinsAboveTheHint) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   join_and_ack(broker, agent, log);
@@ -196,7 +196,7 @@ TEST(AgentFakeBroker, ForgottenIncarnationRejoinsAboveTheHint) {
 }
 
 TEST(AgentFakeBroker, StaleIncarnationKeepsTheIncarnationAndRetriesAfterABackoff) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   const AgentConfig config = test_config({broker.endpoint()});
   SimulatedAgent sim(config, log);
@@ -237,7 +237,7 @@ TEST(AgentFakeBroker, StaleIncarnationKeepsTheIncarnationAndRetriesAfterABackoff
 }
 
 TEST(AgentFakeBroker, RemovedStopsHeartbeatingForGood) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   const AgentConfig config = test_config({broker.endpoint()});
   SimulatedAgent sim(config, log);
@@ -261,7 +261,7 @@ TEST(AgentFakeBroker, RemovedStopsHeartbeatingForGood) {
 class AgentConfigurationRefused : public ::testing::TestWithParam<ErrorCode> {};
 
 TEST_P(AgentConfigurationRefused, ReportsAConfigurationErrorAndStops) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   const AgentConfig config = test_config({broker.endpoint()});
   SimulatedAgent sim(config, log);
@@ -286,7 +286,7 @@ INSTANTIATE_TEST_SUITE_P(Codes, AgentConfigurationRefused,
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
 TEST(AgentFakeBroker, RepliesToNoOutstandingRequestAreIgnored) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   ASSERT_EQ(agent.start(), std::nullopt);
@@ -311,7 +311,7 @@ TEST(AgentFakeBroker, RepliesToNoOutstandingRequestAreIgnored) {
 }
 
 TEST(AgentFakeBroker, MalformedRepliesAreDroppedWithoutHarm) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   ASSERT_EQ(agent.start(), std::nullopt);
@@ -333,8 +333,8 @@ TEST(AgentFakeBroker, MalformedRepliesAreDroppedWithoutHarm) {
 }
 
 TEST(AgentFakeBroker, SilentBrokerIsLostAndTheNextEndpointIsTried) {
-  FakeBroker silent;
-  FakeBroker second;
+  FakeAgentChannel silent;
+  FakeAgentChannel second;
   EventLog log;
   const AgentConfig config = test_config({silent.endpoint(), second.endpoint()});
   SimulatedAgent sim(config, log);
@@ -364,8 +364,8 @@ TEST(AgentFakeBroker, SilentBrokerIsLostAndTheNextEndpointIsTried) {
 }
 
 TEST(AgentFakeBroker, JoinedAgentLosingItsBrokerFailsOverAndRejoins) {
-  FakeBroker first;
-  FakeBroker second;
+  FakeAgentChannel first;
+  FakeAgentChannel second;
   EventLog log;
   const AgentConfig config = test_config({first.endpoint(), second.endpoint()});
   SimulatedAgent sim(config, log);
@@ -385,7 +385,7 @@ TEST(AgentFakeBroker, JoinedAgentLosingItsBrokerFailsOverAndRejoins) {
 }
 
 TEST(AgentFakeBroker, NoBacklogOfStaleHeartbeatsReachesAReturningBroker) {
-  auto broker = std::make_unique<FakeBroker>();
+  auto broker = std::make_unique<FakeAgentChannel>();
   const std::string endpoint = broker->endpoint();
   EventLog log;
   const AgentConfig config = test_config({endpoint});
@@ -403,7 +403,7 @@ TEST(AgentFakeBroker, NoBacklogOfStaleHeartbeatsReachesAReturningBroker) {
         return log.count(AgentEvent::kBrokerLost) >= 3;
       },
       kEventually));
-  broker = std::make_unique<FakeBroker>(endpoint);
+  broker = std::make_unique<FakeAgentChannel>(endpoint);
   // Any backoff is over: the agent joins, and waits for the ack.
   sim.advance(config.backoff_max_ms);
   // The first thing the returning broker hears is a fresh join.
@@ -422,7 +422,7 @@ TEST(AgentFakeBroker, NoBacklogOfStaleHeartbeatsReachesAReturningBroker) {
 }
 
 TEST(AgentFakeBroker, LabelUpdateIsSentAsAJoinOfTheSameIncarnation) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   auto join = join_and_ack(broker, agent, log);
@@ -440,7 +440,7 @@ TEST(AgentFakeBroker, LabelUpdateIsSentAsAJoinOfTheSameIncarnation) {
 }
 
 TEST(AgentFakeBroker, UnackedLabelUpdateIsRepeated) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   join_and_ack(broker, agent, log);
@@ -455,14 +455,14 @@ TEST(AgentFakeBroker, UnackedLabelUpdateIsRepeated) {
 }
 
 TEST(AgentFakeBroker, LabelsOverTheLimitsAreRefused) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   Agent agent(test_config({broker.endpoint()}));
   EXPECT_NE(agent.update_labels({{"", "x"}}), std::nullopt);
   EXPECT_NE(agent.update_labels({{"k", std::string(kMaxLabelValueBytes + 1, 'v')}}), std::nullopt);
 }
 
 TEST(AgentFakeBroker, StopWithLeaveSendsALeaveAndWaitsForItsAck) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   auto join = join_and_ack(broker, agent, log);
@@ -479,7 +479,7 @@ TEST(AgentFakeBroker, StopWithLeaveSendsALeaveAndWaitsForItsAck) {
 }
 
 TEST(AgentFakeBroker, StopWithLeaveGivesUpAfterTheLeaveTimeout) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   const AgentConfig config = test_config({broker.endpoint()});
   SimulatedAgent sim(config, log);
@@ -501,7 +501,7 @@ TEST(AgentFakeBroker, StopWithLeaveGivesUpAfterTheLeaveTimeout) {
 }
 
 TEST(AgentFakeBroker, StopWithoutLeaveSendsNothing) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   EventLog log;
   Agent agent(test_config({broker.endpoint()}), log.callback());
   join_and_ack(broker, agent, log);
@@ -529,7 +529,7 @@ TEST(AgentFakeBroker, StartRefusesAnInvalidConfiguration) {
 }
 
 TEST(AgentFakeBroker, StartsOnlyOnce) {
-  FakeBroker broker;
+  FakeAgentChannel broker;
   Agent agent(test_config({broker.endpoint()}));
   EXPECT_EQ(agent.start(), std::nullopt);
   EXPECT_NE(agent.start(), std::nullopt);

@@ -4,9 +4,13 @@
 
 #include <iostream>
 
-#include "broker_client.h"
 #include "roster/clock.h"
+#include "roster/codec.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
+#include "support/messages.h"
+#include "support/raw_sockets.h"
 #include "wire_bytes.h"
 
 namespace roster::testing {
@@ -19,14 +23,21 @@ class AdminTest : public ::testing::Test {
     ASSERT_NE(broker_, nullptr);
   }
 
-  std::optional<AdminReply> raw_call(const std::string& body) {
-    AdminClient admin(broker_->endpoints().admin);
-    auto raw = admin.raw().call(body);
+  // Sends `body` as it is, over a socket of `type`; the reply decoded.
+  std::optional<AdminReply> raw_call(const std::string& body,
+                                     zmq::socket_type type = zmq::socket_type::dealer) {
+    RequestClient client(broker_->endpoints().admin, type);
+    auto raw = client.call(body);
     if (!raw) return std::nullopt;
     auto decoded = decode_admin_reply(*raw);
     EXPECT_TRUE(decoded.ok()) << decoded.error().message;
     if (!decoded.ok()) return std::nullopt;
     return decoded.value();
+  }
+
+  // `request` over a REQ socket.
+  std::optional<AdminReply> req_call(const AdminRequest& request) {
+    return raw_call(encode(request), zmq::socket_type::req);
   }
 
   std::unique_ptr<BrokerProcess> broker_;
@@ -59,22 +70,25 @@ TEST_F(AdminTest, NodeReportsTheRecordAndLastSeen) {
 TEST_F(AdminTest, ReqClientCanUseEveryRequest) {
   AgentClient agent(broker_->endpoints().agents);
   ASSERT_EQ(error_code(agent.join("n1", 1, 5'000)), std::nullopt);
-  AdminClient req(broker_->endpoints().admin, zmq::socket_type::req);
-  auto snapshot = req.snapshot();
-  ASSERT_TRUE(snapshot);
+  auto snapshot_reply = req_call(SnapshotQuery{});
+  ASSERT_TRUE(snapshot_reply);
+  const auto* snapshot = std::get_if<Snapshot>(&*snapshot_reply);
+  ASSERT_NE(snapshot, nullptr) << describe(*snapshot_reply);
   ASSERT_EQ(snapshot->nodes.size(), 1u);
   EXPECT_EQ(snapshot->nodes[0].node, "n1");
-  auto node = req.call(NodeQuery{"n1"});
+  auto node = req_call(NodeQuery{"n1"});
   ASSERT_TRUE(node);
   EXPECT_NE(std::get_if<NodeInfo>(&*node), nullptr) << describe(*node);
-  auto stats = req.stats();
-  ASSERT_TRUE(stats);
+  auto stats_reply = req_call(StatsQuery{});
+  ASSERT_TRUE(stats_reply);
+  const auto* stats = std::get_if<Stats>(&*stats_reply);
+  ASSERT_NE(stats, nullptr) << describe(*stats_reply);
   EXPECT_EQ(stats->nodes, 1u);
-  auto removed = req.call(RemoveCommand{"n1", 1});
+  auto removed = req_call(RemoveCommand{"n1", 1});
   ASSERT_TRUE(removed);
   ASSERT_NE(std::get_if<RemovedReply>(&*removed), nullptr) << describe(*removed);
   // An error reply travels back to a REQ too.
-  EXPECT_EQ(error_code(req.call(NodeQuery{"n1"})), ErrorCode::kUnknownNode);
+  EXPECT_EQ(error_code(req_call(NodeQuery{"n1"})), ErrorCode::kUnknownNode);
 }
 
 TEST_F(AdminTest, StatsCountNodesMessagesAndErrors) {
@@ -155,13 +169,13 @@ TEST_F(AdminTest, ASnapshotAskedAfterAnAckHoldsTheChange) {
 TEST(AdminSnapshotBoundTest, PipelinedSnapshotRequestsEachGetOneReply) {
   auto broker = BrokerProcess::start();
   ASSERT_NE(broker, nullptr);
-  AdminClient admin(broker->endpoints().admin);
+  RequestClient admin(broker->endpoints().admin);
   constexpr int kRequests = 50;
-  for (int i = 0; i < kRequests; ++i) admin.raw().send(encode(AdminRequest(SnapshotQuery{})));
+  for (int i = 0; i < kRequests; ++i) admin.send(encode(AdminRequest(SnapshotQuery{})));
   int snapshots = 0;
   int refused = 0;
   for (int i = 0; i < kRequests; ++i) {
-    auto body = admin.raw().receive();
+    auto body = admin.receive();
     ASSERT_TRUE(body) << "reply " << i << " missing";
     auto reply = decode_admin_reply(*body);
     ASSERT_TRUE(reply.ok()) << reply.error().message;
@@ -174,7 +188,7 @@ TEST(AdminSnapshotBoundTest, PipelinedSnapshotRequestsEachGetOneReply) {
     }
   }
   EXPECT_GE(snapshots, 1);
-  EXPECT_EQ(admin.raw().receive(std::chrono::milliseconds(200)), std::nullopt);
+  EXPECT_EQ(admin.receive(std::chrono::milliseconds(200)), std::nullopt);
   std::cout << snapshots << " snapshots, " << refused << " refused" << std::endl;
 }
 

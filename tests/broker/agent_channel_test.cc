@@ -2,8 +2,12 @@
 // clients, bad frame layouts and oversized bodies.
 #include <gtest/gtest.h>
 
-#include "broker_client.h"
+#include "roster/codec.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
+#include "support/messages.h"
+#include "support/raw_sockets.h"
 #include "wire_bytes.h"
 
 namespace roster::testing {
@@ -98,7 +102,7 @@ TEST_F(AgentChannelTest, OtherProtocolVersionIsUnsupportedVersion) {
 }
 
 TEST_F(AgentChannelTest, InvalidUtf8IsBadRequestAndNeverPublished) {
-  StateWatcher watcher(broker_->endpoints().publish);
+  StateReader watcher(broker_->endpoints().publish);
   ASSERT_TRUE(watcher.next_on(kTopicSnapshot));  // subscribed
   AgentClient agent(broker_->endpoints().agents);
   auto reply = agent.join("bad-addr", 1, 1'000, "10.0.0.1:\xff\x1b[2J");

@@ -6,8 +6,11 @@
 
 #include <algorithm>
 
-#include "broker_client.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
+#include "support/messages.h"
+#include "support/raw_sockets.h"
 
 namespace roster::testing {
 namespace {
@@ -54,12 +57,7 @@ TEST(CapacityTest, JoinBeyondMaxNodesIsRefusedAndCounted) {
 
   // The refusal is logged (warn: the operator should know).
   std::string output;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        output = broker->process().output();
-        return output.find("refused (over_capacity)") != std::string::npos;
-      },
-      kReplyTimeout));
+  ASSERT_TRUE(broker->process().wait_for_output("refused (over_capacity)", kReplyTimeout, &output));
   EXPECT_NE(output.find("warning agent request refused (over_capacity)"), std::string::npos)
       << output;
 }

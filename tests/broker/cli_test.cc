@@ -12,9 +12,12 @@
 #include <fstream>
 #include <map>
 
-#include "broker_client.h"
 #include "roster_build_version.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
+#include "support/messages.h"
+#include "support/raw_sockets.h"
 
 namespace roster::testing {
 namespace {
@@ -287,12 +290,8 @@ TEST(CliTest, StartupLineNamesEveryEndpointAndSetting) {
   auto broker = BrokerProcess::start({"--dead-after", "7s"});
   ASSERT_NE(broker, nullptr);
   std::string output;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        output = broker->process().output();
-        return output.find("roster-broker started") != std::string::npos;
-      },
-      std::chrono::seconds(10)));
+  ASSERT_TRUE(broker->process().wait_for_output("roster-broker started", std::chrono::seconds(10),
+                                                &output));
   for (const std::string& text :
        {broker->endpoints().agents, broker->endpoints().publish, broker->endpoints().admin,
         std::string("dead_after=7s"), std::string("snapshot_interval=30s"),

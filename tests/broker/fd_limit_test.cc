@@ -9,8 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "broker_client.h"
+#include "roster/codec.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
+#include "support/messages.h"
+#include "support/raw_sockets.h"
 
 namespace roster::testing {
 namespace {
@@ -90,12 +94,7 @@ TEST(FdLimitTest, RaisesTheSoftLimitAndServesMoreConnectionsThanIt) {
   auto broker = BrokerProcess::start({}, options);
   ASSERT_NE(broker, nullptr);
   std::string output;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        output = broker->process().output();
-        return output.find("roster-broker started") != std::string::npos;
-      },
-      kReplyTimeout));
+  ASSERT_TRUE(broker->process().wait_for_output("roster-broker started", kReplyTimeout, &output));
   EXPECT_NE(output.find("info file descriptors: soft limit raised from 256 to 4096 (hard limit "
                         "4096)"),
             std::string::npos)
@@ -146,12 +145,8 @@ TEST(FdLimitTest, OutOfDescriptorsIsLoggedAndCountedWhileServing) {
       kReplyTimeout, milliseconds(20)))
       << broker->process().output();
   std::string output;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        output = broker->process().output();
-        return output.find("accept failed on --agents") != std::string::npos;
-      },
-      kReplyTimeout));
+  ASSERT_TRUE(
+      broker->process().wait_for_output("accept failed on --agents", kReplyTimeout, &output));
   EXPECT_NE(output.find("Too many open files (soft limit 96)"), std::string::npos) << output;
 
   // The connections the broker has are still served.

@@ -8,8 +8,12 @@
 #include <random>
 #include <thread>
 
-#include "broker_client.h"
+#include "roster/codec.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
+#include "support/messages.h"
+#include "support/raw_sockets.h"
 #include "wire_bytes.h"
 
 namespace roster::testing {
@@ -19,7 +23,8 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
 #ifdef ROSTER_TEST_SANITIZED
-// Sanitizers make every message 2-5x dearer on both sides; keep the run short (the behaviour asserted is the same).
+// Sanitizers make every message 2-5x dearer on both sides; keep the run short (the behaviour
+// asserted is the same).
 constexpr int kGarbageMessages = 50'000;
 #else
 constexpr int kGarbageMessages = 100'000;
@@ -90,7 +95,7 @@ class SuspicionWatcher {
     }
   }
 
-  StateWatcher watcher_;
+  StateReader watcher_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> deltas_{0};
   std::atomic<bool> ready_{false};

@@ -3,8 +3,13 @@
 // up as the right sequence of states.
 #include <gtest/gtest.h>
 
-#include "broker_client.h"
+#include "roster/codec.h"
+#include "roster/view.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
+#include "support/messages.h"
+#include "support/raw_sockets.h"
 
 namespace roster::testing {
 namespace {
@@ -60,7 +65,7 @@ class Observer {
   const View& view() const { return view_; }
 
  private:
-  StateWatcher watcher_;
+  StateReader watcher_;
   View view_;
 };
 

@@ -18,8 +18,13 @@
 #include <thread>
 #include <vector>
 
-#include "broker_client.h"
+#include "roster/codec.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
+#include "support/messages.h"
+#include "support/proc_info.h"
+#include "support/raw_sockets.h"
 
 namespace roster::testing {
 namespace {
@@ -40,14 +45,9 @@ constexpr long kRssSlackMib = 256;
 // Once the abusers are gone, RSS must come back to within this much.
 constexpr long kRssAfterSlackMib = 64;
 
-// VmRSS of `pid` in MiB; -1 if unreadable.
+// VmRSS of `pid` in MiB; 0 if unreadable.
 long rss_mib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6)) / 1024;
-  }
-  return -1;
+  return static_cast<long>(rss_kib(pid) / 1024);
 }
 
 // Samples the broker's RSS every 50 ms on its own thread; remembers the peak.
@@ -159,7 +159,7 @@ class HealthySubscriber {
       }
     }
   }
-  StateWatcher watcher_;
+  StateReader watcher_;
   std::mutex mutex_;
   std::map<int, steady_clock::time_point> sent_;
   std::map<int, double> latency_;
@@ -348,7 +348,7 @@ TEST(MemoryBoundTest, SnapshotsHeldForASubscriberThatDoesNotReadAreBounded) {
   populate(ep.agents, 20'000);  // snapshots of about 2 MB
   if (HasFatalFailure()) return;
   AdminClient admin(ep.admin);
-  auto raw_snapshot = admin.raw().call(encode(AdminRequest(SnapshotQuery{})));
+  auto raw_snapshot = RequestClient(ep.admin).call(encode(AdminRequest(SnapshotQuery{})));
   ASSERT_TRUE(raw_snapshot);
   const uint64_t snapshot_bytes = raw_snapshot->size();
 

@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <map>
 
-#include "broker_client.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
+#include "support/messages.h"
+#include "support/raw_sockets.h"
 
 namespace roster::testing {
 namespace {
@@ -141,13 +143,9 @@ TEST(SignalsTest, ClosedStderrPipeDoesNotKillTheBroker) {
       },
       kReplyTimeout))
       << seen;
-  std::map<std::string, std::string> kv;
-  std::ifstream ready(dir.file("ready"));
-  for (std::string line; std::getline(ready, line);) {
-    auto eq = line.find('=');
-    if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  BrokerEndpoints endpoints{kv["agents"], kv["publish"], kv["admin"]};
+  auto ready = broker::read_ready_file(dir.file("ready"));
+  ASSERT_TRUE(ready.has_value());
+  const BrokerEndpoints endpoints = *ready;
 
   // The reader goes away; every log line from now on fails with EPIPE.
   close(reader);

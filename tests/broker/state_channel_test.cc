@@ -5,8 +5,13 @@
 
 #include <algorithm>
 
-#include "broker_client.h"
+#include "roster/codec.h"
+#include "roster/view.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
+#include "support/messages.h"
+#include "support/raw_sockets.h"
 
 namespace roster::testing {
 namespace {
@@ -47,7 +52,7 @@ TEST(StateChannelTest, LateSubscribersGetASnapshotWithin200ms) {
   std::vector<milliseconds> latencies;
   for (int i = 0; i < 5; ++i) {
     auto subscribed = steady_clock::now();
-    StateWatcher late(broker->endpoints().publish);
+    StateReader late(broker->endpoints().publish);
     auto message = late.next_on(kTopicSnapshot);
     ASSERT_TRUE(message);
     latencies.push_back(std::chrono::duration_cast<milliseconds>(message->received - subscribed));
@@ -67,7 +72,7 @@ TEST(StateChannelTest, EveryPrefixCoveringSnapshotsTriggersOne) {
   auto broker = BrokerProcess::start();
   ASSERT_NE(broker, nullptr);
   for (const std::string prefix : {"", "roster.", "roster.snap", "roster.snapshot"}) {
-    StateWatcher watcher(broker->endpoints().publish, prefix);
+    StateReader watcher(broker->endpoints().publish, prefix);
     auto message = watcher.next_on(kTopicSnapshot);
     ASSERT_TRUE(message) << "prefix '" << prefix << "'";
   }
@@ -77,7 +82,7 @@ TEST(StateChannelTest, BeatsComeEveryBeatInterval) {
   auto broker = BrokerProcess::start({"--beat-interval", "100ms"});
   ASSERT_NE(broker, nullptr);
   join_nodes(broker->endpoints().agents, 1);
-  StateWatcher watcher(broker->endpoints().publish, std::string(kTopicBeat));
+  StateReader watcher(broker->endpoints().publish, std::string(kTopicBeat));
   std::vector<Beat> beats;
   for (int i = 0; i < 3; ++i) {
     auto message = watcher.next_on(kTopicBeat);
@@ -99,7 +104,7 @@ TEST(StateChannelTest, BeatsComeEveryBeatInterval) {
 TEST(StateChannelTest, SnapshotsComeEverySnapshotInterval) {
   auto broker = BrokerProcess::start({"--snapshot-interval", "100ms"});
   ASSERT_NE(broker, nullptr);
-  StateWatcher watcher(broker->endpoints().publish, std::string(kTopicSnapshot));
+  StateReader watcher(broker->endpoints().publish, std::string(kTopicSnapshot));
   uint64_t last_time = 0;
   for (int i = 0; i < 4; ++i) {
     auto message = watcher.next_on(kTopicSnapshot);
@@ -113,7 +118,7 @@ TEST(StateChannelTest, SnapshotsComeEverySnapshotInterval) {
 TEST(StateChannelTest, SnapshotsBecomeCompleteAfterOneMaxLease) {
   auto broker = BrokerProcess::start({"--min-lease", "100ms", "--max-lease", "1s"});
   ASSERT_NE(broker, nullptr);
-  StateWatcher watcher(broker->endpoints().publish, std::string(kTopicSnapshot));
+  StateReader watcher(broker->endpoints().publish, std::string(kTopicSnapshot));
   AdminClient admin(broker->endpoints().admin);
   auto first = admin.snapshot();
   ASSERT_TRUE(first);
@@ -138,7 +143,7 @@ TEST(StateChannelTest, AdminSnapshotEqualsTheViewFromSnapshotPlusDeltas) {
   ASSERT_NE(broker, nullptr);
   // Clone pattern: subscribe first, then take the admin snapshot, then
   // apply only the deltas above it.
-  StateWatcher watcher(broker->endpoints().publish, std::string(kTopicDelta));
+  StateReader watcher(broker->endpoints().publish, std::string(kTopicDelta));
   join_nodes(broker->endpoints().agents, 20);
   AdminClient admin(broker->endpoints().admin);
   auto base = admin.snapshot();
@@ -199,7 +204,7 @@ TEST(StateChannelTest, AdminSnapshotEqualsTheViewFromSnapshotPlusDeltas) {
 TEST(StateChannelTest, PublishIntervalCoalescesDeltas) {
   auto broker = BrokerProcess::start({"--publish-interval", "500ms"});
   ASSERT_NE(broker, nullptr);
-  StateWatcher watcher(broker->endpoints().publish);
+  StateReader watcher(broker->endpoints().publish);
   ASSERT_TRUE(watcher.next_on(kTopicSnapshot));
   constexpr int kJoins = 10;
   join_nodes(broker->endpoints().agents, kJoins);

@@ -8,51 +8,16 @@
 #include <string>
 #include <vector>
 
+#include "support/messages.h"
+
 namespace roster {
 namespace {
 
-NodeRecord alive(const std::string& node, uint64_t inc = 1) {
-  NodeRecord r;
-  r.node = node;
-  r.inc = inc;
-  r.state = NodeState::kAlive;
-  r.addr = node + ":1";
-  r.lease_ms = 3000;
-  r.since_ms = 10;
-  return r;
-}
-
-NodeRecord with_state(NodeRecord r, NodeState state) {
-  r.state = state;
-  return r;
-}
-
-NodeRecord removed(const std::string& node, uint64_t inc = 1) {
-  NodeRecord r;
-  r.node = node;
-  r.inc = inc;
-  r.state = NodeState::kRemoved;
-  return r;
-}
-
-Snapshot snapshot(uint64_t epoch, uint64_t version, std::vector<NodeRecord> nodes) {
-  Snapshot s;
-  s.epoch = epoch;
-  s.version = version;
-  s.complete = true;
-  s.nodes = std::move(nodes);
-  return s;
-}
-
-Delta delta(uint64_t epoch, uint64_t prev_version, uint64_t version,
-            std::vector<NodeRecord> changes) {
-  Delta d;
-  d.epoch = epoch;
-  d.prev_version = prev_version;
-  d.version = version;
-  d.changes = std::move(changes);
-  return d;
-}
+using testing::alive;
+using testing::delta;
+using testing::in_state;
+using testing::removed;
+using testing::snapshot;
 
 // A view at epoch 1, version 5, holding a and b.
 View view_at_5() {
@@ -113,9 +78,9 @@ TEST(ViewApply, DeltaThatDoesNotFollowOnIsAGapAndChangesNothing) {
 TEST(ViewApply, AppliedDeltaReportsEachRecordWithTheOldOne) {
   View view = view_at_5();
   std::vector<View::Change> changes;
-  const Delta d = delta(1, 5, 6,
-                        {with_state(alive("a"), NodeState::kSuspect), alive("c"), removed("b"),
-                         removed("never-held")});
+  const Delta d = delta(
+      1, 5, 6,
+      {in_state(alive("a"), NodeState::kSuspect), alive("c"), removed("b"), removed("never-held")});
   ASSERT_EQ(view.apply(d, &changes), View::ApplyResult::kApplied);
   EXPECT_EQ(view.version(), 6u);
   ASSERT_EQ(view.nodes().size(), 2u);

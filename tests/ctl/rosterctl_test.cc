@@ -13,21 +13,22 @@
 
 #include "roster/utf8.h"
 #include "roster_build_version.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
-#include "support/fake_broker.h"
+#include "support/fake_state_channel.h"
 #include "support/process.h"
-#include "support/raw_clients.h"
 
 namespace roster {
 namespace {
 
 using nlohmann::json;
 using testing::admin_snapshot;
+using testing::AgentClient;
 using testing::bin;
 using testing::BrokerProcess;
 using testing::CommandResult;
 using testing::Process;
-using testing::RawAgent;
 using testing::run_command;
 using testing::wait_until;
 using namespace std::chrono_literals;
@@ -54,7 +55,7 @@ class RosterctlTest : public ::testing::Test {
   void SetUp() override {
     broker_ = BrokerProcess::start({"--beat-interval", "100ms"});
     ASSERT_NE(broker_, nullptr);
-    agent_ = std::make_unique<RawAgent>(context_, broker_->endpoints().agents);
+    agent_ = std::make_unique<AgentClient>(broker_->endpoints().agents);
   }
 
   // rosterctl with the broker's endpoints and `args`.
@@ -75,13 +76,12 @@ class RosterctlTest : public ::testing::Test {
 
   void join_two() {
     ASSERT_TRUE(
-        agent_->join("web-1", 7, kLongLeaseMs, {{"zone", "a"}, {"role", "web"}}, "10.0.0.1:80"));
-    ASSERT_TRUE(agent_->join("db-1", 3, kLongLeaseMs, {}, "10.0.0.2:5432"));
+        agent_->join("web-1", 7, kLongLeaseMs, "10.0.0.1:80", {{"zone", "a"}, {"role", "web"}}));
+    ASSERT_TRUE(agent_->join("db-1", 3, kLongLeaseMs, "10.0.0.2:5432"));
   }
 
   std::unique_ptr<BrokerProcess> broker_;
-  zmq::context_t context_;
-  std::unique_ptr<RawAgent> agent_;
+  std::unique_ptr<AgentClient> agent_;
 };
 
 TEST_F(RosterctlTest, MembersJsonListsEveryNode) {
@@ -196,9 +196,7 @@ TEST_F(RosterctlTest, WatchJsonPrintsEachChangeThenExitsAfterCount) {
       dir.file("watch.log"));
   ASSERT_NE(watch, nullptr);
   // The initial resync (and the node it found) comes first.
-  ASSERT_TRUE(
-      wait_until([&] { return watch->output().find("\"resync\"") != std::string::npos; }, 20s))
-      << watch->output();
+  ASSERT_TRUE(watch->wait_for_output("\"resync\"", 20s)) << watch->output();
   ASSERT_TRUE(agent_->join("late", 1, kLongLeaseMs));
   ASSERT_TRUE(agent_->leave("early", 1));
   ASSERT_TRUE(
@@ -258,14 +256,11 @@ TEST_F(RosterctlTest, WatchTextReportsStalenessAndEndsOnSigterm) {
                                broker_->endpoints().publish, "watch", "--beat-interval", "100ms"},
                               dir.file("watch.log"));
   ASSERT_NE(watch, nullptr);
-  ASSERT_TRUE(wait_until([&] { return watch->output().find("resync") != std::string::npos; }, 20s))
-      << watch->output();
+  ASSERT_TRUE(watch->wait_for_output("resync", 20s)) << watch->output();
   broker_->process().signal(SIGSTOP);
-  ASSERT_TRUE(wait_until([&] { return watch->output().find("STALE") != std::string::npos; }, 20s))
-      << watch->output();
+  ASSERT_TRUE(watch->wait_for_output("STALE", 20s)) << watch->output();
   broker_->process().signal(SIGCONT);
-  ASSERT_TRUE(wait_until([&] { return watch->output().find("fresh") != std::string::npos; }, 20s))
-      << watch->output();
+  ASSERT_TRUE(watch->wait_for_output("fresh", 20s)) << watch->output();
   watch->signal(SIGTERM);
   auto status = watch->wait_exit(20s);
   ASSERT_TRUE(status);
@@ -449,7 +444,7 @@ class RosterctlHostileBrokerTest : public ::testing::Test {
     });
   }
 
-  testing::FakeBroker fake_;
+  testing::FakeStateChannel fake_;
 };
 
 TEST_F(RosterctlHostileBrokerTest, MembersJsonIsValidJsonWithReplacedStrings) {

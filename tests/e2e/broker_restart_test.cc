@@ -15,19 +15,15 @@ namespace roster::e2e {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::BrokerProcess;
-using testing::Process;
-using testing::wait_until;
 
-constexpr uint64_t kBeatMs = 200;
 constexpr auto kLease = 1s;
 // Also the warm-up: long enough to see incomplete snapshots and to bring a
 // late agent back inside it.
 constexpr auto kMaxLease = std::chrono::milliseconds(4'000 * kSlowdown);
 
 std::vector<std::string> timer_args() {
-  return {"--min-lease",  "100ms", "--max-lease",     std::to_string(kMaxLease.count()) + "ms",
-          "--dead-after", "2s",    "--beat-interval", "200ms"};
+  return {"--min-lease",  "100ms", "--max-lease", std::to_string(kMaxLease.count()) + "ms",
+          "--dead-after", "2s"};
 }
 
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
@@ -35,16 +31,8 @@ std::vector<std::string> concat(std::vector<std::string> a, const std::vector<st
   return a;
 }
 
-bool all_alive(const Snapshot& snapshot, const std::set<std::string>& nodes) {
-  std::set<std::string> alive;
-  for (const auto& record : snapshot.nodes) {
-    if (record.state == NodeState::kAlive) alive.insert(record.node);
-  }
-  return alive == nodes;
-}
-
 TEST(BrokerRestartTest, AgentsRejoinTheNewEpochAndNoLiveNodeIsReportedRemoved) {
-  auto broker = BrokerProcess::start(timer_args());
+  auto broker = start_broker(timer_args());
   ASSERT_NE(broker, nullptr);
   const testing::BrokerEndpoints ep = broker->endpoints();
   const std::set<std::string> names = {"r-1", "r-2", "r-3", "late"};
@@ -57,15 +45,11 @@ TEST(BrokerRestartTest, AgentsRejoinTheNewEpochAndNoLiveNodeIsReportedRemoved) {
   ASSERT_NE(subscriber, nullptr);
 
   // Settled: every agent alive, the warm-up over, the subscriber in step.
-  std::optional<Snapshot> before;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        before = admin_snapshot(ep.admin);
-        return before && before->complete && all_alive(*before, names) &&
-               view_matches(subscriber->view(), *before);
-      },
-      eventually(kMaxLease), 50ms))
-      << "the first broker never settled";
+  const auto before = wait_in_step(
+      ep.admin, *subscriber,
+      [&](const Snapshot& snapshot) { return snapshot.complete && all_alive(snapshot, names); },
+      eventually(kMaxLease));
+  ASSERT_TRUE(before) << "the first broker never settled";
   const uint64_t old_epoch = before->epoch;
 
   // "late" is frozen across the restart, so the new broker's first
@@ -73,7 +57,7 @@ TEST(BrokerRestartTest, AgentsRejoinTheNewEpochAndNoLiveNodeIsReportedRemoved) {
   agents["late"]->signal(SIGSTOP);
   broker->process().signal(SIGKILL);
   ASSERT_TRUE(broker->process().wait_exit(eventually(1s)).has_value());
-  auto restarted = BrokerProcess::start(concat(broker->same_endpoint_args(), timer_args()));
+  auto restarted = start_broker(concat(broker->same_endpoint_args(), timer_args()));
   ASSERT_NE(restarted, nullptr);
   const auto restarted_at = std::chrono::steady_clock::now();
 

@@ -23,27 +23,13 @@ namespace roster::e2e {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::BrokerProcess;
-using testing::Process;
-using testing::wait_until;
 
-constexpr uint64_t kBeatMs = 200;
 constexpr auto kLease = 1s;
 constexpr auto kDeadAfter = 1s;
 
-bool all_alive(const std::optional<Snapshot>& snapshot, const std::set<std::string>& nodes) {
-  if (!snapshot) return false;
-  std::set<std::string> alive;
-  for (const auto& record : snapshot->nodes) {
-    if (record.state == NodeState::kAlive) alive.insert(record.node);
-  }
-  return alive == nodes;
-}
-
 TEST(BrokerStallTest, APausedBrokerDeclaresNoNodeDead) {
-  auto broker =
-      BrokerProcess::start({"--min-lease", "100ms", "--max-lease", "1s", "--dead-after", "1s",
-                            "--forget-dead-after", "10s", "--beat-interval", "200ms"});
+  auto broker = start_broker({"--min-lease", "100ms", "--max-lease", "1s", "--dead-after", "1s",
+                              "--forget-dead-after", "10s"});
   ASSERT_NE(broker, nullptr);
   const testing::BrokerEndpoints ep = broker->endpoints();
   const std::set<std::string> names = {"s-1", "s-2", "s-3", "s-4", "quiet"};
@@ -76,13 +62,9 @@ TEST(BrokerStallTest, APausedBrokerDeclaresNoNodeDead) {
   } joiner{quiet_stop, quiet_thread};
   auto subscriber = RecordingSubscriber::start(ep, kBeatMs);
   ASSERT_NE(subscriber, nullptr);
-  std::optional<Snapshot> settled;
-  ASSERT_TRUE(wait_until(
-      [&] {
-        settled = admin_snapshot(ep.admin);
-        return all_alive(settled, names) && view_matches(subscriber->view(), *settled);
-      },
-      eventually(kLease), 50ms));
+  ASSERT_TRUE(wait_in_step(
+      ep.admin, *subscriber, [&](const Snapshot& snapshot) { return all_alive(snapshot, names); },
+      eventually(kLease)));
 
   // The pause itself is the scenario: three leases of a frozen broker.
   quiet_paused = true;

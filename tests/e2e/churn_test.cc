@@ -24,14 +24,12 @@
 #include "e2e_support.h"
 #include "roster/agent.h"
 #include "sim_fleet.h"
+#include "support/proc_info.h"
 
 namespace roster::e2e {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::BrokerProcess;
-using testing::Process;
-using testing::wait_until;
 using Clock = std::chrono::steady_clock;
 
 #ifdef ROSTER_E2E_SANITIZED
@@ -53,7 +51,6 @@ constexpr uint64_t kLeaseMs = 1'000;
 constexpr uint64_t kDeadAfterMs = 1'000;
 constexpr uint64_t kForgetDeadMs = 1'000;
 constexpr uint64_t kForgetLeftMs = 1'000;
-constexpr uint64_t kBeatMs = 200;
 // How late a forget may be on a loaded machine (tick, scheduling, publish).
 constexpr uint64_t kSlackMs = 2'000 * kSlowdown;
 // Memory: a later round may exceed the baseline round (the second) by this
@@ -65,8 +62,7 @@ constexpr long kRssNoiseKb = 2 * 1024;
 
 std::vector<std::string> broker_args() {
   return {"--min-lease",         "100ms", "--max-lease",         "1s", "--dead-after",    "1s",
-          "--forget-dead-after", "1s",    "--forget-left-after", "1s", "--tombstone-ttl", "3s",
-          "--beat-interval",     "200ms"};
+          "--forget-dead-after", "1s",    "--forget-left-after", "1s", "--tombstone-ttl", "3s"};
 }
 
 enum class Kind { kSim, kLibrary, kProcess };
@@ -97,7 +93,7 @@ class ChurnTest : public ::testing::Test {
   void SetUp() override {
     // The in-process agents log every join and stop; only problems matter.
     spdlog::set_level(spdlog::level::warn);
-    broker_ = BrokerProcess::start(broker_args());
+    broker_ = start_broker(broker_args());
     ASSERT_NE(broker_, nullptr);
     fleet_ = std::make_unique<SimFleet>(ep().agents, kLeaseMs);
     for (int i = 0; i < kAgents; ++i) {
@@ -262,7 +258,7 @@ TEST_F(ChurnTest, SubscribersMatchTheBrokerEveryDepartureIsForgottenAndMemoryIsF
       churn_step();
       fleet_->pump(20ms);
     }
-    rss_kb.push_back(vm_rss_kb(broker_->process().pid()));
+    rss_kb.push_back(static_cast<long>(testing::rss_kib(broker_->process().pid())));
     ASSERT_TRUE(broker_->process().running()) << broker_->process().output();
   }
   std::cout << "churn: " << crashes_ << " crashes, " << leaves_ << " leaves, " << restarts_

@@ -16,11 +16,7 @@ namespace roster::e2e {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::BrokerProcess;
-using testing::Process;
-using testing::wait_until;
 
-constexpr uint64_t kBeatMs = 200;
 constexpr uint64_t kLeaseMs = 1'000;
 constexpr uint64_t kDeadAfterMs = 2'000;
 constexpr uint64_t kForgetDeadMs = 1'500;
@@ -30,8 +26,7 @@ constexpr uint64_t kSlackMs = 1'500 * kSlowdown;
 
 std::vector<std::string> broker_args() {
   return {"--max-lease",         "2s",     "--dead-after",        "2s",
-          "--forget-dead-after", "1500ms", "--forget-left-after", "1500ms",
-          "--beat-interval",     "200ms"};
+          "--forget-dead-after", "1500ms", "--forget-left-after", "1500ms"};
 }
 
 // One `rosterctl watch --json` line: a change of one node.
@@ -71,7 +66,7 @@ std::string join_states(const std::vector<WatchedChange>& changes, const std::st
 class DemoScenarioTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    broker_ = BrokerProcess::start(broker_args());
+    broker_ = start_broker(broker_args());
     ASSERT_NE(broker_, nullptr);
     subscriber_ = RecordingSubscriber::start(ep(), kBeatMs);
     ASSERT_NE(subscriber_, nullptr);
@@ -109,8 +104,9 @@ class DemoScenarioTest : public ::testing::Test {
 };
 
 TEST_F(DemoScenarioTest, LeaveCrashRemoveAndJoinAreSeenByEveryObserver) {
-  auto watch = Process::start({testing::bin("rosterctl"), "--admin", ep().admin, "--state",
-                               ep().publish, "--json", "watch", "--beat-interval", "200ms"});
+  auto watch =
+      Process::start({testing::bin("rosterctl"), "--admin", ep().admin, "--state", ep().publish,
+                      "--json", "watch", "--beat-interval", std::to_string(kBeatMs) + "ms"});
   ASSERT_NE(watch, nullptr);
 
   std::map<std::string, std::unique_ptr<Process>> agents;

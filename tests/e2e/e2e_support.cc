@@ -2,15 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <zmq.hpp>
-
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <thread>
 #include <variant>
-
-#include "roster/codec.h"
 
 namespace roster::e2e {
 
@@ -18,6 +12,12 @@ uint64_t unix_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
+}
+
+std::unique_ptr<BrokerProcess> start_broker(const std::vector<std::string>& args) {
+  std::vector<std::string> all = args;
+  all.insert(all.end(), {"--beat-interval", std::to_string(kBeatMs) + "ms"});
+  return BrokerProcess::start(all);
 }
 
 CtlJson rosterctl_json(const testing::BrokerEndpoints& broker,
@@ -61,36 +61,6 @@ std::unique_ptr<testing::Process> start_agent(const std::string& agents_endpoint
                                    "e2e=yes"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return testing::Process::start(argv);
-}
-
-std::optional<AdminReply> admin_call(const std::string& endpoint, const AdminRequest& request,
-                                     std::chrono::milliseconds timeout) {
-  static zmq::context_t context;
-  zmq::socket_t socket(context, zmq::socket_type::dealer);
-  socket.set(zmq::sockopt::linger, 0);
-  socket.connect(endpoint);
-  const std::string body = encode(request);
-  socket.send(zmq::buffer(body), zmq::send_flags::none);
-  zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
-  zmq::poll(items, 1, timeout);
-  if (!(items[0].revents & ZMQ_POLLIN)) return std::nullopt;
-  zmq::message_t reply;
-  if (!socket.recv(reply, zmq::recv_flags::dontwait)) return std::nullopt;
-  auto decoded = decode_admin_reply(reply.to_string_view());
-  if (!decoded.ok()) return std::nullopt;
-  return std::move(decoded).value();
-}
-
-std::optional<Snapshot> admin_snapshot(const std::string& endpoint) {
-  auto reply = admin_call(endpoint, AdminRequest{SnapshotQuery{}});
-  if (!reply || !std::holds_alternative<Snapshot>(*reply)) return std::nullopt;
-  return std::get<Snapshot>(*reply);
-}
-
-std::optional<Stats> admin_stats(const std::string& endpoint) {
-  auto reply = admin_call(endpoint, AdminRequest{StatsQuery{}});
-  if (!reply || !std::holds_alternative<Stats>(*reply)) return std::nullopt;
-  return std::get<Stats>(*reply);
 }
 
 std::unique_ptr<RecordingSubscriber> RecordingSubscriber::start(
@@ -183,6 +153,30 @@ bool view_matches(const View& view, const Snapshot& snapshot) {
   return view_nodes(view) == expected;
 }
 
+bool all_alive(const std::optional<Snapshot>& snapshot, const std::set<std::string>& nodes) {
+  if (!snapshot) return false;
+  std::set<std::string> alive;
+  for (const auto& record : snapshot->nodes) {
+    if (record.state == NodeState::kAlive) alive.insert(record.node);
+  }
+  return alive == nodes;
+}
+
+std::optional<Snapshot> wait_in_step(const std::string& admin_endpoint,
+                                     const RecordingSubscriber& subscriber,
+                                     const std::function<bool(const Snapshot&)>& settled,
+                                     std::chrono::milliseconds timeout) {
+  std::optional<Snapshot> snapshot;
+  const bool in_step = wait_until(
+      [&] {
+        snapshot = admin_snapshot(admin_endpoint);
+        return snapshot && settled(*snapshot) && view_matches(subscriber.view(), *snapshot);
+      },
+      timeout, std::chrono::milliseconds(50));
+  if (!in_step) return std::nullopt;
+  return snapshot;
+}
+
 std::string describe(const std::vector<NodeState>& states) {
   std::string out;
   for (NodeState state : states) {
@@ -190,19 +184,6 @@ std::string describe(const std::vector<NodeState>& states) {
     out += std::string(to_string(state));
   }
   return out;
-}
-
-long vm_rss_kb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) != 0) continue;
-    std::istringstream fields(line.substr(6));
-    long kb = 0;
-    fields >> kb;
-    return kb;
-  }
-  return 0;
 }
 
 bool holds_for(const std::function<bool()>& condition, std::chrono::milliseconds duration,

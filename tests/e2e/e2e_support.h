@@ -1,6 +1,6 @@
 // Helpers of the end-to-end tests: rosterctl run as a process with --json,
 // roster-agent processes, a roster::Subscriber that records everything it
-// is told, admin requests over a raw DEALER, and the broker's memory.
+// is told, and waiting for a condition to hold.
 //
 // Thread safety: RecordingSubscriber may be read from any thread; everything
 // else is used by the test's thread only.
@@ -16,11 +16,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "roster/protocol.h"
 #include "roster/subscriber.h"
+#include "support/admin.h"
 #include "support/broker_process.h"
 #include "support/process.h"
 
@@ -39,6 +41,19 @@ inline constexpr int kSlowdown = 1;
 inline std::chrono::milliseconds eventually(std::chrono::milliseconds base) {
   return base * 3 * kSlowdown + std::chrono::seconds(5);
 }
+
+// The test kit's names every e2e test uses.
+using testing::BrokerProcess;
+using testing::Process;
+using testing::wait_until;
+
+// The beat interval of every e2e broker (start_broker()); subscribers are
+// told the same.
+inline constexpr uint64_t kBeatMs = 200;
+
+// Starts roster-broker with `args` plus --beat-interval kBeatMs on
+// ephemeral loopback ports (BrokerProcess::start()).
+std::unique_ptr<BrokerProcess> start_broker(const std::vector<std::string>& args);
 
 // Wall-clock Unix milliseconds, comparable with the broker's time_ms.
 uint64_t unix_ms();
@@ -71,12 +86,11 @@ std::unique_ptr<testing::Process> start_agent(const std::string& agents_endpoint
                                               const std::vector<std::string>& extra = {});
 
 // ---------------------------------------------------------------------------
-// Admin channel over a raw DEALER (one fresh socket per call).
+// Admin channel: the test kit's (support/admin.h), one connection per call.
 
-std::optional<AdminReply> admin_call(const std::string& endpoint, const AdminRequest& request,
-                                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
-std::optional<Snapshot> admin_snapshot(const std::string& endpoint);
-std::optional<Stats> admin_stats(const std::string& endpoint);
+using testing::admin_call;
+using testing::admin_snapshot;
+using testing::admin_stats;
 
 // ---------------------------------------------------------------------------
 // A subscriber that records every callback.
@@ -128,14 +142,21 @@ std::vector<NodeRecord> view_nodes(const View& view);
 // True when `view` holds exactly `snapshot` (epoch, version and records).
 bool view_matches(const View& view, const Snapshot& snapshot);
 
+// True when exactly `nodes` are alive in `snapshot` (false without one).
+bool all_alive(const std::optional<Snapshot>& snapshot, const std::set<std::string>& nodes);
+
+// Waits up to `timeout` for an admin snapshot of the broker at
+// `admin_endpoint` that is `settled` and that `subscriber`'s view matches
+// (view_matches()); returns it, or nullopt.
+std::optional<Snapshot> wait_in_step(const std::string& admin_endpoint,
+                                     const RecordingSubscriber& subscriber,
+                                     const std::function<bool(const Snapshot&)>& settled,
+                                     std::chrono::milliseconds timeout);
+
 // Names of `states`, e.g. "alive,left,removed", for assertion messages.
 std::string describe(const std::vector<NodeState>& states);
 
 // ---------------------------------------------------------------------------
-
-// Resident memory of process `pid` in KiB (VmRSS of /proc/PID/status); 0 if
-// unreadable.
-long vm_rss_kb(pid_t pid);
 
 // True if `condition` holds at every check for `duration` (polled), false
 // at the first check where it does not.

@@ -12,16 +12,18 @@
 #include <variant>
 
 #include "roster/subscriber.h"
+#include "support/admin.h"
+#include "support/agent_client.h"
 #include "support/broker_process.h"
-#include "support/raw_clients.h"
+#include "support/callback_recorder.h"
 
 namespace roster {
 namespace {
 
 using testing::admin_call;
 using testing::admin_snapshot;
+using testing::AgentClient;
 using testing::BrokerProcess;
-using testing::RawAgent;
 using testing::wait_until;
 using namespace std::chrono_literals;
 
@@ -36,37 +38,66 @@ std::vector<std::string> broker_args() {
 }
 
 // Records what the callbacks said (they run on the subscriber's thread).
-struct Recorder {
-  std::mutex mutex;
-  std::vector<ResyncReason> resyncs;
-  std::vector<bool> stales;
-  uint64_t changes = 0;
+// Holds the subscriber's callback thread at a change until the test opens
+// the gate: meanwhile the broker publishes past every buffer.
+class CallbackGate {
+ public:
+  // Called by a callback that holds `lock` on mutex(): says it is held,
+  // then waits until open().
+  void hold(std::unique_lock<std::mutex>& lock) {
+    held_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+  }
+  // Waits up to `timeout` for a callback to be held.
+  bool wait_held(std::chrono::seconds timeout) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return held_; });
+  }
+  void open() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+  // Guards the gate, and whatever the callbacks record beside it.
+  std::mutex& mutex() { return mutex_; }
 
-  SubscriberCallbacks callbacks() {
-    SubscriberCallbacks c;
-    c.on_change = [this](const NodeChange&) {
-      std::lock_guard<std::mutex> lock(mutex);
-      ++changes;
-    };
-    c.on_resync = [this](const View&, ResyncReason reason) {
-      std::lock_guard<std::mutex> lock(mutex);
-      resyncs.push_back(reason);
-    };
-    c.on_stale = [this](bool stale) {
-      std::lock_guard<std::mutex> lock(mutex);
-      stales.push_back(stale);
-    };
-    return c;
-  }
-  std::vector<ResyncReason> resync_history() {
-    std::lock_guard<std::mutex> lock(mutex);
-    return resyncs;
-  }
-  std::vector<bool> stale_history() {
-    std::lock_guard<std::mutex> lock(mutex);
-    return stales;
-  }
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool held_ = false;
+  bool open_ = false;
 };
+
+// Joins kMissedDeltasJoins nodes, each with `pads` labels of 250 bytes, so
+// that their deltas overflow the broker's XPUB high-water mark (10000
+// messages) and the small TCP buffers of a blocked subscriber.
+void flood_joins(AgentClient& agent, int pads) {
+  Labels labels;
+  for (int i = 0; i < pads; ++i) labels["pad" + std::to_string(i)] = std::string(250, 'x');
+  for (int i = 0; i < kMissedDeltasJoins; ++i) {
+    ASSERT_TRUE(agent.join("n" + std::to_string(i), 1, kLongLeaseMs, "", labels));
+  }
+}
+
+// A started subscriber with `options` and `callbacks` once it is synced;
+// nullptr (and a test failure) if it cannot be created or does not sync
+// within 20 s.
+std::unique_ptr<Subscriber> start_synced(const SubscriberOptions& options,
+                                         const SubscriberCallbacks& callbacks) {
+  auto sub = Subscriber::create(options, callbacks);
+  if (!sub || !sub->start()) {
+    ADD_FAILURE() << "cannot start the subscriber";
+    return nullptr;
+  }
+  if (!wait_until([&] { return sub->synced(); }, 20s)) {
+    ADD_FAILURE() << "the subscriber did not sync";
+    return nullptr;
+  }
+  return sub;
+}
 
 SubscriberOptions options_for(const BrokerProcess& broker) {
   SubscriberOptions options;
@@ -93,13 +124,12 @@ bool view_matches_broker(const Subscriber& sub, const std::string& admin_endpoin
 TEST(SubscriberBrokerTest, ViewEqualsTheAdminSnapshotAfterRandomChurn) {
   auto broker = BrokerProcess::start(broker_args());
   ASSERT_NE(broker, nullptr);
-  Recorder recorder;
+  testing::CallbackRecorder recorder;
   auto sub = Subscriber::create(options_for(*broker), recorder.callbacks());
   ASSERT_NE(sub, nullptr);
   ASSERT_TRUE(sub->start());
 
-  zmq::context_t context;
-  RawAgent agent(context, broker->endpoints().agents);
+  AgentClient agent(broker->endpoints().agents);
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 random(seed);
@@ -111,8 +141,9 @@ TEST(SubscriberBrokerTest, ViewEqualsTheAdminSnapshotAfterRandomChurn) {
       case 0:
       case 1:  // join, sometimes as a new incarnation (a restart)
         if (inc == 0 || random() % 3 == 0) ++inc;
-        ASSERT_TRUE(agent.join(node, inc, kLongLeaseMs, {{"zone", std::to_string(random() % 3)}},
-                               "10.0.0." + std::to_string(random() % 250) + ":80"));
+        ASSERT_TRUE(agent.join(node, inc, kLongLeaseMs,
+                               "10.0.0." + std::to_string(random() % 250) + ":80",
+                               {{"zone", std::to_string(random() % 3)}}));
         break;
       case 2:
         ASSERT_TRUE(agent.heartbeat(node, inc));
@@ -128,7 +159,7 @@ TEST(SubscriberBrokerTest, ViewEqualsTheAdminSnapshotAfterRandomChurn) {
   ASSERT_TRUE(
       wait_until([&] { return view_matches_broker(*sub, broker->endpoints().admin); }, 30s, 20ms));
   sub->stop();
-  EXPECT_GT(recorder.changes, 0u);
+  EXPECT_FALSE(recorder.changes().empty());
   EXPECT_EQ(sub->stats().bad_messages, 0u);
 }
 
@@ -138,43 +169,22 @@ TEST(SubscriberBrokerTest, MissedDeltasAreDetectedAndRepaired) {
   SubscriberOptions options = options_for(*broker);
   options.receive_hwm = 1;
   options.receive_buffer_bytes = 4096;
-  // The first change blocks the subscriber's thread until the test opens
-  // the gate: meanwhile the broker publishes past every buffer.
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool blocked = false;
-  bool gate_open = false;
+  // The first change holds the subscriber's thread.
+  CallbackGate gate;
   SubscriberCallbacks callbacks;
   callbacks.on_change = [&](const NodeChange&) {
-    std::unique_lock<std::mutex> lock(mutex);
-    blocked = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return gate_open; });
+    std::unique_lock<std::mutex> lock(gate.mutex());
+    gate.hold(lock);
   };
-  auto sub = Subscriber::create(options, callbacks);
+  auto sub = start_synced(options, callbacks);
   ASSERT_NE(sub, nullptr);
-  ASSERT_TRUE(sub->start());
-  ASSERT_TRUE(wait_until([&] { return sub->synced(); }, 20s));
 
-  zmq::context_t context;
-  RawAgent agent(context, broker->endpoints().agents);
+  AgentClient agent(broker->endpoints().agents);
   ASSERT_TRUE(agent.join("first", 1, kLongLeaseMs));
-  {
-    std::unique_lock<std::mutex> lock(mutex);
-    ASSERT_TRUE(cv.wait_for(lock, 20s, [&] { return blocked; }));
-  }
-  // One delta per acknowledged join: more than the broker's XPUB high-water
-  // mark (10000) plus what the small TCP buffers hold.
-  Labels labels;  // about 1 KiB per delta, to fill the kernel's buffers sooner
-  for (int i = 0; i < 4; ++i) labels["pad" + std::to_string(i)] = std::string(250, 'x');
-  for (int i = 0; i < kMissedDeltasJoins; ++i) {
-    ASSERT_TRUE(agent.join("n" + std::to_string(i), 1, kLongLeaseMs, labels));
-  }
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    gate_open = true;
-  }
-  cv.notify_all();
+  ASSERT_TRUE(gate.wait_held(20s));
+  // About 1 KiB per delta, to fill the kernel's buffers sooner.
+  ASSERT_NO_FATAL_FAILURE(flood_joins(agent, 4));
+  gate.open();
   ASSERT_TRUE(
       wait_until([&] { return view_matches_broker(*sub, broker->endpoints().admin); }, 60s, 200ms));
   sub->stop();
@@ -195,10 +205,8 @@ TEST(SubscriberBrokerTest, NodeForgottenDuringAGapIsRemovedWhileTheBrokerWarmsUp
   SubscriberOptions options = options_for(*broker);
   options.receive_hwm = 1;
   options.receive_buffer_bytes = 4096;
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool blocked = false;
-  bool gate_open = false;
+  CallbackGate gate;
+  std::mutex& mutex = gate.mutex();
   // What the controller was told: node -> state, built from on_change only.
   std::map<std::string, NodeState> told;
   std::vector<ResyncReason> resyncs;
@@ -210,37 +218,25 @@ TEST(SubscriberBrokerTest, NodeForgottenDuringAGapIsRemovedWhileTheBrokerWarmsUp
     } else {
       told[change.record.node] = change.record.state;
     }
-    // The first change ("gone" joins) blocks the subscriber's thread.
-    blocked = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return gate_open; });
+    // The first change ("gone" joins) holds the subscriber's thread.
+    gate.hold(lock);
   };
   callbacks.on_resync = [&](const View&, ResyncReason reason) {
     std::lock_guard<std::mutex> lock(mutex);
     resyncs.push_back(reason);
   };
-  auto sub = Subscriber::create(options, callbacks);
+  auto sub = start_synced(options, callbacks);
   ASSERT_NE(sub, nullptr);
-  ASSERT_TRUE(sub->start());
-  ASSERT_TRUE(wait_until([&] { return sub->synced(); }, 20s));
 
-  zmq::context_t context;
-  RawAgent agent(context, broker->endpoints().agents);
+  AgentClient agent(broker->endpoints().agents);
   ASSERT_TRUE(agent.join("gone", 1, kLongLeaseMs));
-  {
-    std::unique_lock<std::mutex> lock(mutex);
-    ASSERT_TRUE(cv.wait_for(lock, 20s, [&] { return blocked; }));
-  }
+  ASSERT_TRUE(gate.wait_held(20s));
   ASSERT_EQ(sub->view().nodes().count("gone"), 1u);
   // Past the broker's XPUB high-water mark (10,000 messages) and the TCP
   // buffers (about 2 KiB per delta, so the sender's few MiB hold about two
   // thousand), so the deltas that follow (the leave and the forgetting)
   // are dropped.
-  Labels labels;
-  for (int i = 0; i < 8; ++i) labels["pad" + std::to_string(i)] = std::string(250, 'x');
-  for (int i = 0; i < kMissedDeltasJoins; ++i) {
-    ASSERT_TRUE(agent.join("n" + std::to_string(i), 1, kLongLeaseMs, labels));
-  }
+  ASSERT_NO_FATAL_FAILURE(flood_joins(agent, 8));
   ASSERT_TRUE(agent.leave("gone", 1));
   ASSERT_TRUE(wait_until(
       [&] {
@@ -251,11 +247,7 @@ TEST(SubscriberBrokerTest, NodeForgottenDuringAGapIsRemovedWhileTheBrokerWarmsUp
       },
       20s, 50ms))
       << "the broker did not forget the node";
-  {
-    std::lock_guard<std::mutex> lock(mutex);
-    gate_open = true;
-  }
-  cv.notify_all();
+  gate.open();
 
   ASSERT_TRUE(
       wait_until([&] { return view_matches_broker(*sub, broker->endpoints().admin); }, 60s, 200ms));
@@ -280,13 +272,12 @@ TEST(SubscriberBrokerTest, NodeForgottenDuringAGapIsRemovedWhileTheBrokerWarmsUp
 TEST(SubscriberBrokerTest, BrokerRestartMakesSubscribersResync) {
   auto broker = BrokerProcess::start(broker_args());
   ASSERT_NE(broker, nullptr);
-  Recorder recorder;
+  testing::CallbackRecorder recorder;
   auto sub = Subscriber::create(options_for(*broker), recorder.callbacks());
   ASSERT_NE(sub, nullptr);
   ASSERT_TRUE(sub->start());
   {
-    zmq::context_t context;
-    RawAgent agent(context, broker->endpoints().agents);
+    AgentClient agent(broker->endpoints().agents);
     ASSERT_TRUE(agent.join("old-life", 1, kLongLeaseMs));
   }
   ASSERT_TRUE(wait_until([&] { return sub->view().nodes().count("old-life") == 1; }, 20s));
@@ -304,12 +295,11 @@ TEST(SubscriberBrokerTest, BrokerRestartMakesSubscribersResync) {
                          30s, 20ms));
   EXPECT_NE(sub->view().epoch(), old_epoch);
   EXPECT_EQ(sub->view().nodes().count("old-life"), 0u);
-  const auto resyncs = recorder.resync_history();
+  const auto resyncs = recorder.resyncs();
   EXPECT_NE(std::find(resyncs.begin(), resyncs.end(), ResyncReason::kEpochChange), resyncs.end());
   EXPECT_GE(sub->stats().epoch_changes, 1u);
   // It follows the new broker's deltas.
-  zmq::context_t context;
-  RawAgent agent(context, restarted->endpoints().agents);
+  AgentClient agent(restarted->endpoints().agents);
   ASSERT_TRUE(agent.join("new-life", 1, kLongLeaseMs));
   ASSERT_TRUE(wait_until([&] { return sub->view().nodes().count("new-life") == 1; }, 20s));
   sub->stop();
@@ -318,7 +308,7 @@ TEST(SubscriberBrokerTest, BrokerRestartMakesSubscribersResync) {
 TEST(SubscriberBrokerTest, StaleWhileTheBrokerIsStoppedFreshWhenItContinues) {
   auto broker = BrokerProcess::start(broker_args());
   ASSERT_NE(broker, nullptr);
-  Recorder recorder;
+  testing::CallbackRecorder recorder;
   auto sub = Subscriber::create(options_for(*broker), recorder.callbacks());
   ASSERT_NE(sub, nullptr);
   ASSERT_TRUE(sub->start());
@@ -326,12 +316,12 @@ TEST(SubscriberBrokerTest, StaleWhileTheBrokerIsStoppedFreshWhenItContinues) {
 
   broker->process().signal(SIGSTOP);
   ASSERT_TRUE(wait_until([&] { return sub->stale(); }, 20s));
-  EXPECT_EQ(recorder.stale_history().back(), true);
+  EXPECT_EQ(recorder.stales().back(), true);
   EXPECT_TRUE(sub->view().has_base());  // the last view is kept, flagged stale
 
   broker->process().signal(SIGCONT);
   ASSERT_TRUE(wait_until([&] { return !sub->stale(); }, 20s));
-  const std::vector<bool> history = recorder.stale_history();
+  const std::vector<bool> history = recorder.stales();
   ASSERT_GE(history.size(), 2u);
   EXPECT_EQ(history[history.size() - 2], true);
   EXPECT_EQ(history.back(), false);

@@ -1,4 +1,4 @@
-// roster::Subscriber against a scripted fake broker (fake_broker.h): real
+// roster::Subscriber against a scripted fake broker (fake_state_channel.h): real
 // sockets on tcp://127.0.0.1:*, with the test choosing every message and
 // moving the subscriber's (simulated) clock: messages take real time to
 // arrive, timers fire only when the test moves the clock.
@@ -11,95 +11,24 @@
 #include <thread>
 
 #include "roster/subscriber.h"
-#include "support/fake_broker.h"
+#include "support/callback_recorder.h"
+#include "support/fake_state_channel.h"
+#include "support/messages.h"
 #include "support/process.h"
 
 namespace roster {
 namespace {
 
-using testing::FakeBroker;
+using testing::alive;
+using testing::beat;
+using testing::CallbackRecorder;
+using testing::delta;
+using testing::FakeStateChannel;
+using testing::in_state;
+using testing::removed;
+using testing::snapshot;
 using testing::wait_until;
 using namespace std::chrono_literals;
-
-NodeRecord alive(const std::string& node, uint64_t inc = 1) {
-  NodeRecord r;
-  r.node = node;
-  r.inc = inc;
-  r.addr = "10.0.0.1:80";
-  r.labels = {{"zone", "a"}};
-  r.lease_ms = 3000;
-  r.since_ms = 1'700'000'000'000;
-  return r;
-}
-
-NodeRecord in_state(NodeRecord r, NodeState state) {
-  r.state = state;
-  return r;
-}
-
-NodeRecord removed(const std::string& node, uint64_t inc = 1) {
-  NodeRecord r;
-  r.node = node;
-  r.inc = inc;
-  r.state = NodeState::kRemoved;
-  return r;
-}
-
-Snapshot snapshot(uint64_t epoch, uint64_t version, std::vector<NodeRecord> nodes) {
-  Snapshot s;
-  s.epoch = epoch;
-  s.version = version;
-  s.complete = true;
-  s.time_ms = 1;
-  s.nodes = std::move(nodes);
-  return s;
-}
-
-Delta delta(uint64_t epoch, uint64_t version, std::vector<NodeRecord> changes) {
-  Delta d;
-  d.epoch = epoch;
-  d.version = version;
-  d.prev_version = version - 1;
-  d.time_ms = 2;
-  d.changes = std::move(changes);
-  return d;
-}
-
-Beat beat(uint64_t epoch, uint64_t version) {
-  Beat b;
-  b.epoch = epoch;
-  b.version = version;
-  return b;
-}
-
-// Records every callback; readable from the test thread in thread mode.
-struct Recorder {
-  std::mutex mutex;
-  std::vector<NodeChange> changes;
-  std::vector<ResyncReason> resyncs;
-  std::vector<bool> stales;
-
-  SubscriberCallbacks callbacks() {
-    SubscriberCallbacks c;
-    c.on_change = [this](const NodeChange& change) {
-      std::lock_guard<std::mutex> lock(mutex);
-      changes.push_back(change);
-    };
-    c.on_resync = [this](const View&, ResyncReason reason) {
-      std::lock_guard<std::mutex> lock(mutex);
-      resyncs.push_back(reason);
-    };
-    c.on_stale = [this](bool stale) {
-      std::lock_guard<std::mutex> lock(mutex);
-      stales.push_back(stale);
-    };
-    return c;
-  }
-  std::vector<bool> stale_history() {
-    std::lock_guard<std::mutex> lock(mutex);
-    return stales;
-  }
-};
 
 class SubscriberFakeTest : public ::testing::Test {
  protected:
@@ -147,8 +76,8 @@ class SubscriberFakeTest : public ::testing::Test {
   }
 
   SimulatedClock clock_;
-  FakeBroker fake_;
-  Recorder recorder_;
+  FakeStateChannel fake_;
+  CallbackRecorder recorder_;
   std::unique_ptr<Subscriber> sub_;
 };
 
@@ -167,15 +96,15 @@ TEST_F(SubscriberFakeTest, AppliesDeltasAboveTheSnapshotInOrder) {
   ASSERT_EQ(view.nodes().size(), 2u);
   EXPECT_EQ(view.nodes().at("a").state, NodeState::kSuspect);
   EXPECT_EQ(view.nodes().at("c"), alive("c"));
-  EXPECT_EQ(recorder_.resyncs, std::vector<ResyncReason>{ResyncReason::kInitial});
+  EXPECT_EQ(recorder_.resyncs(), std::vector<ResyncReason>{ResyncReason::kInitial});
   // Two nodes new from the first snapshot, then three delta changes.
-  ASSERT_EQ(recorder_.changes.size(), 5u);
-  EXPECT_TRUE(recorder_.changes[0].from_resync);
-  EXPECT_EQ(recorder_.changes[2].old->state, NodeState::kAlive);
-  EXPECT_EQ(recorder_.changes[2].record.state, NodeState::kSuspect);
-  EXPECT_EQ(recorder_.changes[2].version, 6u);
-  EXPECT_FALSE(recorder_.changes[3].old.has_value());
-  EXPECT_EQ(recorder_.changes[4].record.state, NodeState::kRemoved);
+  ASSERT_EQ(recorder_.changes().size(), 5u);
+  EXPECT_TRUE(recorder_.changes()[0].from_resync);
+  EXPECT_EQ(recorder_.changes()[2].old->state, NodeState::kAlive);
+  EXPECT_EQ(recorder_.changes()[2].record.state, NodeState::kSuspect);
+  EXPECT_EQ(recorder_.changes()[2].version, 6u);
+  EXPECT_FALSE(recorder_.changes()[3].old.has_value());
+  EXPECT_EQ(recorder_.changes()[4].record.state, NodeState::kRemoved);
   EXPECT_EQ(sub_->stats().deltas_applied, 3u);
   EXPECT_EQ(sub_->stats().gaps, 0u);
 }
@@ -191,11 +120,11 @@ TEST_F(SubscriberFakeTest, PrevVersionGapMakesItResync) {
   ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
   EXPECT_EQ(sub_->view().version(), 7u);
   EXPECT_EQ(sub_->view().nodes().size(), 3u);
-  EXPECT_EQ(recorder_.resyncs.back(), ResyncReason::kGap);
+  EXPECT_EQ(recorder_.resyncs().back(), ResyncReason::kGap);
   // The resync reports what the missed deltas changed: b and c are new.
-  ASSERT_EQ(recorder_.changes.size(), 3u);
-  EXPECT_EQ(recorder_.changes[1].record.node, "b");
-  EXPECT_TRUE(recorder_.changes[1].from_resync);
+  ASSERT_EQ(recorder_.changes().size(), 3u);
+  EXPECT_EQ(recorder_.changes()[1].record.node, "b");
+  EXPECT_TRUE(recorder_.changes()[1].from_resync);
 }
 
 TEST_F(SubscriberFakeTest, EpochChangeMakesItResync) {
@@ -211,7 +140,7 @@ TEST_F(SubscriberFakeTest, EpochChangeMakesItResync) {
   EXPECT_EQ(view.version(), 1u);  // the kept delta of the new epoch
   ASSERT_EQ(view.nodes().size(), 1u);
   EXPECT_EQ(view.nodes().at("a").inc, 2u);
-  EXPECT_EQ(recorder_.resyncs.back(), ResyncReason::kEpochChange);
+  EXPECT_EQ(recorder_.resyncs().back(), ResyncReason::kEpochChange);
 }
 
 TEST_F(SubscriberFakeTest, BeatAheadOfTheViewIsAGap) {
@@ -224,8 +153,8 @@ TEST_F(SubscriberFakeTest, BeatAheadOfTheViewIsAGap) {
   fake_.reply(snapshot(1, 6, {}));
   ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
   EXPECT_TRUE(sub_->view().nodes().empty());
-  ASSERT_FALSE(recorder_.changes.empty());
-  EXPECT_EQ(recorder_.changes.back().record.state, NodeState::kRemoved);
+  ASSERT_FALSE(recorder_.changes().empty());
+  EXPECT_EQ(recorder_.changes().back().record.state, NodeState::kRemoved);
 }
 
 TEST_F(SubscriberFakeTest, StaleAfterThreeSilentBeatsAndFreshWhenMessagesReturn) {
@@ -237,14 +166,14 @@ TEST_F(SubscriberFakeTest, StaleAfterThreeSilentBeatsAndFreshWhenMessagesReturn)
   EXPECT_FALSE(sub_->stale());
   advance(1);
   EXPECT_TRUE(sub_->stale());
-  EXPECT_EQ(recorder_.stale_history(), std::vector<bool>{true});
+  EXPECT_EQ(recorder_.stales(), std::vector<bool>{true});
   EXPECT_EQ(sub_->view().nodes().size(), 1u);  // still readable, just not trusted
   // Staying silent does not report it again.
   advance(10 * 50);
-  EXPECT_EQ(recorder_.stale_history(), std::vector<bool>{true});
+  EXPECT_EQ(recorder_.stales(), std::vector<bool>{true});
   fake_.publish(beat(1, 5));
   ASSERT_TRUE(pump_until([&] { return !sub_->stale(); }));
-  EXPECT_EQ(recorder_.stale_history(), (std::vector<bool>{true, false}));
+  EXPECT_EQ(recorder_.stales(), (std::vector<bool>{true, false}));
   EXPECT_EQ(sub_->stats().stale_periods, 1u);
   // The beat restarted the count.
   advance(3 * 50 - 1);
@@ -268,7 +197,7 @@ TEST_F(SubscriberFakeTest, OwnThreadRunsItsTimersOnTheGivenClock) {
   fake_.publish(beat(1, 5));
   ASSERT_TRUE(wait_until([&] { return !sub_->stale(); }, 20s));
   sub_->stop();
-  EXPECT_EQ(recorder_.stale_history(), (std::vector<bool>{true, false}));
+  EXPECT_EQ(recorder_.stales(), (std::vector<bool>{true, false}));
 }
 
 TEST_F(SubscriberFakeTest, UnansweredSnapshotRequestIsRetriedWithBackoff) {
@@ -362,9 +291,8 @@ TEST_F(SubscriberFakeTest, InvalidUtf8FromTheBrokerIsReplacedAndCounted) {
   EXPECT_EQ(view.nodes().count("later"), 1u);
   EXPECT_EQ(sub_->stats().replaced_strings, 3u);
   EXPECT_EQ(sub_->stats().bad_messages, 0u);
-  std::lock_guard<std::mutex> lock(recorder_.mutex);
-  ASSERT_FALSE(recorder_.changes.empty());
-  EXPECT_EQ(recorder_.changes.back().record.node, "later");
+  ASSERT_FALSE(recorder_.changes().empty());
+  EXPECT_EQ(recorder_.changes().back().record.node, "later");
 }
 
 TEST_F(SubscriberFakeTest, ViewIsReadableFromOtherThreadsWhileItRuns) {

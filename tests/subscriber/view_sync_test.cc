@@ -8,62 +8,19 @@
 #include <variant>
 #include <vector>
 
+#include "support/messages.h"
+
 namespace roster::subscriber {
 namespace {
 
+using testing::alive;
+using testing::beat;
+using testing::delta;
+using testing::in_state;
+using testing::removed;
+using testing::snapshot;
+
 constexpr TimeMs kStart = 1'000'000;
-
-NodeRecord alive(const std::string& node, uint64_t inc = 1) {
-  NodeRecord r;
-  r.node = node;
-  r.inc = inc;
-  r.state = NodeState::kAlive;
-  r.addr = node + ":1";
-  r.lease_ms = 3000;
-  r.since_ms = 10;
-  return r;
-}
-
-NodeRecord with_state(NodeRecord r, NodeState state) {
-  r.state = state;
-  return r;
-}
-
-NodeRecord removed(const std::string& node, uint64_t inc = 1) {
-  NodeRecord r;
-  r.node = node;
-  r.inc = inc;
-  r.state = NodeState::kRemoved;
-  return r;
-}
-
-Snapshot snapshot(uint64_t epoch, uint64_t version, std::vector<NodeRecord> nodes,
-                  bool complete = true) {
-  Snapshot s;
-  s.epoch = epoch;
-  s.version = version;
-  s.complete = complete;
-  s.time_ms = 77;
-  s.nodes = std::move(nodes);
-  return s;
-}
-
-Delta delta(uint64_t epoch, uint64_t version, std::vector<NodeRecord> changes) {
-  Delta d;
-  d.epoch = epoch;
-  d.version = version;
-  d.prev_version = version - 1;
-  d.time_ms = 88;
-  d.changes = std::move(changes);
-  return d;
-}
-
-Beat beat(uint64_t epoch, uint64_t version) {
-  Beat b;
-  b.epoch = epoch;
-  b.version = version;
-  return b;
-}
 
 std::vector<NodeChange> changes_of(const SyncOutput& out) {
   std::vector<NodeChange> changes;
@@ -136,7 +93,7 @@ TEST_F(ViewSyncTest, DeltasBufferedBeforeTheSnapshotApplyOnlyAboveItsVersion) {
   SyncOutput out;
   sync_.on_delta(delta(1, 5, {alive("old")}), now_, out);  // contained in the snapshot
   sync_.on_delta(delta(1, 6, {alive("c")}), now_, out);
-  sync_.on_delta(delta(1, 7, {with_state(alive("a"), NodeState::kSuspect)}), now_, out);
+  sync_.on_delta(delta(1, 7, {in_state(alive("a"), NodeState::kSuspect)}), now_, out);
   EXPECT_TRUE(changes_of(out).empty());
   sync_.on_admin_snapshot(snapshot(1, 5, {alive("a"), alive("b")}), now_, out);
   EXPECT_TRUE(sync_.synced());
@@ -152,7 +109,7 @@ TEST_F(ViewSyncTest, AppliedDeltaReportsOldAndNewRecords) {
   sync_at_5();
   SyncOutput out;
   sync_.on_delta(delta(1, 6,
-                       {with_state(alive("a"), NodeState::kSuspect), removed("b"),
+                       {in_state(alive("a"), NodeState::kSuspect), removed("b"),
                         removed("never-seen"), alive("c")}),
                  now_, out);
   auto changes = changes_of(out);
@@ -171,10 +128,10 @@ TEST_F(ViewSyncTest, AppliedDeltaReportsOldAndNewRecords) {
 TEST_F(ViewSyncTest, NodeNamedTwiceInOneDeltaSeesItsFirstRecordAsOld) {
   sync_at_5();
   SyncOutput out;
-  sync_.on_delta(delta(1, 6,
-                       {with_state(alive("a"), NodeState::kSuspect),
-                        with_state(alive("a"), NodeState::kDead)}),
-                 now_, out);
+  sync_.on_delta(
+      delta(1, 6,
+            {in_state(alive("a"), NodeState::kSuspect), in_state(alive("a"), NodeState::kDead)}),
+      now_, out);
   auto changes = changes_of(out);
   ASSERT_EQ(changes.size(), 2u);
   EXPECT_EQ(changes[1].old->state, NodeState::kSuspect);

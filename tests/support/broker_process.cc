@@ -1,10 +1,7 @@
 #include "support/broker_process.h"
 
 #include <gtest/gtest.h>
-
-#include <fstream>
-#include <map>
-#include <sstream>
+#include <unistd.h>
 
 namespace roster::testing {
 
@@ -16,20 +13,38 @@ bool has_flag(const std::vector<std::string>& args, const std::string& flag) {
   return false;
 }
 
-// Parses "key=value" lines; returns an empty map until all three endpoints
-// are present (the broker writes the file atomically, but be safe).
-std::map<std::string, std::string> read_ready_file(const std::string& path) {
-  std::map<std::string, std::string> kv;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    auto eq = line.find('=');
-    if (eq != std::string::npos) kv[line.substr(0, eq)] = line.substr(eq + 1);
+bool start_server(const std::vector<std::string>& argv, const std::string& dir,
+                  const std::string& name, std::chrono::milliseconds timeout,
+                  const ProcessOptions& options, ServerProcess* server, std::string* error) {
+  const std::string ready = dir + "/" + name + ".ready";
+  unlink(ready.c_str());
+  std::vector<std::string> full = argv;
+  full.insert(full.end(), {"--ready-file", ready});
+  ProcessOptions process_options = options;
+  process_options.log_path = dir + "/" + name + ".log";
+  server->process = Process::start(full, process_options, error);
+  if (!server->process) return false;
+  std::optional<broker::ReadyInfo> info;
+  wait_until(
+      [&] {
+        info = broker::read_ready_file(ready);
+        return info || !server->process->running();
+      },
+      timeout);
+  if (info) {
+    server->endpoints = std::move(*info);
+    return true;
   }
-  if (!kv.count("agents") || !kv.count("publish") || !kv.count("admin")) kv.clear();
-  return kv;
+  *error = name + " not ready (" + argv[0] + "); its output:\n" + server->process->output_tail();
+  return false;
 }
 }  // namespace
+
+bool start_server(const std::vector<std::string>& argv, const std::string& dir,
+                  const std::string& name, std::chrono::milliseconds timeout, ServerProcess* server,
+                  std::string* error) {
+  return start_server(argv, dir, name, timeout, ProcessOptions{}, server, error);
+}
 
 std::unique_ptr<BrokerProcess> BrokerProcess::start(const std::vector<std::string>& args) {
   return start(args, ProcessOptions{});
@@ -39,38 +54,23 @@ std::unique_ptr<BrokerProcess> BrokerProcess::start(const std::vector<std::strin
                                                     const ProcessOptions& options) {
   std::unique_ptr<BrokerProcess> broker(new BrokerProcess());
   broker->dir_ = std::make_unique<TempDir>();
-  const std::string ready = broker->dir_->file("ready");
   std::vector<std::string> argv = {bin("roster-broker")};
   if (!has_flag(args, "--agents")) argv.insert(argv.end(), {"--agents", "tcp://127.0.0.1:*"});
   if (!has_flag(args, "--publish")) argv.insert(argv.end(), {"--publish", "tcp://127.0.0.1:*"});
   if (!has_flag(args, "--admin")) argv.insert(argv.end(), {"--admin", "tcp://127.0.0.1:*"});
-  argv.insert(argv.end(), {"--ready-file", ready});
   argv.insert(argv.end(), args.begin(), args.end());
-  ProcessOptions process_options = options;
-  process_options.log_path = broker->dir_->file("broker.log");
-  broker->process_ = Process::start(argv, process_options);
-  if (!broker->process_) {
-    ADD_FAILURE() << "cannot start " << argv[0];
+  std::string error;
+  if (!start_server(argv, broker->dir_->path(), "broker", std::chrono::seconds(10), options,
+                    &broker->server_, &error)) {
+    ADD_FAILURE() << error;
     return nullptr;
   }
-  std::map<std::string, std::string> kv;
-  bool ready_ok = wait_until(
-      [&] {
-        kv = read_ready_file(ready);
-        return !kv.empty() || !broker->process_->running();
-      },
-      std::chrono::seconds(10));
-  if (!ready_ok || kv.empty()) {
-    ADD_FAILURE() << "broker not ready; output:\n" << broker->process_->output();
-    return nullptr;
-  }
-  broker->endpoints_ = {kv["agents"], kv["publish"], kv["admin"]};
   return broker;
 }
 
 std::vector<std::string> BrokerProcess::same_endpoint_args() const {
-  return {"--agents", endpoints_.agents, "--publish", endpoints_.publish,
-          "--admin", endpoints_.admin};
+  const BrokerEndpoints& ep = endpoints();
+  return {"--agents", ep.agents, "--publish", ep.publish, "--admin", ep.admin};
 }
 
 }  // namespace roster::testing

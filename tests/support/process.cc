@@ -2,12 +2,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -42,7 +43,9 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-std::string bin(const std::string& name) { return std::string(ROSTER_BIN_DIR) + "/" + name; }
+std::string bin(const std::string& name) {
+  return std::string(ROSTER_BIN_DIR) + "/" + name;
+}
 
 namespace {
 std::string read_file(const std::string& path) {
@@ -74,7 +77,9 @@ std::unique_ptr<Process> Process::start(const std::vector<std::string>& argv,
 }
 
 std::unique_ptr<Process> Process::start(const std::vector<std::string>& argv,
-                                        const ProcessOptions& options) {
+                                        const ProcessOptions& options, std::string* error) {
+  std::string ignored;
+  if (error == nullptr) error = &ignored;
   std::unique_ptr<TempDir> dir;
   std::string log = options.log_path;
   if (log.empty()) {
@@ -82,10 +87,14 @@ std::unique_ptr<Process> Process::start(const std::vector<std::string>& argv,
     log = dir->file("output.log");
   }
   int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return nullptr;
+  if (fd < 0) {
+    *error = "cannot open " + log + ": " + strerror(errno);
+    return nullptr;
+  }
   auto args = to_argv(argv);
   pid_t pid = fork();
   if (pid < 0) {
+    *error = std::string("fork: ") + strerror(errno);
     close(fd);
     return nullptr;
   }
@@ -103,6 +112,7 @@ std::unique_ptr<Process> Process::start(const std::vector<std::string>& argv,
       if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(126);
     }
     execv(args[0], args.data());
+    fprintf(stderr, "exec %s: %s\n", args[0], strerror(errno));
     _exit(127);
   }
   close(fd);
@@ -141,7 +151,38 @@ std::optional<int> Process::wait_exit(std::chrono::milliseconds timeout) {
   return status_;
 }
 
-std::string Process::output() const { return read_file(log_path_); }
+int Process::stop(std::chrono::milliseconds grace) {
+  signal(SIGTERM);
+  if (auto status = wait_exit(grace)) return *status;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  status_ = decode_status(status);
+  return *status_;
+}
+
+std::string Process::output() const {
+  return read_file(log_path_);
+}
+
+bool Process::wait_for_output(const std::string& text, std::chrono::milliseconds timeout,
+                              std::string* output) const {
+  std::string seen;
+  const bool found = wait_until(
+      [&] {
+        seen = this->output();
+        return seen.find(text) != std::string::npos;
+      },
+      timeout);
+  if (output) *output = std::move(seen);
+  return found;
+}
+
+std::string Process::output_tail(size_t max_bytes) const {
+  std::string text = output();
+  if (text.size() > max_bytes) text = "..." + text.substr(text.size() - max_bytes);
+  return text;
+}
 
 CommandResult run_command(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                           const std::vector<std::string>& extra_env) {

@@ -1,5 +1,6 @@
-// Test helpers: child processes, temporary directories and waiting for a
-// condition with a deadline (tests never sleep for a fixed time).
+// The test kit's process launcher (tests and the load benchmark): child
+// processes, temporary directories and waiting for a condition with a
+// deadline (tests never sleep for a fixed time).
 #pragma once
 
 #include <sys/types.h>
@@ -52,18 +53,25 @@ struct ProcessOptions {
   std::optional<ResourceLimit> nofile;
 };
 
-// A child process. Its stdout and stderr go to one log file. The destructor
-// kills (SIGKILL) and reaps it if it still runs.
+// A child process. Its stdout and stderr go to one log file, its stdin is
+// /dev/null, it runs in a process group of its own and is killed when this
+// process dies. The destructor kills (SIGKILL) and reaps it if it still
+// runs.
+//
+// Thread safety: none; one owner.
 class Process {
  public:
   // Starts argv[0] (a path) with the given arguments. `log_path` receives
   // stdout+stderr; when empty, a file in a private temp dir is used.
-  // Returns nullptr if fork/exec fails.
+  // Returns nullptr if the log cannot be opened or fork fails; a failed
+  // exec is exit status 127 with the reason in the log.
   static std::unique_ptr<Process> start(const std::vector<std::string>& argv,
                                         const std::string& log_path = "");
-  // The same, with `options`.
+  // The same, with `options`; when it returns nullptr and `error` is given,
+  // *error says why.
   static std::unique_ptr<Process> start(const std::vector<std::string>& argv,
-                                        const ProcessOptions& options);
+                                        const ProcessOptions& options,
+                                        std::string* error = nullptr);
   ~Process();
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
@@ -76,8 +84,17 @@ class Process {
   // Waits up to `timeout` for exit. Returns the exit status, or 128+signal
   // if killed by a signal; nullopt if it still runs.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
+  // SIGTERM, then SIGKILL if it still runs after `grace`. Returns the exit
+  // status, or 128+signal.
+  int stop(std::chrono::milliseconds grace);
   // Everything the process has written so far.
   std::string output() const;
+  // Waits up to `timeout` until output() contains `text`; stores the
+  // output then (or at the timeout) in *output when given.
+  bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout,
+                       std::string* output = nullptr) const;
+  // The last `max_bytes` of output(), for error messages.
+  std::string output_tail(size_t max_bytes = 2000) const;
   const std::string& log_path() const { return log_path_; }
 
  private:

@@ -1,6 +1,9 @@
 // A scripted stand-in for roster-broker's state and admin channels, for
-// subscriber tests: an XPUB and an admin ROUTER on tcp://127.0.0.1:*, driven
-// by the test thread (nothing happens unless the test asks).
+// subscriber and rosterctl tests: an XPUB and an admin ROUTER on
+// tcp://127.0.0.1:* serving the snapshots and deltas the test scripts,
+// driven by the test thread (nothing happens unless the test asks).
+//
+// Thread safety: none; the test thread owns it.
 #pragma once
 
 #include <zmq.hpp>
@@ -13,11 +16,11 @@
 
 namespace roster::testing {
 
-class FakeBroker {
+class FakeStateChannel {
  public:
-  FakeBroker();
-  FakeBroker(const FakeBroker&) = delete;
-  FakeBroker& operator=(const FakeBroker&) = delete;
+  FakeStateChannel();
+  FakeStateChannel(const FakeStateChannel&) = delete;
+  FakeStateChannel& operator=(const FakeStateChannel&) = delete;
 
   const std::string& state_endpoint() const { return state_endpoint_; }
   const std::string& admin_endpoint() const { return admin_endpoint_; }

@@ -1,6 +1,6 @@
-// A scripted stand-in for roster-broker's agent channel: a ROUTER on
-// tcp://127.0.0.1:* (or a given endpoint) whose replies the test chooses,
-// so tests can make the broker ack, refuse, go silent or vanish.
+// A scripted stand-in for roster-broker's agent channel, for agent tests: a
+// ROUTER on tcp://127.0.0.1:* (or a given endpoint) whose replies the test
+// chooses, so tests can make the broker ack, refuse, go silent or vanish.
 //
 // Thread safety: none; the test thread owns it.
 #pragma once
@@ -15,7 +15,7 @@
 
 namespace roster::testing {
 
-class FakeBroker {
+class FakeAgentChannel {
  public:
   // One request as received: who sent it and what it says.
   struct Received {
@@ -24,8 +24,10 @@ class FakeBroker {
   };
 
   // Binds tcp://127.0.0.1:* when `endpoint` is empty, else `endpoint`.
-  explicit FakeBroker(const std::string& endpoint = "");
-  ~FakeBroker();
+  explicit FakeAgentChannel(const std::string& endpoint = "");
+  ~FakeAgentChannel();
+  FakeAgentChannel(const FakeAgentChannel&) = delete;
+  FakeAgentChannel& operator=(const FakeAgentChannel&) = delete;
 
   // The bound endpoint with its real port.
   const std::string& endpoint() const { return endpoint_; }
@@ -61,7 +63,8 @@ uint64_t seq_of(const AgentRequest& request);
 uint64_t inc_of(const AgentRequest& request);
 
 template <typename T>
-std::optional<FakeBroker::Received> FakeBroker::next_of(std::chrono::milliseconds timeout) {
+std::optional<FakeAgentChannel::Received> FakeAgentChannel::next_of(
+    std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -1,4 +1,4 @@
-#include "support/fake_broker.h"
+#include "support/fake_state_channel.h"
 
 #include <zmq_addon.hpp>
 
@@ -8,7 +8,7 @@
 
 namespace roster::testing {
 
-FakeBroker::FakeBroker()
+FakeStateChannel::FakeStateChannel()
     : xpub_(context_, zmq::socket_type::xpub), router_(context_, zmq::socket_type::router) {
   xpub_.set(zmq::sockopt::linger, 0);
   xpub_.set(zmq::sockopt::xpub_verbose, 1);
@@ -19,24 +19,24 @@ FakeBroker::FakeBroker()
   admin_endpoint_ = router_.get(zmq::sockopt::last_endpoint);
 }
 
-void FakeBroker::publish(const Snapshot& snapshot) {
+void FakeStateChannel::publish(const Snapshot& snapshot) {
   publish_frames({std::string(kTopicSnapshot), encode(snapshot)});
 }
-void FakeBroker::publish(const Delta& delta) {
+void FakeStateChannel::publish(const Delta& delta) {
   publish_frames({std::string(kTopicDelta), encode(delta)});
 }
-void FakeBroker::publish(const Beat& beat) {
+void FakeStateChannel::publish(const Beat& beat) {
   publish_frames({std::string(kTopicBeat), encode(beat)});
 }
 
-void FakeBroker::publish_frames(const std::vector<std::string>& frames) {
+void FakeStateChannel::publish_frames(const std::vector<std::string>& frames) {
   for (size_t i = 0; i < frames.size(); ++i) {
     const auto flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
     xpub_.send(zmq::buffer(frames[i]), flags);
   }
 }
 
-bool FakeBroker::poll_subscribed() {
+bool FakeStateChannel::poll_subscribed() {
   zmq::message_t message;
   while (xpub_.recv(message, zmq::recv_flags::dontwait)) {
     if (message.size() > 0 && static_cast<const char*>(message.data())[0] == 1) subscribed_ = true;
@@ -44,7 +44,7 @@ bool FakeBroker::poll_subscribed() {
   return subscribed_;
 }
 
-int FakeBroker::poll_snapshot_requests() {
+int FakeStateChannel::poll_snapshot_requests() {
   int count = 0;
   while (true) {
     std::vector<zmq::message_t> frames;
@@ -62,11 +62,11 @@ int FakeBroker::poll_snapshot_requests() {
   return count;
 }
 
-void FakeBroker::reply(const AdminReply& reply) {
+void FakeStateChannel::reply(const AdminReply& reply) {
   reply_raw(encode(reply));
 }
 
-void FakeBroker::reply_raw(const std::string& body) {
+void FakeStateChannel::reply_raw(const std::string& body) {
   router_.send(zmq::buffer(last_requester_), zmq::send_flags::sndmore);
   router_.send(zmq::buffer(body), zmq::send_flags::none);
 }

@@ -1,4 +1,4 @@
-#include "fake_broker.h"
+#include "support/fake_agent_channel.h"
 
 #include <gtest/gtest.h>
 
@@ -8,22 +8,23 @@
 
 namespace roster::testing {
 
-FakeBroker::FakeBroker(const std::string& endpoint) {
+FakeAgentChannel::FakeAgentChannel(const std::string& endpoint) {
   router_.emplace(context_, zmq::socket_type::router);
   router_->set(zmq::sockopt::linger, 0);
   router_->bind(endpoint.empty() ? "tcp://127.0.0.1:*" : endpoint);
   endpoint_ = router_->get(zmq::sockopt::last_endpoint);
 }
 
-FakeBroker::~FakeBroker() {
+FakeAgentChannel::~FakeAgentChannel() {
   close();
 }
 
-void FakeBroker::close() {
+void FakeAgentChannel::close() {
   router_.reset();
 }
 
-std::optional<FakeBroker::Received> FakeBroker::next(std::chrono::milliseconds timeout) {
+std::optional<FakeAgentChannel::Received> FakeAgentChannel::next(
+    std::chrono::milliseconds timeout) {
   if (!router_) return std::nullopt;
   zmq_pollitem_t item{router_->handle(), 0, ZMQ_POLLIN, 0};
   if (zmq::poll(&item, 1, timeout) == 0) return std::nullopt;
@@ -41,13 +42,13 @@ std::optional<FakeBroker::Received> FakeBroker::next(std::chrono::milliseconds t
   return Received{frames[0].to_string(), std::move(decoded).value()};
 }
 
-void FakeBroker::reply(const Received& to, const AgentReply& reply) {
+void FakeAgentChannel::reply(const Received& to, const AgentReply& reply) {
   const std::string body = encode(reply);
   router_->send(zmq::buffer(to.routing_id), zmq::send_flags::sndmore);
   router_->send(zmq::buffer(body), zmq::send_flags::none);
 }
 
-void FakeBroker::reply_frames(const Received& to, const std::vector<std::string>& frames) {
+void FakeAgentChannel::reply_frames(const Received& to, const std::vector<std::string>& frames) {
   router_->send(zmq::buffer(to.routing_id), zmq::send_flags::sndmore);
   for (size_t i = 0; i < frames.size(); ++i) {
     router_->send(zmq::buffer(frames[i]),
@@ -55,7 +56,7 @@ void FakeBroker::reply_frames(const Received& to, const std::vector<std::string>
   }
 }
 
-void FakeBroker::ack(const Received& to, uint64_t lease_ms) {
+void FakeAgentChannel::ack(const Received& to, uint64_t lease_ms) {
   Ack ack;
   ack.seq = seq_of(to.request);
   ack.epoch = 1;
@@ -66,7 +67,7 @@ void FakeBroker::ack(const Received& to, uint64_t lease_ms) {
   reply(to, ack);
 }
 
-void FakeBroker::refuse(const Received& to, ErrorCode code) {
+void FakeAgentChannel::refuse(const Received& to, ErrorCode code) {
   reply(to, ErrorReply{seq_of(to.request), code, "scripted by the test"});
 }
 

@@ -1,0 +1,56 @@
+// Records every callback of a roster::Subscriber, for tests. Header-only:
+// only tests that link roster_subscriber include it.
+//
+// Thread safety: the callbacks may run on the subscriber's thread while
+// the accessors are called from any other.
+#pragma once
+
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "roster/subscriber.h"
+
+namespace roster::testing {
+
+// A list that one thread appends to while others read copies of it.
+template <typename T>
+class GuardedList {
+ public:
+  void add(T item) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    items_.push_back(std::move(item));
+  }
+  std::vector<T> items() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return items_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<T> items_;
+};
+
+class CallbackRecorder {
+ public:
+  // Callbacks that append to the lists below.
+  SubscriberCallbacks callbacks() {
+    SubscriberCallbacks c;
+    c.on_change = [this](const NodeChange& change) { changes_.add(change); };
+    c.on_resync = [this](const View&, ResyncReason reason) { resyncs_.add(reason); };
+    c.on_stale = [this](bool stale) { stales_.add(stale); };
+    return c;
+  }
+
+  // What the callbacks were told so far, in order.
+  std::vector<NodeChange> changes() const { return changes_.items(); }
+  std::vector<ResyncReason> resyncs() const { return resyncs_.items(); }
+  std::vector<bool> stales() const { return stales_.items(); }
+
+ private:
+  GuardedList<NodeChange> changes_;
+  GuardedList<ResyncReason> resyncs_;
+  GuardedList<bool> stales_;
+};
+
+}  // namespace roster::testing
