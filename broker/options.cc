@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cctype>
+#include <cstdlib>
 #include <sstream>
 
 #include "roster/duration.h"
@@ -16,11 +18,13 @@ CLI::Validator duration_transform() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         auto ms = parse_duration_ms(text);
-        if (!ms) return "invalid duration '" + text + "' (examples: 250ms, 3s, 1.5s, 5m, 1h)";
+        if (!ms) {
+          return "invalid duration '" + text + "' (examples: 250ms, 3s, 1.5s, 5m, 1h, 1m30s)";
+        }
         text = std::to_string(*ms);
         return {};
       },
-      "DURATION", "duration");
+      "", "duration");
 }
 
 void add_duration(CLI::App& app, const std::string& name, uint64_t& target,
@@ -34,6 +38,20 @@ void add_duration(CLI::App& app, const std::string& name, uint64_t& target,
 void add_endpoint(CLI::App& app, const std::string& name, std::string& target,
                   const std::string& help) {
   app.add_option(name, target, help)->type_name("ENDPOINT")->capture_default_str();
+}
+
+// Lets every long option but --help and --config come from ROSTER_<NAME>
+// (upper case, '-' as '_'): --max-lease from ROSTER_MAX_LEASE.
+void add_environment_names(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    if (option == app.get_help_ptr() || option == app.get_config_ptr()) continue;
+    if (option->get_lnames().empty()) continue;
+    std::string name = kEnvironmentPrefix;
+    for (char c : option->get_lnames().front()) {
+      name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    option->envname(name);
+  }
 }
 
 // Checks that hold between options; an error message or empty.
@@ -72,7 +90,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
   CLI::App app{
       "roster-broker: cluster membership broker. Agents heartbeat the agents endpoint; "
       "membership snapshots, deltas and beats are published on the publish endpoint; "
-      "operators query the admin endpoint. Durations: 250ms, 3s, 1.5s, 5m, 1h.",
+      "operators query the admin endpoint. Durations: 250ms, 3s, 1.5s, 5m, 1h, 1m30s. Every "
+      "option can also come from the environment: --max-lease from ROSTER_MAX_LEASE, --config "
+      "from ROSTER_CONFIG (precedence: command line, then config file, then environment).",
       "roster-broker"};
   app.option_defaults()->always_capture_default();
 
@@ -120,11 +140,17 @@ ParseResult parse_options(int argc, const char* const* argv) {
                  "Once every socket is bound, write agents=EP, publish=EP, admin=EP and pid=N "
                  "lines here (atomically: FILE.tmp then rename)")
       ->type_name("FILE");
-  app.set_config("--config", "",
+  // ROSTER_CONFIG names the file when --config is not given; a file named
+  // either way must exist.
+  const char* config_from_environment = std::getenv("ROSTER_CONFIG");
+  std::string default_config = config_from_environment ? config_from_environment : "";
+  app.set_config("--config", default_config,
                  "Read options from a TOML/INI file: one 'option = value' line per long option "
-                 "name without the dashes, e.g. min-lease = \"2s\"")
+                 "name without the dashes, e.g. min-lease = \"2s\"",
+                 !default_config.empty())
       ->type_name("FILE");
   app.allow_config_extras(false);
+  add_environment_names(app);
 
   try {
     app.parse(argc, argv);

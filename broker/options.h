@@ -14,6 +14,12 @@
 
 namespace roster::broker {
 
+// Prefix of the environment variables that options can come from: --max-lease
+// from ROSTER_MAX_LEASE, --config from ROSTER_CONFIG. The command line wins
+// over the config file, which wins over the environment. (The agent uses
+// ROSTER_AGENT_; no broker option starts with "agent-".)
+inline constexpr const char* kEnvironmentPrefix = "ROSTER_";
+
 // Every setting of the broker. Durations are milliseconds.
 struct BrokerOptions {
   // Agent channel (ROUTER), state channel (XPUB), admin channel (ROUTER).
@@ -52,8 +58,9 @@ struct ParseExit {
 
 using ParseResult = std::variant<BrokerOptions, ParseExit>;
 
-// Parses argv (and the --config file if given). Checks durations, ranges
-// and option combinations; endpoints are checked when bound.
+// Parses argv (and the --config file if given, and ROSTER_* environment
+// variables). Checks durations, ranges and option combinations; endpoints
+// are checked when bound.
 ParseResult parse_options(int argc, const char* const* argv);
 
 // One line listing every endpoint and setting, for the startup log.

@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <stdlib.h>
+
 #include <chrono>
+#include <fstream>
 
 #include "fake_broker.h"
 #include "support/process.h"
@@ -52,7 +55,130 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--node-id", "no spaces"}, "node id"},
         UsageCase{{"--broker", "localhost:7400"}, "transport://address"},
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--log-level", "loud"}, "--log-level"},
-        UsageCase{{"--broker", "tcp://127.0.0.1:1", "--bogus"}, "--bogus"}));
+        UsageCase{{"--broker", "tcp://127.0.0.1:1", "--bogus"}, "--bogus"},
+        UsageCase{{"--broker", "tcp://127.0.0.1:1", "--lease", "30s1m"}, "not a duration"},
+        UsageCase{{"--broker", "tcp://127.0.0.1:1", "--config", "/nonexistent/agent.toml"},
+                  "/nonexistent/agent.toml"}));
+
+TEST(AgentCli, HelpNamesDurationsOnceAndTheEnvironmentVariables) {
+  auto result = agent({"--help"});
+  EXPECT_EQ(result.exit_status, 0);
+  EXPECT_EQ(result.out.find("DURATION:DURATION"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("TEXT:DURATION"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("--lease DURATION=3s"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("ROSTER_AGENT_NODE_ID"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("--config FILE"), std::string::npos) << result.out;
+}
+
+TEST(AgentCli, InvalidEnvironmentValueExitsTwo) {
+  auto result = run_command({bin("roster-agent"), "--broker", "tcp://127.0.0.1:1"}, seconds(20),
+                            {"ROSTER_AGENT_LEASE=soon"});
+  EXPECT_EQ(result.exit_status, 2) << result.err;
+  EXPECT_NE(result.err.find("not a duration"), std::string::npos) << result.err;
+}
+
+// Sets an environment variable (inherited by children started meanwhile)
+// for the scope of a test.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() { unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+};
+
+// Acks the join it expects, then sends SIGTERM and acks the leave.
+void join_and_leave(FakeBroker& broker, Process& process, const JoinRequest& expected) {
+  auto join = broker.next_of<JoinRequest>(seconds(10));
+  ASSERT_TRUE(join.has_value()) << process.output();
+  const auto& request = std::get<JoinRequest>(join->request);
+  EXPECT_EQ(request.node, expected.node);
+  EXPECT_EQ(request.addr, expected.addr);
+  EXPECT_EQ(request.lease_ms, expected.lease_ms);
+  EXPECT_EQ(request.labels, expected.labels);
+  broker.ack(*join);
+  process.signal(SIGTERM);
+  auto leave = broker.next_of<LeaveRequest>(seconds(10));
+  ASSERT_TRUE(leave.has_value()) << process.output();
+  broker.ack(*leave);
+  EXPECT_EQ(process.wait_exit(seconds(10)), 0) << process.output();
+}
+
+TEST(AgentCli, FlagsComeFromTheEnvironment) {
+  FakeBroker broker;
+  std::unique_ptr<Process> process;
+  {
+    // Two endpoints separated by a comma; the first one answers.
+    ScopedEnv brokers("ROSTER_AGENT_BROKER", broker.endpoint() + ",tcp://127.0.0.1:1");
+    ScopedEnv node("ROSTER_AGENT_NODE_ID", "env-node");
+    ScopedEnv addr("ROSTER_AGENT_ADDR", "10.0.0.9:80");
+    ScopedEnv label("ROSTER_AGENT_LABEL", "zone=b");
+    ScopedEnv lease("ROSTER_AGENT_LEASE", "1m30s");
+    ScopedEnv interval("ROSTER_AGENT_INTERVAL", "1s");
+    ScopedEnv leave_timeout("ROSTER_AGENT_LEAVE_TIMEOUT", "2s");
+    ScopedEnv log_level("ROSTER_AGENT_LOG_LEVEL", "debug");
+    process = Process::start({bin("roster-agent")});
+  }
+  ASSERT_NE(process, nullptr);
+  JoinRequest expected;
+  expected.node = "env-node";
+  expected.addr = "10.0.0.9:80";
+  expected.lease_ms = 90'000;
+  expected.labels = Labels{{"zone", "b"}};
+  join_and_leave(broker, *process, expected);
+  EXPECT_NE(process->output().find("tcp://127.0.0.1:1"), std::string::npos) << process->output();
+}
+
+TEST(AgentCli, FlagsComeFromAConfigFileAndTheCommandLineWins) {
+  FakeBroker broker;
+  TempDir dir;
+  {
+    std::ofstream config(dir.file("agent.toml"));
+    config << "# roster-agent settings\n"
+           << "broker = [\"" << broker.endpoint() << "\"]\n"
+           << "node-id = \"from-file\"\n"
+           << "addr = \"10.0.0.8:80\"\n"
+           << "label = [\"zone=c\", \"role=db\"]\n"
+           << "lease = \"1m1s\"\n";
+  }
+  std::unique_ptr<Process> process;
+  {
+    ScopedEnv addr("ROSTER_AGENT_ADDR", "10.0.0.9:80");  // the file wins
+    process = Process::start({bin("roster-agent"), "--config", dir.file("agent.toml"), "--node-id",
+                              "from-command-line"});
+  }
+  ASSERT_NE(process, nullptr);
+  JoinRequest expected;
+  expected.node = "from-command-line";
+  expected.addr = "10.0.0.8:80";
+  expected.lease_ms = 61'000;
+  expected.labels = Labels{{"zone", "c"}, {"role", "db"}};
+  join_and_leave(broker, *process, expected);
+}
+
+TEST(AgentCli, ConfigFileComesFromTheEnvironment) {
+  FakeBroker broker;
+  TempDir dir;
+  {
+    std::ofstream config(dir.file("agent.toml"));
+    config << "broker = \"" << broker.endpoint() << "\"\nnode-id = \"env-config\"\n";
+  }
+  std::unique_ptr<Process> process;
+  {
+    ScopedEnv config("ROSTER_AGENT_CONFIG", dir.file("agent.toml"));
+    process = Process::start({bin("roster-agent")});
+  }
+  ASSERT_NE(process, nullptr);
+  JoinRequest expected;
+  expected.node = "env-config";
+  expected.lease_ms = 3'000;
+  join_and_leave(broker, *process, expected);
+}
 
 TEST(AgentCli, RefusedJoinExitsOne) {
   FakeBroker broker;
