@@ -8,6 +8,7 @@
 // Thread safety: none. Construct, bind(), attach() and run() on one thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +62,16 @@ class EventLoop {
   // line.
   int run(int signal_fd);
 
+  // Called with the time at the end of every round of run(), on the loop's
+  // thread (at least every 50 ms): what must stop when the loop wedges
+  // (the systemd watchdog). It may call status_summary(). Replaces any
+  // earlier hook. REQUIRES: before run().
+  void on_round(std::function<void(TimeMs now)> hook);
+
+  // "epoch=E version=V nodes=N (a alive, s suspect, d dead, l left)
+  // tombstones=T complete" (or "warming-up"), for status lines.
+  std::string status_summary(TimeMs now) const;
+
  private:
   void handle_agent(RoutedRequest& request, TimeMs now);
   void handle_admin(RoutedRequest& request, TimeMs now);
@@ -71,6 +82,7 @@ class EventLoop {
   void commit(TimeMs now);
   void check_warm_up(TimeMs now);
   void log_status(int signal, TimeMs now);
+  std::string nodes_by_state() const;
   void log_changes(const Delta& delta);
   void count_error(ErrorCode code, std::string_view channel, const RoutedRequest& request,
                    std::string_view message, TimeMs now);
@@ -101,6 +113,7 @@ class EventLoop {
   SocketFailures failures_;
   TimeMs last_commit_ = 0;
   bool warm_ = false;  // warm-up over and the publisher told
+  std::function<void(TimeMs)> round_hook_;
 };
 
 }  // namespace roster::broker

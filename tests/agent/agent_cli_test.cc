@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "fake_broker.h"
+#include "support/notify_socket.h"
 #include "support/process.h"
 
 namespace roster::testing {
@@ -224,6 +225,58 @@ TEST(AgentCli, SigtermWithoutAnAckStillExitsZeroAfterTheLeaveTimeout) {
   process->signal(SIGTERM);
   ASSERT_TRUE(broker.next_of<LeaveRequest>(seconds(10)).has_value());
   EXPECT_EQ(process->wait_exit(seconds(10)), 0) << process->output();
+}
+
+// Under systemd (a datagram socket stands in for NOTIFY_SOCKET): READY=1
+// at start, STATUS= on each change of state, WATCHDOG=1 at half
+// WATCHDOG_USEC, STOPPING=1 on SIGTERM.
+TEST(AgentCli, NotifiesSystemd) {
+#ifndef ROSTER_HAVE_SYSTEMD
+  GTEST_SKIP() << "built without libsystemd (Debian: libsystemd-dev)";
+#endif
+  FakeBroker broker;
+  NotifySocket socket;
+  std::unique_ptr<Process> process;
+  {
+    ScopedEnv notify("NOTIFY_SOCKET", socket.path());
+    ScopedEnv watchdog("WATCHDOG_USEC", "400000");
+    process = Process::start(
+        {bin("roster-agent"), "--broker", broker.endpoint(), "--node-id", "notified"});
+  }
+  ASSERT_NE(process, nullptr);
+  const std::string ready = socket.wait_for_line("READY=1", seconds(10));
+  EXPECT_NE(ready.find("STATUS=joining " + broker.endpoint()), std::string::npos) << ready;
+  auto join = broker.next_of<JoinRequest>(seconds(10));
+  ASSERT_TRUE(join.has_value()) << process->output();
+  broker.ack(*join);
+  const std::string joined = socket.wait_for(
+      [](const std::string& m) { return m.rfind("STATUS=joined", 0) == 0; }, seconds(10));
+  EXPECT_FALSE(joined.empty()) << process->output();
+  EXPECT_TRUE(wait_until([&] { return socket.count_line("WATCHDOG=1") >= 3; }, seconds(10)))
+      << socket.count_line("WATCHDOG=1");
+  process->signal(SIGTERM);
+  auto leave = broker.next_of<LeaveRequest>(seconds(10));
+  ASSERT_TRUE(leave.has_value()) << process->output();
+  broker.ack(*leave);
+  EXPECT_EQ(process->wait_exit(seconds(10)), 0) << process->output();
+  EXPECT_FALSE(socket.wait_for_line("STOPPING=1", seconds(10)).empty());
+}
+
+TEST(AgentCli, SendsNothingOutsideSystemd) {
+  FakeBroker broker;
+  NotifySocket socket;
+  std::unique_ptr<Process> process;
+  {
+    ScopedEnv watchdog("WATCHDOG_USEC", "200000");
+    process = Process::start(
+        {bin("roster-agent"), "--broker", broker.endpoint(), "--node-id", "unnotified"});
+  }
+  ASSERT_NE(process, nullptr);
+  JoinRequest expected;
+  expected.node = "unnotified";
+  expected.lease_ms = 3'000;
+  join_and_leave(broker, *process, expected);
+  EXPECT_TRUE(socket.messages().empty());
 }
 
 }  // namespace
