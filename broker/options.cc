@@ -136,6 +136,11 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_option("--log-level", o.log_level, "Log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
+  app.add_option("--log-format", o.log_format,
+                 "Log lines as text (under systemd with the <N> priority prefix journald reads) "
+                 "or as one JSON object per line")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   app.add_option("--ready-file", o.ready_file,
                  "Once every socket is bound, write agents=EP, publish=EP, admin=EP and pid=N "
                  "lines here (atomically: FILE.tmp then rename)")
@@ -184,8 +189,8 @@ std::string describe(const BrokerOptions& o) {
       << " stall_threshold=" << format_duration_ms(m.stall_threshold_ms)
       << " publish_interval=" << format_duration_ms(o.publish_interval_ms)
       << " snapshot_interval=" << format_duration_ms(o.snapshot_interval_ms)
-      << " beat_interval=" << format_duration_ms(o.beat_interval_ms)
-      << " log_level=" << o.log_level;
+      << " beat_interval=" << format_duration_ms(o.beat_interval_ms) << " log_level=" << o.log_level
+      << " log_format=" << o.log_format;
   return out.str();
 }
 

@@ -40,6 +40,8 @@ struct BrokerOptions {
   uint64_t beat_interval_ms = 1'000;
   // spdlog level name: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
+  // Log line layout: "text" or "json" (service/log_format.h).
+  std::string log_format = "text";
   // When set, the resolved endpoints and pid are written here once every
   // socket is bound (see docs/OPERATIONS.md).
   std::string ready_file;

@@ -98,6 +98,11 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
+  app.add_option("--log-format", flags.log_format,
+                 "log lines as text (under systemd with the <N> priority prefix journald reads) or "
+                 "as one JSON object per line")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   // ROSTER_AGENT_CONFIG names the file when --config is not given; a file
   // named either way must exist.
   const char* config_from_environment = std::getenv("ROSTER_AGENT_CONFIG");

@@ -25,6 +25,8 @@ inline constexpr const char* kAgentEnvironmentPrefix = "ROSTER_AGENT_";
 struct AgentFlags {
   AgentConfig config;
   std::string log_level = "info";
+  // "text" or "json" (service/log_format.h).
+  std::string log_format = "text";
 };
 
 // Either the flags, or the exit status to leave with at once (help printed:

@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spdlog/fmt/ranges.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -14,6 +14,7 @@
 #include <string>
 
 #include "agent_flags.h"
+#include "log_format.h"
 #include "roster/agent.h"
 #include "roster/clock.h"
 #include "systemd_notify.h"
@@ -76,7 +77,11 @@ int main(int argc, char** argv) {
 
   roster::ParsedFlags parsed = roster::parse_agent_flags(argc, argv);
   if (!parsed.flags) return parsed.exit_status;
-  auto logger = spdlog::stderr_color_mt("roster-agent");
+  auto logger = spdlog::stderr_logger_mt("roster-agent");
+  logger->set_formatter(roster::service::make_log_formatter(
+      roster::service::parse_log_format(parsed.flags->log_format)
+          .value_or(roster::service::LogFormat::kText),
+      roster::service::stderr_is_journal()));
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(parsed.flags->log_level));
 

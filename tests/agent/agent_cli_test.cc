@@ -4,8 +4,13 @@
 
 #include <stdlib.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
 
 #include "fake_broker.h"
 #include "support/notify_socket.h"
@@ -58,6 +63,7 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--log-level", "loud"}, "--log-level"},
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--bogus"}, "--bogus"},
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--lease", "30s1m"}, "not a duration"},
+        UsageCase{{"--broker", "tcp://127.0.0.1:1", "--log-format", "xml"}, "--log-format"},
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--config", "/nonexistent/agent.toml"},
                   "/nonexistent/agent.toml"}));
 
@@ -277,6 +283,63 @@ TEST(AgentCli, SendsNothingOutsideSystemd) {
   expected.lease_ms = 3'000;
   join_and_leave(broker, *process, expected);
   EXPECT_TRUE(socket.messages().empty());
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(AgentCli, JsonLogLinesAreValidJson) {
+  FakeBroker broker;
+  auto process = Process::start({bin("roster-agent"), "--broker", broker.endpoint(), "--node-id",
+                                 "json-node", "--log-format", "json"});
+  ASSERT_NE(process, nullptr);
+  auto join = broker.next_of<JoinRequest>(seconds(10));
+  ASSERT_TRUE(join.has_value()) << process->output();
+  // Hostile messages are covered by service_log_format_test.
+  broker.refuse(*join, ErrorCode::kBadRequest);
+  EXPECT_EQ(process->wait_exit(seconds(10)), 1) << process->output();
+  const std::regex rfc3339(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)");
+  bool refused = false;
+  for (const std::string& line : lines_of(process->output())) {
+    nlohmann::json parsed = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(parsed.is_object()) << line;
+    EXPECT_TRUE(std::regex_match(parsed["ts"].get<std::string>(), rfc3339)) << line;
+    EXPECT_EQ(parsed["logger"], "roster-agent");
+    const std::string msg = parsed["msg"].get<std::string>();
+    refused |= parsed["level"] == "error" && msg.find("bad_request") != std::string::npos;
+  }
+  EXPECT_TRUE(refused) << process->output();
+}
+
+TEST(AgentCli, TextLogLinesForTheJournalCarryTheSyslogPriority) {
+  FakeBroker broker;
+  TempDir dir;
+  const std::string log = dir.file("log");
+  std::ofstream(log).close();
+  struct stat status {};
+  ASSERT_EQ(stat(log.c_str(), &status), 0);
+  std::unique_ptr<Process> process;
+  {
+    ScopedEnv journal("JOURNAL_STREAM",
+                      std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino));
+    process = Process::start(
+        {bin("roster-agent"), "--broker", broker.endpoint(), "--node-id", "journaled"}, log);
+  }
+  ASSERT_NE(process, nullptr);
+  JoinRequest expected;
+  expected.node = "journaled";
+  expected.lease_ms = 3'000;
+  join_and_leave(broker, *process, expected);
+  const std::regex line_format(R"(<6>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z info .*)");
+  const auto lines = lines_of(process->output());
+  EXPECT_FALSE(lines.empty());
+  for (const std::string& line : lines) {
+    EXPECT_TRUE(std::regex_match(line, line_format)) << line;
+  }
 }
 
 }  // namespace

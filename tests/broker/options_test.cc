@@ -26,6 +26,7 @@ TEST(OptionsTest, DefaultsMatchTheBrief) {
   EXPECT_EQ(o->snapshot_interval_ms, 30'000u);
   EXPECT_EQ(o->beat_interval_ms, 1'000u);
   EXPECT_EQ(o->log_level, "info");
+  EXPECT_EQ(o->log_format, "text");
   EXPECT_TRUE(o->ready_file.empty());
   MembershipOptions defaults;
   EXPECT_EQ(o->membership.min_lease_ms, defaults.min_lease_ms);
@@ -95,6 +96,7 @@ TEST(OptionsTest, EveryOptionComesFromTheEnvironment) {
   ScopedEnv beat_interval("ROSTER_BEAT_INTERVAL", "18ms");
   ScopedEnv log_level("ROSTER_LOG_LEVEL", "debug");
   ScopedEnv ready_file("ROSTER_READY_FILE", "/run/x/ready");
+  ScopedEnv log_format("ROSTER_LOG_FORMAT", "json");
   auto result = parse({});
   auto* o = std::get_if<BrokerOptions>(&result);
   ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
@@ -116,6 +118,7 @@ TEST(OptionsTest, EveryOptionComesFromTheEnvironment) {
   EXPECT_EQ(o->beat_interval_ms, 18u);
   EXPECT_EQ(o->log_level, "debug");
   EXPECT_EQ(o->ready_file, "/run/x/ready");
+  EXPECT_EQ(o->log_format, "json");
 }
 
 TEST(OptionsTest, CommandLineWinsOverConfigFileWhichWinsOverEnvironment) {
@@ -193,7 +196,8 @@ TEST(OptionsTest, ErrorsAreExitTwoWithOneLine) {
                                         {"--unknown"},
                                         {"positional"},
                                         {"--max-lease", "100ms", "--min-lease", "200ms"},
-                                        {"--agents", ""}}) {
+                                        {"--agents", ""},
+                                        {"--log-format", "xml"}}) {
     auto result = parse(args);
     auto* exit = std::get_if<ParseExit>(&result);
     ASSERT_NE(exit, nullptr) << args[0];
@@ -252,7 +256,7 @@ TEST(OptionsTest, DescribeNamesEverySetting) {
        {"agents=", "publish=", "admin=", "min_lease=", "max_lease=", "dead_after=7s",
         "forget_dead_after=", "forget_left_after=", "tombstone_ttl=", "max_tombstones=",
         "stall_threshold=", "publish_interval=", "snapshot_interval=", "beat_interval=",
-        "max_nodes=", "max_record_bytes=", "log_level="}) {
+        "max_nodes=", "max_record_bytes=", "log_level=", "log_format=text"}) {
     EXPECT_NE(line.find(key), std::string::npos) << key;
   }
 }
