@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "roster/utf8.h"
+#include "support/log_lines.h"
 
 namespace roster::service {
 namespace {
@@ -22,12 +22,10 @@ using std::chrono::system_clock;
 // 2026-12-01T03:04:05.123Z
 const system_clock::time_point kTime = system_clock::time_point(milliseconds(1'796'094'245'123));
 
-const std::regex kRfc3339(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)");
-
 TEST(LogFormat, TimestampsAreRfc3339InUtcWithMilliseconds) {
   EXPECT_EQ(rfc3339_utc(kTime), "2026-12-01T03:04:05.123Z");
   EXPECT_EQ(rfc3339_utc(system_clock::time_point(milliseconds(0))), "1970-01-01T00:00:00.000Z");
-  EXPECT_TRUE(std::regex_match(rfc3339_utc(system_clock::now()), kRfc3339));
+  EXPECT_TRUE(testing::is_rfc3339_utc_ms(rfc3339_utc(system_clock::now())));
 }
 
 TEST(LogFormat, TextLine) {
