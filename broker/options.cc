@@ -40,8 +40,9 @@ void add_endpoint(CLI::App& app, const std::string& name, std::string& target,
   app.add_option(name, target, help)->type_name("ENDPOINT")->capture_default_str();
 }
 
-// Lets every long option but --help and --config come from ROSTER_<NAME>
-// (upper case, '-' as '_'): --max-lease from ROSTER_MAX_LEASE.
+// Lets every long option but --help and --config come from
+// ROSTER_BROKER_<NAME> (upper case, '-' as '_'): --max-lease from
+// ROSTER_BROKER_MAX_LEASE.
 void add_environment_names(CLI::App& app) {
   for (CLI::Option* option : app.get_options()) {
     if (option == app.get_help_ptr() || option == app.get_config_ptr()) continue;
@@ -91,8 +92,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
       "roster-broker: cluster membership broker. Agents heartbeat the agents endpoint; "
       "membership snapshots, deltas and beats are published on the publish endpoint; "
       "operators query the admin endpoint. Durations: 250ms, 3s, 1.5s, 5m, 1h, 1m30s. Every "
-      "option can also come from the environment: --max-lease from ROSTER_MAX_LEASE, --config "
-      "from ROSTER_CONFIG (precedence: command line, then config file, then environment).",
+      "option can also come from the environment: --max-lease from ROSTER_BROKER_MAX_LEASE, "
+      "--config from ROSTER_BROKER_CONFIG (precedence: command line, then config file, then "
+      "environment).",
       "roster-broker"};
   app.option_defaults()->always_capture_default();
 
@@ -145,9 +147,9 @@ ParseResult parse_options(int argc, const char* const* argv) {
                  "Once every socket is bound, write agents=EP, publish=EP, admin=EP and pid=N "
                  "lines here (atomically: FILE.tmp then rename)")
       ->type_name("FILE");
-  // ROSTER_CONFIG names the file when --config is not given; a file named
+  // ROSTER_BROKER_CONFIG names the file when --config is not given; a file named
   // either way must exist.
-  const char* config_from_environment = std::getenv("ROSTER_CONFIG");
+  const char* config_from_environment = std::getenv("ROSTER_BROKER_CONFIG");
   std::string default_config = config_from_environment ? config_from_environment : "";
   app.set_config("--config", default_config,
                  "Read options from a TOML/INI file: one 'option = value' line per long option "

@@ -15,10 +15,12 @@
 namespace roster::broker {
 
 // Prefix of the environment variables that options can come from: --max-lease
-// from ROSTER_MAX_LEASE, --config from ROSTER_CONFIG. The command line wins
-// over the config file, which wins over the environment. (The agent uses
-// ROSTER_AGENT_; no broker option starts with "agent-".)
-inline constexpr const char* kEnvironmentPrefix = "ROSTER_";
+// from ROSTER_BROKER_MAX_LEASE, --config from ROSTER_BROKER_CONFIG. The
+// command line wins over the config file, which wins over the environment.
+// Each program has its own prefix (the agent ROSTER_AGENT_, rosterctl reads
+// ROSTER_ADMIN and ROSTER_STATE as endpoints to connect to), so that one
+// environment never makes the broker bind what rosterctl connects to.
+inline constexpr const char* kEnvironmentPrefix = "ROSTER_BROKER_";
 
 // Every setting of the broker. Durations are milliseconds.
 struct BrokerOptions {

@@ -78,25 +78,25 @@ class ScopedEnv {
 };
 
 TEST(OptionsTest, EveryOptionComesFromTheEnvironment) {
-  ScopedEnv agents("ROSTER_AGENTS", "tcp://127.0.0.1:9400");
-  ScopedEnv publish("ROSTER_PUBLISH", "tcp://127.0.0.1:9401");
-  ScopedEnv admin("ROSTER_ADMIN", "tcp://127.0.0.1:9402");
-  ScopedEnv min_lease("ROSTER_MIN_LEASE", "300ms");
-  ScopedEnv max_lease("ROSTER_MAX_LEASE", "1m30s");
-  ScopedEnv dead_after("ROSTER_DEAD_AFTER", "7s");
-  ScopedEnv forget_dead("ROSTER_FORGET_DEAD_AFTER", "8s");
-  ScopedEnv forget_left("ROSTER_FORGET_LEFT_AFTER", "9s");
-  ScopedEnv ttl("ROSTER_TOMBSTONE_TTL", "11m");
-  ScopedEnv tombstones("ROSTER_MAX_TOMBSTONES", "12");
-  ScopedEnv nodes("ROSTER_MAX_NODES", "13");
-  ScopedEnv record("ROSTER_MAX_RECORD_BYTES", "14");
-  ScopedEnv stall("ROSTER_STALL_THRESHOLD", "15s");
-  ScopedEnv publish_interval("ROSTER_PUBLISH_INTERVAL", "16ms");
-  ScopedEnv snapshot_interval("ROSTER_SNAPSHOT_INTERVAL", "17s");
-  ScopedEnv beat_interval("ROSTER_BEAT_INTERVAL", "18ms");
-  ScopedEnv log_level("ROSTER_LOG_LEVEL", "debug");
-  ScopedEnv ready_file("ROSTER_READY_FILE", "/run/x/ready");
-  ScopedEnv log_format("ROSTER_LOG_FORMAT", "json");
+  ScopedEnv agents("ROSTER_BROKER_AGENTS", "tcp://127.0.0.1:9400");
+  ScopedEnv publish("ROSTER_BROKER_PUBLISH", "tcp://127.0.0.1:9401");
+  ScopedEnv admin("ROSTER_BROKER_ADMIN", "tcp://127.0.0.1:9402");
+  ScopedEnv min_lease("ROSTER_BROKER_MIN_LEASE", "300ms");
+  ScopedEnv max_lease("ROSTER_BROKER_MAX_LEASE", "1m30s");
+  ScopedEnv dead_after("ROSTER_BROKER_DEAD_AFTER", "7s");
+  ScopedEnv forget_dead("ROSTER_BROKER_FORGET_DEAD_AFTER", "8s");
+  ScopedEnv forget_left("ROSTER_BROKER_FORGET_LEFT_AFTER", "9s");
+  ScopedEnv ttl("ROSTER_BROKER_TOMBSTONE_TTL", "11m");
+  ScopedEnv tombstones("ROSTER_BROKER_MAX_TOMBSTONES", "12");
+  ScopedEnv nodes("ROSTER_BROKER_MAX_NODES", "13");
+  ScopedEnv record("ROSTER_BROKER_MAX_RECORD_BYTES", "14");
+  ScopedEnv stall("ROSTER_BROKER_STALL_THRESHOLD", "15s");
+  ScopedEnv publish_interval("ROSTER_BROKER_PUBLISH_INTERVAL", "16ms");
+  ScopedEnv snapshot_interval("ROSTER_BROKER_SNAPSHOT_INTERVAL", "17s");
+  ScopedEnv beat_interval("ROSTER_BROKER_BEAT_INTERVAL", "18ms");
+  ScopedEnv log_level("ROSTER_BROKER_LOG_LEVEL", "debug");
+  ScopedEnv ready_file("ROSTER_BROKER_READY_FILE", "/run/x/ready");
+  ScopedEnv log_format("ROSTER_BROKER_LOG_FORMAT", "json");
   auto result = parse({});
   auto* o = std::get_if<BrokerOptions>(&result);
   ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
@@ -121,15 +121,27 @@ TEST(OptionsTest, EveryOptionComesFromTheEnvironment) {
   EXPECT_EQ(o->log_format, "json");
 }
 
+TEST(OptionsTest, RosterctlVariablesAreNotTheBrokers) {
+  // rosterctl connects to $ROSTER_ADMIN; the broker must not bind it.
+  ScopedEnv admin("ROSTER_ADMIN", "tcp://10.9.9.9:7402");
+  ScopedEnv state("ROSTER_STATE", "tcp://10.9.9.9:7401");
+  ScopedEnv agent_lease("ROSTER_AGENT_LEASE", "bogus");
+  auto result = parse({});
+  auto* o = std::get_if<BrokerOptions>(&result);
+  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  EXPECT_EQ(o->admin_endpoint, "tcp://127.0.0.1:7402");
+  EXPECT_EQ(o->publish_endpoint, "tcp://*:7401");
+}
+
 TEST(OptionsTest, CommandLineWinsOverConfigFileWhichWinsOverEnvironment) {
   testing::TempDir dir;
   {
     std::ofstream config(dir.file("broker.toml"));
     config << "dead-after = \"20s\"\nbeat-interval = \"2s\"\n";
   }
-  ScopedEnv dead_after("ROSTER_DEAD_AFTER", "7s");
-  ScopedEnv beat_interval("ROSTER_BEAT_INTERVAL", "3s");
-  ScopedEnv min_lease("ROSTER_MIN_LEASE", "400ms");
+  ScopedEnv dead_after("ROSTER_BROKER_DEAD_AFTER", "7s");
+  ScopedEnv beat_interval("ROSTER_BROKER_BEAT_INTERVAL", "3s");
+  ScopedEnv min_lease("ROSTER_BROKER_MIN_LEASE", "400ms");
   const std::string path = dir.file("broker.toml");
   auto result = parse({"--config", path.c_str(), "--beat-interval", "4s"});
   auto* o = std::get_if<BrokerOptions>(&result);
@@ -145,7 +157,7 @@ TEST(OptionsTest, ConfigFileComesFromTheEnvironment) {
     std::ofstream config(dir.file("broker.toml"));
     config << "dead-after = \"21s\"\n";
   }
-  ScopedEnv config("ROSTER_CONFIG", dir.file("broker.toml"));
+  ScopedEnv config("ROSTER_BROKER_CONFIG", dir.file("broker.toml"));
   auto result = parse({});
   auto* o = std::get_if<BrokerOptions>(&result);
   ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
@@ -155,7 +167,7 @@ TEST(OptionsTest, ConfigFileComesFromTheEnvironment) {
 }
 
 TEST(OptionsTest, MissingConfigFileFromTheEnvironmentIsExitTwo) {
-  ScopedEnv config("ROSTER_CONFIG", "/nonexistent/roster.toml");
+  ScopedEnv config("ROSTER_BROKER_CONFIG", "/nonexistent/roster.toml");
   auto result = parse({});
   auto* exit = std::get_if<ParseExit>(&result);
   ASSERT_NE(exit, nullptr);
@@ -164,7 +176,7 @@ TEST(OptionsTest, MissingConfigFileFromTheEnvironmentIsExitTwo) {
 }
 
 TEST(OptionsTest, InvalidEnvironmentValueIsExitTwoNamingTheVariable) {
-  ScopedEnv dead_after("ROSTER_DEAD_AFTER", "whenever");
+  ScopedEnv dead_after("ROSTER_BROKER_DEAD_AFTER", "whenever");
   auto result = parse({});
   auto* exit = std::get_if<ParseExit>(&result);
   ASSERT_NE(exit, nullptr);
@@ -177,7 +189,7 @@ TEST(OptionsTest, HelpNamesDurationsOnceAndTheEnvironmentVariables) {
   const std::string& text = std::get<ParseExit>(result).text;
   EXPECT_EQ(text.find("DURATION:DURATION"), std::string::npos) << text;
   EXPECT_NE(text.find("--max-lease DURATION=1m"), std::string::npos) << text;
-  EXPECT_NE(text.find("ROSTER_MAX_LEASE"), std::string::npos) << text;
+  EXPECT_NE(text.find("ROSTER_BROKER_MAX_LEASE"), std::string::npos) << text;
 }
 
 TEST(OptionsTest, HelpIsExitZero) {
