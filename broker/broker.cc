@@ -10,6 +10,8 @@
 #include "publisher.h"
 #include "ready_file.h"
 #include "roster/clock.h"
+#include "shutdown_signal.h"
+#include "systemd_notify.h"
 
 namespace roster::broker {
 
@@ -19,6 +21,9 @@ int startup_error(const StartupError& error) {
   return error.exit_status;
 }
 }  // namespace
+
+// STATUS= lines for `systemctl status` at most this often.
+constexpr TimeMs kServiceStatusIntervalMs = 2'000;
 
 // Allocations from this size up get pages of their own, returned to the
 // system when freed. glibc otherwise raises this threshold to the largest
@@ -62,7 +67,23 @@ int run_broker(const BrokerOptions& options, int signal_fd, const FdLimit& fd_li
   spdlog::info("roster-broker started: epoch={} pid={} bound agents={} publish={} admin={} ({})",
                epoch, ready.pid, ready.agents, ready.publish, ready.admin, describe(options));
 
+  // Under systemd (Type=notify): ready now that every socket is bound;
+  // WATCHDOG=1 from the loop's rounds, so a wedged loop is restarted.
+  service::SystemdNotifier systemd;
+  systemd.ready("serving: " + loop.status_summary(clock.now_ms()));
+  if (systemd.watchdog_timeout_ms() > 0) {
+    spdlog::info("systemd watchdog: {} ms, pinged every {} ms from the event loop",
+                 systemd.watchdog_timeout_ms(), systemd.watchdog_timeout_ms() / 2);
+  }
+  loop.on_round([&](TimeMs now) {
+    systemd.watchdog(now);
+    if (systemd.status_due(now, kServiceStatusIntervalMs)) {
+      systemd.status("serving: " + loop.status_summary(now));
+    }
+  });
+
   int signal = loop.run(signal_fd);
+  systemd.stopping(std::string("stopping (") + signal_name(signal) + ")");
   publisher.stop();
   spdlog::info("roster-broker stopped (signal {})", signal);
   return kExitOk;

@@ -171,6 +171,7 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
   // too. A round comes at least every kMaxPollMs.
   failures_.drain(now);
   warnings_.flush(now);
+  if (round_hook_) round_hook_(now);
   return 0;
 }
 
@@ -286,7 +287,11 @@ void EventLoop::check_warm_up(TimeMs now) {
   spdlog::info("warm-up over: snapshots are complete from version {}", membership_.version());
 }
 
-void EventLoop::log_status(int signal, TimeMs now) {
+void EventLoop::on_round(std::function<void(TimeMs now)> hook) {
+  round_hook_ = std::move(hook);
+}
+
+std::string EventLoop::nodes_by_state() const {
   MembershipCounters core = membership_.counters();
   std::string by_state;
   for (size_t i = 0; i < kNodeStateCount; ++i) {
@@ -295,6 +300,21 @@ void EventLoop::log_status(int signal, TimeMs now) {
     if (!by_state.empty()) by_state += ", ";
     by_state += std::to_string(core.by_state[i]) + " " + std::string(to_string(state));
   }
+  return by_state;
+}
+
+std::string EventLoop::status_summary(TimeMs now) const {
+  MembershipCounters core = membership_.counters();
+  return "epoch=" + std::to_string(membership_.epoch()) +
+         " version=" + std::to_string(membership_.version()) +
+         " nodes=" + std::to_string(core.nodes) + " (" + nodes_by_state() +
+         ") tombstones=" + std::to_string(core.tombstones) + " " +
+         (membership_.complete(now) ? "complete" : "warming-up");
+}
+
+void EventLoop::log_status(int signal, TimeMs now) {
+  MembershipCounters core = membership_.counters();
+  std::string by_state = nodes_by_state();
   uint64_t errors = 0;
   for (uint64_t count : counters_.errors) errors += count;
   spdlog::info(

@@ -9,6 +9,7 @@
 // run_round()) on one thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,16 @@ class EventLoop {
   // acts on the clock's time at that moment.
   void run_round(TimeMs max_wait_ms);
 
+  // Called with the time at the end of every round of run(), on the loop's
+  // thread (at least every 50 ms): what must stop when the loop wedges
+  // (the systemd watchdog). It may call status_summary(). Replaces any
+  // earlier hook. REQUIRES: before run().
+  void on_round(std::function<void(TimeMs now)> hook);
+
+  // "epoch=E version=V nodes=N (a alive, s suspect, d dead, l left)
+  // tombstones=T complete" (or "warming-up"), for status lines.
+  std::string status_summary(TimeMs now) const;
+
  private:
   // One round; returns the number of a stop signal that came on
   // `signal_fd` (none when negative), else 0.
@@ -82,6 +93,7 @@ class EventLoop {
   void commit(TimeMs now);
   void check_warm_up(TimeMs now);
   void log_status(int signal, TimeMs now);
+  std::string nodes_by_state() const;
   void log_changes(const Delta& delta);
   void count_error(ErrorCode code, std::string_view channel, const RoutedRequest& request,
                    std::string_view message, TimeMs now);
@@ -112,6 +124,7 @@ class EventLoop {
   SocketFailures failures_;
   TimeMs last_commit_ = 0;
   bool warm_ = false;  // warm-up over and the publisher told
+  std::function<void(TimeMs)> round_hook_;
 };
 
 }  // namespace roster::broker

@@ -1,6 +1,8 @@
 // The broker's logger: spdlog, asynchronous, to stderr. A full queue drops
 // the oldest line instead of blocking the caller, so a flood of bad input
-// can never stall the event loop on logging.
+// can never stall the event loop on logging. Lines are text or JSON
+// (service/log_format.h); text lines carry the syslog priority prefix when
+// stderr is the systemd journal.
 #pragma once
 
 #include <string>
@@ -8,8 +10,9 @@
 namespace roster::broker {
 
 // Installs the asynchronous stderr logger as spdlog's default at `level`
-// (an spdlog level name). Call once, before any thread logs.
-void start_logging(const std::string& level);
+// (an spdlog level name), writing `format` lines ("text" or "json"). Call
+// once, before any thread logs.
+void start_logging(const std::string& level, const std::string& format = "text");
 
 // Sets the level of the running logger (an spdlog level name). Safe from
 // any thread.

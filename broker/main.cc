@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
   }
   // Every connection holds a descriptor: take all the system allows.
   const FdLimit fd_limit = raise_fd_limit();
-  start_logging(options.log_level);
+  start_logging(options.log_level, options.log_format);
   int status = kExitFailure;
   try {
     status = run_broker(options, signal_fd, fd_limit);

@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cctype>
+#include <cstdlib>
 #include <sstream>
 
 #include "roster/duration.h"
@@ -17,11 +19,13 @@ CLI::Validator duration_transform() {
   return CLI::Validator(
       [](std::string& text) -> std::string {
         auto ms = parse_duration_ms(text);
-        if (!ms) return "invalid duration '" + text + "' (examples: 250ms, 3s, 1.5s, 5m, 1h)";
+        if (!ms) {
+          return "invalid duration '" + text + "' (examples: 250ms, 3s, 1.5s, 5m, 1h, 1m30s)";
+        }
         text = std::to_string(*ms);
         return {};
       },
-      "DURATION", "duration");
+      "", "duration");
 }
 
 void add_duration(CLI::App& app, const std::string& name, uint64_t& target,
@@ -35,6 +39,21 @@ void add_duration(CLI::App& app, const std::string& name, uint64_t& target,
 void add_endpoint(CLI::App& app, const std::string& name, std::string& target,
                   const std::string& help) {
   app.add_option(name, target, help)->type_name("ENDPOINT")->capture_default_str();
+}
+
+// Lets every long option but --help and --config come from
+// ROSTER_BROKER_<NAME> (upper case, '-' as '_'): --max-lease from
+// ROSTER_BROKER_MAX_LEASE.
+void add_environment_names(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    if (option == app.get_help_ptr() || option == app.get_config_ptr()) continue;
+    if (option->get_lnames().empty()) continue;
+    std::string name = kEnvironmentPrefix;
+    for (char c : option->get_lnames().front()) {
+      name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    option->envname(name);
+  }
 }
 
 // Checks that hold between options; an error message or empty.
@@ -73,7 +92,10 @@ ParseResult parse_options(int argc, const char* const* argv) {
   CLI::App app{
       "roster-broker: cluster membership broker. Agents heartbeat the agents endpoint; "
       "membership snapshots, deltas and beats are published on the publish endpoint; "
-      "operators query the admin endpoint. Durations: 250ms, 3s, 1.5s, 5m, 1h.",
+      "operators query the admin endpoint. Durations: 250ms, 3s, 1.5s, 5m, 1h, 1m30s. Every "
+      "option can also come from the environment: --max-lease from ROSTER_BROKER_MAX_LEASE, "
+      "--config from ROSTER_BROKER_CONFIG (precedence: command line, then config file, then "
+      "environment).",
       "roster-broker"};
   app.option_defaults()->always_capture_default();
   app.set_version_flag("--version", version_text("roster-broker"));
@@ -118,15 +140,26 @@ ParseResult parse_options(int argc, const char* const* argv) {
   app.add_option("--log-level", o.log_level, "Log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
+  app.add_option("--log-format", o.log_format,
+                 "Log lines as text (under systemd with the <N> priority prefix journald reads) "
+                 "or as one JSON object per line")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
   app.add_option("--ready-file", o.ready_file,
                  "Once every socket is bound, write agents=EP, publish=EP, admin=EP and pid=N "
                  "lines here (atomically: FILE.tmp then rename)")
       ->type_name("FILE");
-  app.set_config("--config", "",
+  // ROSTER_BROKER_CONFIG names the file when --config is not given; a file named
+  // either way must exist.
+  const char* config_from_environment = std::getenv("ROSTER_BROKER_CONFIG");
+  std::string default_config = config_from_environment ? config_from_environment : "";
+  app.set_config("--config", default_config,
                  "Read options from a TOML/INI file: one 'option = value' line per long option "
-                 "name without the dashes, e.g. min-lease = \"2s\"")
+                 "name without the dashes, e.g. min-lease = \"2s\"",
+                 !default_config.empty())
       ->type_name("FILE");
   app.allow_config_extras(false);
+  add_environment_names(app);
 
   try {
     app.parse(argc, argv);
@@ -162,8 +195,8 @@ std::string describe(const BrokerOptions& o) {
       << " stall_threshold=" << format_duration_ms(m.stall_threshold_ms)
       << " publish_interval=" << format_duration_ms(o.publish_interval_ms)
       << " snapshot_interval=" << format_duration_ms(o.snapshot_interval_ms)
-      << " beat_interval=" << format_duration_ms(o.beat_interval_ms)
-      << " log_level=" << o.log_level;
+      << " beat_interval=" << format_duration_ms(o.beat_interval_ms) << " log_level=" << o.log_level
+      << " log_format=" << o.log_format;
   return out.str();
 }
 

@@ -14,6 +14,14 @@
 
 namespace roster::broker {
 
+// Prefix of the environment variables that options can come from: --max-lease
+// from ROSTER_BROKER_MAX_LEASE, --config from ROSTER_BROKER_CONFIG. The
+// command line wins over the config file, which wins over the environment.
+// Each program has its own prefix (the agent ROSTER_AGENT_, rosterctl reads
+// ROSTER_ADMIN and ROSTER_STATE as endpoints to connect to), so that one
+// environment never makes the broker bind what rosterctl connects to.
+inline constexpr const char* kEnvironmentPrefix = "ROSTER_BROKER_";
+
 // Every setting of the broker. Durations are milliseconds.
 struct BrokerOptions {
   // Agent channel (ROUTER), state channel (XPUB), admin channel (ROUTER).
@@ -34,6 +42,8 @@ struct BrokerOptions {
   uint64_t beat_interval_ms = 1'000;
   // spdlog level name: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
+  // Log line layout: "text" or "json" (service/log_format.h).
+  std::string log_format = "text";
   // When set, the resolved endpoints and pid are written here once every
   // socket is bound (see docs/OPERATIONS.md).
   std::string ready_file;
@@ -52,8 +62,9 @@ struct ParseExit {
 
 using ParseResult = std::variant<BrokerOptions, ParseExit>;
 
-// Parses argv (and the --config file if given). Checks durations, ranges
-// and option combinations; endpoints are checked when bound.
+// Parses argv (and the --config file if given, and ROSTER_* environment
+// variables). Checks durations, ranges and option combinations; endpoints
+// are checked when bound.
 ParseResult parse_options(int argc, const char* const* argv);
 
 // One line listing every endpoint and setting, for the startup log.

@@ -10,6 +10,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   procps
   help2man dpkg-dev
+  libsystemd-dev
 )
 
 missing=()

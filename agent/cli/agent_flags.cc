@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <cstdlib>
 #include <iostream>
 #include <vector>
 
@@ -23,9 +25,24 @@ std::string hostname() {
 const CLI::Validator kDuration(
     [](std::string& text) -> std::string {
       if (parse_duration_ms(text)) return "";
-      return "'" + text + "' is not a duration (e.g. 250ms, 3s, 1m)";
+      return "'" + text + "' is not a duration (e.g. 250ms, 3s, 1m, 1m30s)";
     },
-    "DURATION");
+    "", "duration");
+
+// Lets every long option but --help and --config come from
+// ROSTER_AGENT_<NAME> (upper case, '-' as '_'): --node-id from
+// ROSTER_AGENT_NODE_ID.
+void add_environment_names(CLI::App& app) {
+  for (CLI::Option* option : app.get_options()) {
+    if (option == app.get_help_ptr() || option == app.get_config_ptr()) continue;
+    if (option->get_lnames().empty()) continue;
+    std::string name = kAgentEnvironmentPrefix;
+    for (char c : option->get_lnames().front()) {
+      name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    option->envname(name);
+  }
+}
 
 std::optional<std::string> parse_labels(const std::vector<std::string>& items, Labels& labels) {
   for (const auto& item : items) {
@@ -43,7 +60,11 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
   CLI::App app{
       "roster-agent: keeps this node registered with a roster broker (join, heartbeat every "
       "interval, leave on SIGTERM/SIGINT).\nExit status: 0 left, 1 refused by the broker or "
-      "runtime error, 2 usage, 3 removed by the operator.",
+      "runtime error, 2 usage, 3 removed by the operator.\nDurations: 250ms, 3s, 1.5s, 5m, 1h, "
+      "1m30s. Every option can also come from the environment: --node-id from "
+      "ROSTER_AGENT_NODE_ID, --broker from ROSTER_AGENT_BROKER (endpoints separated by commas), "
+      "--config from ROSTER_AGENT_CONFIG (precedence: command line, then config file, then "
+      "environment).",
       "roster-agent"};
   app.set_version_flag("--version", version_text("roster-agent"));
   AgentFlags flags;
@@ -58,20 +79,44 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
                  "broker agent endpoint, e.g. tcp://broker:7400; repeat for failover (tried in "
                  "order)")
       ->required()
-      ->take_all();
+      ->take_all()
+      ->delimiter(',');
   app.add_option("--node-id", config.node_id, "node id: 1..128 bytes of [A-Za-z0-9._:-]")
       ->capture_default_str();
   app.add_option("--addr", config.addr, "address published for controllers");
   app.add_option("--label", labels, "label key=value; repeatable");
-  app.add_option("--lease", lease, "requested lease")->check(kDuration)->capture_default_str();
-  app.add_option("--interval", interval, "heartbeat interval (default: lease/3)")->check(kDuration);
+  app.add_option("--lease", lease, "requested lease")
+      ->check(kDuration)
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--interval", interval, "heartbeat interval (default: lease/3)")
+      ->check(kDuration)
+      ->type_name("DURATION");
   app.add_option("--leave-timeout", leave_timeout,
                  "how long to wait for the ack of the leave on SIGTERM/SIGINT")
       ->check(kDuration)
+      ->type_name("DURATION")
       ->capture_default_str();
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
+  app.add_option("--log-format", flags.log_format,
+                 "log lines as text (under systemd with the <N> priority prefix journald reads) or "
+                 "as one JSON object per line")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  // ROSTER_AGENT_CONFIG names the file when --config is not given; a file
+  // named either way must exist.
+  const char* config_from_environment = std::getenv("ROSTER_AGENT_CONFIG");
+  std::string default_config = config_from_environment ? config_from_environment : "";
+  app.set_config("--config", default_config,
+                 "read options from a TOML/INI file: one 'option = value' line per long option "
+                 "name without the dashes, e.g. lease = \"3s\" or broker = [\"tcp://a:7400\", "
+                 "\"tcp://b:7400\"]",
+                 !default_config.empty())
+      ->type_name("FILE");
+  app.allow_config_extras(false);
+  add_environment_names(app);
 
   try {
     app.parse(argc, argv);

@@ -1,7 +1,11 @@
 // parse_options() without a process: defaults, durations, combinations.
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
 
 #include "options.h"
+#include "support/process.h"
 
 namespace roster::broker {
 namespace {
@@ -22,6 +26,7 @@ TEST(OptionsTest, DefaultsMatchTheBrief) {
   EXPECT_EQ(o->snapshot_interval_ms, 30'000u);
   EXPECT_EQ(o->beat_interval_ms, 1'000u);
   EXPECT_EQ(o->log_level, "info");
+  EXPECT_EQ(o->log_format, "text");
   EXPECT_TRUE(o->ready_file.empty());
   MembershipOptions defaults;
   EXPECT_EQ(o->membership.min_lease_ms, defaults.min_lease_ms);
@@ -50,6 +55,143 @@ TEST(OptionsTest, DurationsTakeUnits) {
   EXPECT_EQ(o->beat_interval_ms, 500u);
 }
 
+TEST(OptionsTest, DurationsTakeCompoundValues) {
+  auto result = parse({"--max-lease", "1m30s", "--forget-dead-after", "1h2m3s500ms"});
+  auto* o = std::get_if<BrokerOptions>(&result);
+  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  EXPECT_EQ(o->membership.max_lease_ms, 90'000u);
+  EXPECT_EQ(o->membership.forget_dead_after_ms, 3'723'500u);
+}
+
+// Sets an environment variable for the scope of a test.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const std::string& value) : name_(name) {
+    setenv(name, value.c_str(), 1);
+  }
+  ~ScopedEnv() { unsetenv(name_); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+};
+
+TEST(OptionsTest, EveryOptionComesFromTheEnvironment) {
+  ScopedEnv agents("ROSTER_BROKER_AGENTS", "tcp://127.0.0.1:9400");
+  ScopedEnv publish("ROSTER_BROKER_PUBLISH", "tcp://127.0.0.1:9401");
+  ScopedEnv admin("ROSTER_BROKER_ADMIN", "tcp://127.0.0.1:9402");
+  ScopedEnv min_lease("ROSTER_BROKER_MIN_LEASE", "300ms");
+  ScopedEnv max_lease("ROSTER_BROKER_MAX_LEASE", "1m30s");
+  ScopedEnv dead_after("ROSTER_BROKER_DEAD_AFTER", "7s");
+  ScopedEnv forget_dead("ROSTER_BROKER_FORGET_DEAD_AFTER", "8s");
+  ScopedEnv forget_left("ROSTER_BROKER_FORGET_LEFT_AFTER", "9s");
+  ScopedEnv ttl("ROSTER_BROKER_TOMBSTONE_TTL", "11m");
+  ScopedEnv tombstones("ROSTER_BROKER_MAX_TOMBSTONES", "12");
+  ScopedEnv nodes("ROSTER_BROKER_MAX_NODES", "13");
+  ScopedEnv record("ROSTER_BROKER_MAX_RECORD_BYTES", "14");
+  ScopedEnv stall("ROSTER_BROKER_STALL_THRESHOLD", "15s");
+  ScopedEnv publish_interval("ROSTER_BROKER_PUBLISH_INTERVAL", "16ms");
+  ScopedEnv snapshot_interval("ROSTER_BROKER_SNAPSHOT_INTERVAL", "17s");
+  ScopedEnv beat_interval("ROSTER_BROKER_BEAT_INTERVAL", "18ms");
+  ScopedEnv log_level("ROSTER_BROKER_LOG_LEVEL", "debug");
+  ScopedEnv ready_file("ROSTER_BROKER_READY_FILE", "/run/x/ready");
+  ScopedEnv log_format("ROSTER_BROKER_LOG_FORMAT", "json");
+  auto result = parse({});
+  auto* o = std::get_if<BrokerOptions>(&result);
+  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  EXPECT_EQ(o->agents_endpoint, "tcp://127.0.0.1:9400");
+  EXPECT_EQ(o->publish_endpoint, "tcp://127.0.0.1:9401");
+  EXPECT_EQ(o->admin_endpoint, "tcp://127.0.0.1:9402");
+  EXPECT_EQ(o->membership.min_lease_ms, 300u);
+  EXPECT_EQ(o->membership.max_lease_ms, 90'000u);
+  EXPECT_EQ(o->membership.dead_after_ms, 7'000u);
+  EXPECT_EQ(o->membership.forget_dead_after_ms, 8'000u);
+  EXPECT_EQ(o->membership.forget_left_after_ms, 9'000u);
+  EXPECT_EQ(o->membership.tombstone_ttl_ms, 660'000u);
+  EXPECT_EQ(o->membership.max_tombstones, 12u);
+  EXPECT_EQ(o->membership.max_nodes, 13u);
+  EXPECT_EQ(o->membership.max_record_bytes, 14u);
+  EXPECT_EQ(o->membership.stall_threshold_ms, 15'000u);
+  EXPECT_EQ(o->publish_interval_ms, 16u);
+  EXPECT_EQ(o->snapshot_interval_ms, 17'000u);
+  EXPECT_EQ(o->beat_interval_ms, 18u);
+  EXPECT_EQ(o->log_level, "debug");
+  EXPECT_EQ(o->ready_file, "/run/x/ready");
+  EXPECT_EQ(o->log_format, "json");
+}
+
+TEST(OptionsTest, RosterctlVariablesAreNotTheBrokers) {
+  // rosterctl connects to $ROSTER_ADMIN; the broker must not bind it.
+  ScopedEnv admin("ROSTER_ADMIN", "tcp://10.9.9.9:7402");
+  ScopedEnv state("ROSTER_STATE", "tcp://10.9.9.9:7401");
+  ScopedEnv agent_lease("ROSTER_AGENT_LEASE", "bogus");
+  auto result = parse({});
+  auto* o = std::get_if<BrokerOptions>(&result);
+  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  EXPECT_EQ(o->admin_endpoint, "tcp://127.0.0.1:7402");
+  EXPECT_EQ(o->publish_endpoint, "tcp://*:7401");
+}
+
+TEST(OptionsTest, CommandLineWinsOverConfigFileWhichWinsOverEnvironment) {
+  testing::TempDir dir;
+  {
+    std::ofstream config(dir.file("broker.toml"));
+    config << "dead-after = \"20s\"\nbeat-interval = \"2s\"\n";
+  }
+  ScopedEnv dead_after("ROSTER_BROKER_DEAD_AFTER", "7s");
+  ScopedEnv beat_interval("ROSTER_BROKER_BEAT_INTERVAL", "3s");
+  ScopedEnv min_lease("ROSTER_BROKER_MIN_LEASE", "400ms");
+  const std::string path = dir.file("broker.toml");
+  auto result = parse({"--config", path.c_str(), "--beat-interval", "4s"});
+  auto* o = std::get_if<BrokerOptions>(&result);
+  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  EXPECT_EQ(o->beat_interval_ms, 4'000u);           // command line
+  EXPECT_EQ(o->membership.dead_after_ms, 20'000u);  // config file
+  EXPECT_EQ(o->membership.min_lease_ms, 400u);      // environment
+}
+
+TEST(OptionsTest, ConfigFileComesFromTheEnvironment) {
+  testing::TempDir dir;
+  {
+    std::ofstream config(dir.file("broker.toml"));
+    config << "dead-after = \"21s\"\n";
+  }
+  ScopedEnv config("ROSTER_BROKER_CONFIG", dir.file("broker.toml"));
+  auto result = parse({});
+  auto* o = std::get_if<BrokerOptions>(&result);
+  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  EXPECT_EQ(o->membership.dead_after_ms, 21'000u);
+  // SIGHUP reloads it (reload.h).
+  EXPECT_EQ(o->config_file, dir.file("broker.toml"));
+}
+
+TEST(OptionsTest, MissingConfigFileFromTheEnvironmentIsExitTwo) {
+  ScopedEnv config("ROSTER_BROKER_CONFIG", "/nonexistent/roster.toml");
+  auto result = parse({});
+  auto* exit = std::get_if<ParseExit>(&result);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->exit_status, 2);
+  EXPECT_NE(exit->text.find("/nonexistent/roster.toml"), std::string::npos) << exit->text;
+}
+
+TEST(OptionsTest, InvalidEnvironmentValueIsExitTwoNamingTheVariable) {
+  ScopedEnv dead_after("ROSTER_BROKER_DEAD_AFTER", "whenever");
+  auto result = parse({});
+  auto* exit = std::get_if<ParseExit>(&result);
+  ASSERT_NE(exit, nullptr);
+  EXPECT_EQ(exit->exit_status, 2);
+  EXPECT_NE(exit->text.find("whenever"), std::string::npos) << exit->text;
+}
+
+TEST(OptionsTest, HelpNamesDurationsOnceAndTheEnvironmentVariables) {
+  auto result = parse({"--help"});
+  const std::string& text = std::get<ParseExit>(result).text;
+  EXPECT_EQ(text.find("DURATION:DURATION"), std::string::npos) << text;
+  EXPECT_NE(text.find("--max-lease DURATION=1m"), std::string::npos) << text;
+  EXPECT_NE(text.find("ROSTER_BROKER_MAX_LEASE"), std::string::npos) << text;
+}
+
 TEST(OptionsTest, HelpIsExitZero) {
   auto result = parse({"--help"});
   auto* exit = std::get_if<ParseExit>(&result);
@@ -66,7 +208,8 @@ TEST(OptionsTest, ErrorsAreExitTwoWithOneLine) {
                                         {"--unknown"},
                                         {"positional"},
                                         {"--max-lease", "100ms", "--min-lease", "200ms"},
-                                        {"--agents", ""}}) {
+                                        {"--agents", ""},
+                                        {"--log-format", "xml"}}) {
     auto result = parse(args);
     auto* exit = std::get_if<ParseExit>(&result);
     ASSERT_NE(exit, nullptr) << args[0];
@@ -125,7 +268,7 @@ TEST(OptionsTest, DescribeNamesEverySetting) {
        {"agents=", "publish=", "admin=", "min_lease=", "max_lease=", "dead_after=7s",
         "forget_dead_after=", "forget_left_after=", "tombstone_ttl=", "max_tombstones=",
         "stall_threshold=", "publish_interval=", "snapshot_interval=", "beat_interval=",
-        "max_nodes=", "max_record_bytes=", "log_level="}) {
+        "max_nodes=", "max_record_bytes=", "log_level=", "log_format=text"}) {
     EXPECT_NE(line.find(key), std::string::npos) << key;
   }
 }
