@@ -6,106 +6,21 @@
 #include <string>
 #include <variant>
 
-#include "roster/clock.h"
 #include "roster/membership.h"
 #include "roster/view.h"
+#include "support/core_fixture.h"
 
 namespace roster {
 namespace {
 
-constexpr TimeMs kStart = 1'700'000'000'000;
+constexpr TimeMs kStart = testing::kCoreStart;
 
-MembershipOptions TestOptions() {
-  MembershipOptions o;
-  o.min_lease_ms = 100;
-  o.max_lease_ms = 10'000;
-  o.dead_after_ms = 2'000;
-  o.forget_dead_after_ms = 5'000;
-  o.forget_left_after_ms = 3'000;
-  o.tombstone_ttl_ms = 60'000;
-  o.max_tombstones = 100;
-  o.stall_threshold_ms = 1'000;
-  return o;
-}
-
-// A core plus a clock and a View fed with every delta, so each test can also
-// check that replaying the deltas reproduces the snapshot.
-class MembershipTest : public ::testing::Test {
- protected:
-  explicit MembershipTest(MembershipOptions options = TestOptions())
-      : clock_(kStart), core_(options, 7, kStart) {
-    Snapshot empty;
-    empty.epoch = 7;
-    view_.reset(empty);
-  }
-
-  TimeMs now() const { return clock_.now_ms(); }
-
-  // Advances time in steps well under the stall threshold, ticking at each.
-  void Advance(TimeMs ms) {
-    while (ms > 0) {
-      TimeMs step = std::min<TimeMs>(ms, 100);
-      clock_.advance(step);
-      ms -= step;
-      core_.tick(now());
-    }
-  }
-
-  AgentReply Join(const std::string& node, uint64_t inc, uint64_t seq, uint64_t lease = 1'000,
-                  std::string addr = "", Labels labels = {}) {
-    return core_.handle(JoinRequest{node, inc, seq, lease, std::move(addr), std::move(labels)},
-                        now());
-  }
-  AgentReply Beat(const std::string& node, uint64_t inc, uint64_t seq) {
-    return core_.handle(HeartbeatRequest{node, inc, seq}, now());
-  }
-  AgentReply Leave(const std::string& node, uint64_t inc, uint64_t seq) {
-    return core_.handle(LeaveRequest{node, inc, seq, "bye"}, now());
-  }
-
-  // Commits and applies the delta to the view; returns it.
-  std::optional<Delta> Commit() {
-    std::optional<Delta> delta = core_.commit(now());
-    if (delta) {
-      EXPECT_EQ(view_.apply(*delta), View::ApplyResult::kApplied);
-    }
-    EXPECT_EQ(view_.to_snapshot(0).nodes, core_.snapshot(now()).nodes);
-    return delta;
-  }
-
-  std::optional<NodeState> StateOf(const std::string& node) const {
-    auto info = core_.node(node);
-    if (!info) return std::nullopt;
-    return info->record.state;
-  }
-
-  SimulatedClock clock_;
-  Membership core_;
-  View view_;
-};
-
-Ack AckOf(const AgentReply& reply) {
-  const Ack* ack = std::get_if<Ack>(&reply);
-  EXPECT_NE(ack, nullptr) << "expected an ack, got error "
-                          << (ack ? "" : std::get<ErrorReply>(reply).message);
-  return ack ? *ack : Ack{};
-}
-
-std::optional<ErrorCode> ErrorOf(const AgentReply& reply) {
-  if (const auto* error = std::get_if<ErrorReply>(&reply)) return error->code;
-  return std::nullopt;
-}
-
-// The inc hint of an error reply; nullopt for an ack or no hint.
-std::optional<uint64_t> HintOf(const AgentReply& reply) {
-  if (const auto* error = std::get_if<ErrorReply>(&reply)) return error->inc;
-  return std::nullopt;
-}
-
-std::string MessageOf(const AgentReply& reply) {
-  if (const auto* error = std::get_if<ErrorReply>(&reply)) return error->message;
-  return "";
-}
+using testing::AckOf;
+using testing::core_test_options_with;
+using testing::ErrorOf;
+using testing::HintOf;
+using testing::MessageOf;
+using MembershipTest = testing::CoreFixture;
 
 TEST_F(MembershipTest, JoinOfNewNodeMakesItAlive) {
   Ack ack = AckOf(Join("a", 1, 1, 1'000, "tcp://a:1", {{"zone", "z1"}}));
@@ -522,12 +437,8 @@ TEST_F(MembershipTest, OperatorRemovesDeadAndLeftNodes) {
 
 class ShortTimersTest : public MembershipTest {
  protected:
-  static MembershipOptions Options() {
-    MembershipOptions o = TestOptions();
-    o.dead_after_ms = 100;
-    return o;
-  }
-  ShortTimersTest() : MembershipTest(Options()) {}
+  ShortTimersTest()
+      : MembershipTest(core_test_options_with(&MembershipOptions::dead_after_ms, 100)) {}
 };
 
 TEST_F(ShortTimersTest, OneTickRunsSeveralStepsAndTheDeltaHasTheFinalRecord) {
@@ -801,12 +712,8 @@ TEST_F(MembershipTest, ForgettingANewerIncarnationRefreshesTheTombstone) {
 
 class SmallTombstoneCapTest : public MembershipTest {
  protected:
-  static MembershipOptions Options() {
-    MembershipOptions o = TestOptions();
-    o.max_tombstones = 2;
-    return o;
-  }
-  SmallTombstoneCapTest() : MembershipTest(Options()) {}
+  SmallTombstoneCapTest()
+      : MembershipTest(core_test_options_with(&MembershipOptions::max_tombstones, 2)) {}
 };
 
 TEST_F(SmallTombstoneCapTest, OldestTombstoneIsEvictedAtTheCap) {
@@ -1008,12 +915,8 @@ TEST_F(MembershipTest, SleepingUntilNextDeadlineNeverStalls) {
 
 class NoStallProtectionTest : public MembershipTest {
  protected:
-  static MembershipOptions Options() {
-    MembershipOptions o = TestOptions();
-    o.stall_threshold_ms = 0;
-    return o;
-  }
-  NoStallProtectionTest() : MembershipTest(Options()) {}
+  NoStallProtectionTest()
+      : MembershipTest(core_test_options_with(&MembershipOptions::stall_threshold_ms, 0)) {}
 };
 
 TEST_F(NoStallProtectionTest, ZeroThresholdDisablesStallProtection) {
