@@ -86,6 +86,20 @@ class SubscriberFakeTest : public ::testing::Test {
     ASSERT_TRUE(pump_until([&] { return sub_->synced() && sub_->view().version() >= s.version; }));
   }
 
+  // Starts the subscriber's own thread, answers its first snapshot request
+  // with `s` and waits until it is synced.
+  void start_thread_synced_with(const Snapshot& s) {
+    ASSERT_TRUE(sub_->start());
+    ASSERT_TRUE(wait_until(
+        [&] {
+          fake_.poll_snapshot_requests();
+          return fake_.poll_subscribed() && fake_.snapshot_requests() >= 1;
+        },
+        20s));
+    fake_.reply(s);
+    ASSERT_TRUE(wait_until([&] { return sub_->synced(); }, 20s));
+  }
+
   SimulatedClock clock_;
   FakeStateChannel fake_;
   CallbackRecorder recorder_;
@@ -193,15 +207,7 @@ TEST_F(SubscriberFakeTest, StaleAfterThreeSilentBeatsAndFreshWhenMessagesReturn)
 // Its own thread reads the clock while the test moves it.
 TEST_F(SubscriberFakeTest, OwnThreadRunsItsTimersOnTheGivenClock) {
   create(/*beat_interval_ms=*/50);
-  ASSERT_TRUE(sub_->start());
-  ASSERT_TRUE(wait_until(
-      [&] {
-        fake_.poll_snapshot_requests();
-        return fake_.poll_subscribed() && fake_.snapshot_requests() >= 1;
-      },
-      20s));
-  fake_.reply(snapshot(1, 5, {alive("a")}));
-  ASSERT_TRUE(wait_until([&] { return sub_->synced(); }, 20s));
+  ASSERT_NO_FATAL_FAILURE(start_thread_synced_with(snapshot(1, 5, {alive("a")})));
   clock_.advance(3 * 50);
   ASSERT_TRUE(wait_until([&] { return sub_->stale(); }, 20s));
   fake_.publish(beat(1, 5));
@@ -304,15 +310,7 @@ TEST_F(SubscriberFakeTest, InvalidUtf8FromTheBrokerIsReplacedAndCounted) {
 
 TEST_F(SubscriberFakeTest, ViewIsReadableFromOtherThreadsWhileItRuns) {
   create();
-  ASSERT_TRUE(sub_->start());
-  ASSERT_TRUE(wait_until(
-      [&] {
-        fake_.poll_snapshot_requests();
-        return fake_.poll_subscribed() && fake_.snapshot_requests() >= 1;
-      },
-      20s));
-  fake_.reply(snapshot(1, 0, {}));
-  ASSERT_TRUE(wait_until([&] { return sub_->synced(); }, 20s));
+  ASSERT_NO_FATAL_FAILURE(start_thread_synced_with(snapshot(1, 0, {})));
   // Every delta adds one node: each copy must hold as many nodes as its
   // version, however it interleaves with the subscriber's thread.
   std::atomic<uint64_t> copies{0};
