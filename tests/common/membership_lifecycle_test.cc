@@ -20,7 +20,48 @@ using testing::core_test_options_with;
 using testing::ErrorOf;
 using testing::HintOf;
 using testing::MessageOf;
-using MembershipTest = testing::CoreFixture;
+// The core fixture with the steps that many lifecycle tests start from.
+class MembershipTest : public testing::CoreFixture {
+ protected:
+  using CoreFixture::CoreFixture;
+
+  // Joins `node` at `inc` with a 1 s lease and lets it die (lease plus
+  // dead_after), then commits.
+  void JoinAndDie(const std::string& node, uint64_t inc) {
+    AckOf(Join(node, inc, 1, 1'000));
+    Advance(3'000);
+    ASSERT_EQ(StateOf(node), NodeState::kDead);
+    Commit();
+  }
+
+  // Makes "a" dead (1 s lease) and "b" left (10 s lease, leaves at 2 s),
+  // 3 s in, without committing.
+  void MakeADeadAndBLeft() {
+    AckOf(Join("a", 1, 1, 1'000));
+    AckOf(Join("b", 1, 1, 10'000));
+    Advance(2'000);
+    AckOf(Leave("b", 1, 2));
+    Advance(1'000);
+  }
+
+  // Checks that `node`, held in `state`, is forgotten exactly `after` ms
+  // from now.
+  void ExpectForgottenAfter(const std::string& node, NodeState state, TimeMs after) {
+    Advance(after - 1);
+    EXPECT_EQ(StateOf(node), state);
+    Advance(1);
+    EXPECT_EQ(StateOf(node), std::nullopt);
+  }
+};
+
+// Checks that `reply` refuses a forgotten incarnation with `code` and the
+// hint `inc`, saying forgotten and not removed (it was not fenced).
+void ExpectForgottenRefusal(const AgentReply& reply, ErrorCode code, uint64_t inc) {
+  EXPECT_EQ(ErrorOf(reply), code);
+  EXPECT_EQ(HintOf(reply), inc);
+  EXPECT_NE(MessageOf(reply).find("forgotten"), std::string::npos) << MessageOf(reply);
+  EXPECT_EQ(MessageOf(reply).find("removed"), std::string::npos) << MessageOf(reply);
+}
 
 TEST_F(MembershipTest, JoinOfNewNodeMakesItAlive) {
   Ack ack = AckOf(Join("a", 1, 1, 1'000, "tcp://a:1", {{"zone", "z1"}}));
@@ -75,14 +116,8 @@ TEST_F(MembershipTest, SuspectBecomesDeadAfterDeadAfterFromLeaseEnd) {
 }
 
 TEST_F(MembershipTest, DeadIsForgottenAfterForgetDeadAfter) {
-  AckOf(Join("a", 1, 1, 1'000));
-  Advance(3'000);
-  EXPECT_EQ(StateOf("a"), NodeState::kDead);
-  Commit();
-  Advance(4'999);
-  EXPECT_EQ(StateOf("a"), NodeState::kDead);
-  Advance(1);
-  EXPECT_EQ(StateOf("a"), std::nullopt);
+  ASSERT_NO_FATAL_FAILURE(JoinAndDie("a", 1));
+  ExpectForgottenAfter("a", NodeState::kDead, 5'000);
   auto delta = Commit();
   ASSERT_TRUE(delta);
   ASSERT_EQ(delta->changes.size(), 1u);
@@ -173,10 +208,7 @@ TEST_F(MembershipTest, LeftIsForgottenAfterForgetLeftAfter) {
   AckOf(Leave("a", 1, 2));
   Commit();
   // The lease no longer matters once left.
-  Advance(2'999);
-  EXPECT_EQ(StateOf("a"), NodeState::kLeft);
-  Advance(1);
-  EXPECT_EQ(StateOf("a"), std::nullopt);
+  ExpectForgottenAfter("a", NodeState::kLeft, 3'000);
   auto delta = Commit();
   ASSERT_TRUE(delta);
   EXPECT_EQ(delta->changes.at(0).state, NodeState::kRemoved);
@@ -203,11 +235,7 @@ TEST_F(MembershipTest, JoinWithHigherIncarnationReplacesTheOld) {
 }
 
 TEST_F(MembershipTest, JoinWithHigherIncarnationReplacesDeadAndLeft) {
-  AckOf(Join("a", 1, 1, 1'000));
-  AckOf(Join("b", 1, 1, 10'000));
-  Advance(2'000);
-  AckOf(Leave("b", 1, 2));
-  Advance(1'000);
+  MakeADeadAndBLeft();
   EXPECT_EQ(StateOf("a"), NodeState::kDead);
   EXPECT_EQ(StateOf("b"), NodeState::kLeft);
   Commit();
@@ -420,11 +448,7 @@ TEST_F(MembershipTest, OperatorRemovalOfUnknownNodeIsRefused) {
 }
 
 TEST_F(MembershipTest, OperatorRemovesDeadAndLeftNodes) {
-  AckOf(Join("a", 1, 1, 1'000));
-  AckOf(Join("b", 1, 1, 10'000));
-  Advance(2'000);
-  AckOf(Leave("b", 1, 2));
-  Advance(1'000);
+  MakeADeadAndBLeft();
   Commit();
   EXPECT_TRUE(std::holds_alternative<RemovedReply>(core_.remove("a", std::nullopt, now())));
   EXPECT_TRUE(std::holds_alternative<RemovedReply>(core_.remove("b", 1, now())));
@@ -501,10 +525,7 @@ TEST_F(MembershipTest, LeaveOfUnknownNodeIsRefused) {
 }
 
 TEST_F(MembershipTest, MessagesOfDeadIncarnationAreExpired) {
-  AckOf(Join("a", 1, 1, 1'000));
-  Advance(3'000);
-  ASSERT_EQ(StateOf("a"), NodeState::kDead);
-  Commit();
+  ASSERT_NO_FATAL_FAILURE(JoinAndDie("a", 1));
   EXPECT_EQ(ErrorOf(Beat("a", 1, 2)), ErrorCode::kExpired);
   EXPECT_EQ(ErrorOf(Join("a", 1, 3)), ErrorCode::kExpired);
   EXPECT_EQ(ErrorOf(Leave("a", 1, 4)), ErrorCode::kExpired);
@@ -514,10 +535,7 @@ TEST_F(MembershipTest, MessagesOfDeadIncarnationAreExpired) {
 }
 
 TEST_F(MembershipTest, OlderIncarnationThanADeadOneIsExpiredNotStale) {
-  AckOf(Join("a", 5, 1, 1'000));
-  Advance(3'000);
-  ASSERT_EQ(StateOf("a"), NodeState::kDead);
-  Commit();
+  ASSERT_NO_FATAL_FAILURE(JoinAndDie("a", 5));
   // The holder is over: an agent whose clock is behind may take a higher
   // incarnation now instead of waiting.
   for (const auto& reply : {Join("a", 4, 1), Beat("a", 4, 2), Leave("a", 4, 3)}) {
@@ -582,10 +600,7 @@ TEST_F(MembershipTest, ForgottenLeftIncarnationIsLeftNotRemoved) {
   // Delayed messages of the forgotten incarnation, or older ones: over, but
   // not fenced.
   for (const auto& reply : {Join("a", 3, 9), Join("a", 2, 9), Beat("a", 3, 9), Leave("a", 3, 9)}) {
-    EXPECT_EQ(ErrorOf(reply), ErrorCode::kLeft);
-    EXPECT_EQ(HintOf(reply), 3u);
-    EXPECT_NE(MessageOf(reply).find("forgotten"), std::string::npos) << MessageOf(reply);
-    EXPECT_EQ(MessageOf(reply).find("removed"), std::string::npos) << MessageOf(reply);
+    ExpectForgottenRefusal(reply, ErrorCode::kLeft, 3);
   }
   EXPECT_FALSE(Commit());
   // A new incarnation may join, and the tombstone still guards the old one.
@@ -605,10 +620,7 @@ TEST_F(MembershipTest, ForgottenDeadIncarnationIsExpiredNotRemoved) {
   ASSERT_EQ(StateOf("a"), std::nullopt);
   Commit();
   for (const auto& reply : {Beat("a", 3, 2), Join("a", 3, 3), Leave("a", 3, 4), Join("a", 1, 5)}) {
-    EXPECT_EQ(ErrorOf(reply), ErrorCode::kExpired);
-    EXPECT_EQ(HintOf(reply), 3u);
-    EXPECT_NE(MessageOf(reply).find("forgotten"), std::string::npos) << MessageOf(reply);
-    EXPECT_EQ(MessageOf(reply).find("removed"), std::string::npos) << MessageOf(reply);
+    ExpectForgottenRefusal(reply, ErrorCode::kExpired, 3);
   }
   // Above the hint: a new incarnation, at once.
   EXPECT_EQ(AckOf(Join("a", 4, 1)).state, NodeState::kAlive);
