@@ -44,13 +44,15 @@ class MembershipTest : public testing::CoreFixture {
     Advance(1'000);
   }
 
-  // Checks that `node`, held in `state`, is forgotten exactly `after` ms
-  // from now.
-  void ExpectForgottenAfter(const std::string& node, NodeState state, TimeMs after) {
+  // Checks that `node` stays in `from` until `after` ms from now, and is
+  // in `to` (nullopt: forgotten) at `after`.
+  void ExpectTransitionAfter(const std::string& node, TimeMs after, std::optional<NodeState> from,
+                             std::optional<NodeState> to) {
+    SCOPED_TRACE(node + " after " + std::to_string(after) + " ms");
     Advance(after - 1);
-    EXPECT_EQ(StateOf(node), state);
+    EXPECT_EQ(StateOf(node), from);
     Advance(1);
-    EXPECT_EQ(StateOf(node), std::nullopt);
+    EXPECT_EQ(StateOf(node), to);
   }
 };
 
@@ -117,7 +119,7 @@ TEST_F(MembershipTest, SuspectBecomesDeadAfterDeadAfterFromLeaseEnd) {
 
 TEST_F(MembershipTest, DeadIsForgottenAfterForgetDeadAfter) {
   ASSERT_NO_FATAL_FAILURE(JoinAndDie("a", 1));
-  ExpectForgottenAfter("a", NodeState::kDead, 5'000);
+  ExpectTransitionAfter("a", 5'000, NodeState::kDead, std::nullopt);
   auto delta = Commit();
   ASSERT_TRUE(delta);
   ASSERT_EQ(delta->changes.size(), 1u);
@@ -167,10 +169,7 @@ TEST_F(MembershipTest, HeartbeatRevivesSuspect) {
   EXPECT_EQ(delta->changes[0].state, NodeState::kAlive);
   EXPECT_EQ(delta->changes[0].since_ms, static_cast<uint64_t>(kStart + 1'500));
   // The death timer of the suspect state no longer applies.
-  Advance(999);
-  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
-  Advance(1);
-  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+  ExpectTransitionAfter("a", 1'000, NodeState::kAlive, NodeState::kSuspect);
 }
 
 TEST_F(MembershipTest, JoinOfCurrentIncarnationRevivesSuspect) {
@@ -208,7 +207,7 @@ TEST_F(MembershipTest, LeftIsForgottenAfterForgetLeftAfter) {
   AckOf(Leave("a", 1, 2));
   Commit();
   // The lease no longer matters once left.
-  ExpectForgottenAfter("a", NodeState::kLeft, 3'000);
+  ExpectTransitionAfter("a", 3'000, NodeState::kLeft, std::nullopt);
   auto delta = Commit();
   ASSERT_TRUE(delta);
   EXPECT_EQ(delta->changes.at(0).state, NodeState::kRemoved);
@@ -273,10 +272,7 @@ TEST_F(MembershipTest, JoinOfCurrentIncarnationUpdatesMetadata) {
   EXPECT_EQ(r.lease_ms, 4'000u);
   EXPECT_EQ(r.since_ms, static_cast<uint64_t>(kStart));  // still alive since the join
   // The new lease counts from the re-join.
-  Advance(3'999);
-  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
-  Advance(1);
-  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+  ExpectTransitionAfter("a", 4'000, NodeState::kAlive, NodeState::kSuspect);
 }
 
 TEST_F(MembershipTest, EachMetadataFieldAloneIsAChange) {
@@ -311,10 +307,7 @@ TEST_F(MembershipTest, ShorterLeaseOnRejoinTakesEffectAtOnce) {
   AckOf(Join("a", 1, 1, 10'000));
   Advance(100);
   AckOf(Join("a", 1, 2, 500));
-  Advance(499);
-  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
-  Advance(1);
-  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+  ExpectTransitionAfter("a", 500, NodeState::kAlive, NodeState::kSuspect);
 }
 
 TEST_F(MembershipTest, ManyEarlierDeadlinesKeepTimersRight) {
@@ -330,10 +323,7 @@ TEST_F(MembershipTest, ManyEarlierDeadlinesKeepTimersRight) {
     AckOf(Join("a", 1, 1 + i, 10'000 - i));
     if (i % 2 == 0) AckOf(Join("b", 1, 1 + i, 9'000 - i));
   }
-  Advance(999);
-  EXPECT_EQ(StateOf("c"), NodeState::kAlive);
-  Advance(1);
-  EXPECT_EQ(StateOf("c"), NodeState::kSuspect);
+  ExpectTransitionAfter("c", 1'000, NodeState::kAlive, NodeState::kSuspect);
   Advance(4'999);  // b's last lease: 9000 - 3000, from +1
   EXPECT_EQ(StateOf("b"), NodeState::kAlive);
   Advance(1);
@@ -360,10 +350,7 @@ TEST_F(MembershipTest, LeaseIsClampedToMinAndMax) {
   Advance(100);
   EXPECT_EQ(StateOf("short"), NodeState::kSuspect);
   EXPECT_EQ(StateOf("long"), NodeState::kAlive);
-  Advance(9'899);
-  EXPECT_EQ(StateOf("long"), NodeState::kAlive);
-  Advance(1);
-  EXPECT_EQ(StateOf("long"), NodeState::kSuspect);
+  ExpectTransitionAfter("long", 9'900, NodeState::kAlive, NodeState::kSuspect);
 }
 
 TEST_F(MembershipTest, RepeatedSeqIsAckedButRenewsNothing) {
@@ -377,10 +364,7 @@ TEST_F(MembershipTest, RepeatedSeqIsAckedButRenewsNothing) {
   Ack lower = AckOf(Beat("a", 1, 3));
   EXPECT_EQ(lower.seq, 3u);
   EXPECT_EQ(core_.node("a")->last_seen_ms, static_cast<uint64_t>(kStart + 500));
-  Advance(499);
-  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
-  Advance(1);
-  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+  ExpectTransitionAfter("a", 500, NodeState::kAlive, NodeState::kSuspect);
   Commit();
   // Not even a suspect node is revived by an old seq.
   EXPECT_EQ(AckOf(Beat("a", 1, 5)).state, NodeState::kSuspect);
@@ -809,10 +793,7 @@ TEST_F(MembershipTest, StalledObserverExtendsEveryLease) {
   EXPECT_EQ(c.stalls, 1u);
   EXPECT_EQ(c.stalled_ms, 10'000u);
   // Leases were extended by the stall: the remaining 500 ms still hold.
-  Advance(499);
-  EXPECT_EQ(StateOf("n0"), NodeState::kAlive);
-  Advance(1);
-  EXPECT_EQ(StateOf("n0"), NodeState::kSuspect);
+  ExpectTransitionAfter("n0", 500, NodeState::kAlive, NodeState::kSuspect);
   // since_ms reports the real time the extended lease ended.
   EXPECT_EQ(core_.node("n0")->record.since_ms, static_cast<uint64_t>(kStart + 11'000));
 }
@@ -856,10 +837,7 @@ TEST_F(MembershipTest, TimeGoingBackwardsCountsAsNoTimePassing) {
   Advance(500);
   AckOf(core_.handle(HeartbeatRequest{"a", 1, 2}, kStart));  // a stale `now`
   EXPECT_EQ(core_.node("a")->last_seen_ms, static_cast<uint64_t>(kStart + 500));
-  Advance(999);
-  EXPECT_EQ(StateOf("a"), NodeState::kAlive);
-  Advance(1);
-  EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
+  ExpectTransitionAfter("a", 1'000, NodeState::kAlive, NodeState::kSuspect);
   EXPECT_EQ(core_.counters().stalls, 0u);
 }
 
