@@ -34,6 +34,14 @@ class MembershipTest : public testing::CoreFixture {
     Commit();
   }
 
+  // Commits, expecting a delta of exactly one change: `*change`.
+  void CommitOneChange(NodeRecord* change) {
+    std::optional<Delta> delta = Commit();
+    ASSERT_TRUE(delta);
+    ASSERT_EQ(delta->changes.size(), 1u);
+    *change = delta->changes[0];
+  }
+
   // Makes "a" dead (1 s lease) and "b" left (10 s lease, leaves at 2 s),
   // 3 s in, without committing.
   void MakeADeadAndBLeft() {
@@ -99,11 +107,10 @@ TEST_F(MembershipTest, AliveBecomesSuspectWhenLeaseEnds) {
   EXPECT_FALSE(Commit());
   Advance(1);
   EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
-  auto delta = Commit();
-  ASSERT_TRUE(delta);
-  ASSERT_EQ(delta->changes.size(), 1u);
-  EXPECT_EQ(delta->changes[0].state, NodeState::kSuspect);
-  EXPECT_EQ(delta->changes[0].since_ms, static_cast<uint64_t>(kStart + 1'000));
+  NodeRecord change;
+  ASSERT_NO_FATAL_FAILURE(CommitOneChange(&change));
+  EXPECT_EQ(change.state, NodeState::kSuspect);
+  EXPECT_EQ(change.since_ms, static_cast<uint64_t>(kStart + 1'000));
 }
 
 TEST_F(MembershipTest, SuspectBecomesDeadAfterDeadAfterFromLeaseEnd) {
@@ -120,12 +127,11 @@ TEST_F(MembershipTest, SuspectBecomesDeadAfterDeadAfterFromLeaseEnd) {
 TEST_F(MembershipTest, DeadIsForgottenAfterForgetDeadAfter) {
   ASSERT_NO_FATAL_FAILURE(JoinAndDie("a", 1));
   ExpectTransitionAfter("a", 5'000, NodeState::kDead, std::nullopt);
-  auto delta = Commit();
-  ASSERT_TRUE(delta);
-  ASSERT_EQ(delta->changes.size(), 1u);
-  EXPECT_EQ(delta->changes[0].node, "a");
-  EXPECT_EQ(delta->changes[0].inc, 1u);
-  EXPECT_EQ(delta->changes[0].state, NodeState::kRemoved);
+  NodeRecord change;
+  ASSERT_NO_FATAL_FAILURE(CommitOneChange(&change));
+  EXPECT_EQ(change.node, "a");
+  EXPECT_EQ(change.inc, 1u);
+  EXPECT_EQ(change.state, NodeState::kRemoved);
   EXPECT_EQ(core_.counters().nodes, 0u);
   EXPECT_EQ(core_.counters().tombstones, 1u);
 }
@@ -163,11 +169,10 @@ TEST_F(MembershipTest, HeartbeatRevivesSuspect) {
   EXPECT_EQ(StateOf("a"), NodeState::kSuspect);
   Commit();
   EXPECT_EQ(AckOf(Beat("a", 1, 2)).state, NodeState::kAlive);
-  auto delta = Commit();
-  ASSERT_TRUE(delta);
-  ASSERT_EQ(delta->changes.size(), 1u);
-  EXPECT_EQ(delta->changes[0].state, NodeState::kAlive);
-  EXPECT_EQ(delta->changes[0].since_ms, static_cast<uint64_t>(kStart + 1'500));
+  NodeRecord change;
+  ASSERT_NO_FATAL_FAILURE(CommitOneChange(&change));
+  EXPECT_EQ(change.state, NodeState::kAlive);
+  EXPECT_EQ(change.since_ms, static_cast<uint64_t>(kStart + 1'500));
   // The death timer of the suspect state no longer applies.
   ExpectTransitionAfter("a", 1'000, NodeState::kAlive, NodeState::kSuspect);
 }
@@ -188,11 +193,10 @@ TEST_F(MembershipTest, LeaveMakesNodeLeft) {
   Advance(200);
   Ack ack = AckOf(Leave("a", 1, 2));
   EXPECT_EQ(ack.state, NodeState::kLeft);
-  auto delta = Commit();
-  ASSERT_TRUE(delta);
-  ASSERT_EQ(delta->changes.size(), 1u);
-  EXPECT_EQ(delta->changes[0].state, NodeState::kLeft);
-  EXPECT_EQ(delta->changes[0].since_ms, static_cast<uint64_t>(kStart + 200));
+  NodeRecord change;
+  ASSERT_NO_FATAL_FAILURE(CommitOneChange(&change));
+  EXPECT_EQ(change.state, NodeState::kLeft);
+  EXPECT_EQ(change.since_ms, static_cast<uint64_t>(kStart + 200));
 }
 
 TEST_F(MembershipTest, LeaveOfSuspectMakesNodeLeft) {
@@ -221,12 +225,11 @@ TEST_F(MembershipTest, JoinWithHigherIncarnationReplacesTheOld) {
   Ack ack = AckOf(Join("a", 2, 1, 2'000, "new"));
   EXPECT_EQ(ack.state, NodeState::kAlive);
   EXPECT_EQ(ack.lease_ms, 2'000u);
-  auto delta = Commit();
-  ASSERT_TRUE(delta);
-  ASSERT_EQ(delta->changes.size(), 1u);
-  EXPECT_EQ(delta->changes[0].inc, 2u);
-  EXPECT_EQ(delta->changes[0].addr, "new");
-  EXPECT_EQ(delta->changes[0].since_ms, static_cast<uint64_t>(kStart + 100));
+  NodeRecord change;
+  ASSERT_NO_FATAL_FAILURE(CommitOneChange(&change));
+  EXPECT_EQ(change.inc, 2u);
+  EXPECT_EQ(change.addr, "new");
+  EXPECT_EQ(change.since_ms, static_cast<uint64_t>(kStart + 100));
   EXPECT_EQ(core_.counters().nodes, 1u);
   // The new incarnation starts its own seq.
   EXPECT_EQ(AckOf(Beat("a", 2, 2)).state, NodeState::kAlive);
@@ -455,12 +458,11 @@ TEST_F(ShortTimersTest, OneTickRunsSeveralStepsAndTheDeltaHasTheFinalRecord) {
   clock_.advance(900);  // a late tick, still under the stall threshold
   core_.tick(now());
   EXPECT_EQ(StateOf("a"), NodeState::kDead);
-  auto delta = Commit();
-  ASSERT_TRUE(delta);
-  ASSERT_EQ(delta->changes.size(), 1u);
-  EXPECT_EQ(delta->changes[0].state, NodeState::kDead);
+  NodeRecord change;
+  ASSERT_NO_FATAL_FAILURE(CommitOneChange(&change));
+  EXPECT_EQ(change.state, NodeState::kDead);
   // Dead since the scheduled time, not since the late tick.
-  EXPECT_EQ(delta->changes[0].since_ms, static_cast<uint64_t>(kStart + 200));
+  EXPECT_EQ(change.since_ms, static_cast<uint64_t>(kStart + 200));
 }
 
 // --- refusals ---------------------------------------------------------------
@@ -747,11 +749,10 @@ TEST_F(MembershipTest, NodeChangedSeveralTimesAppearsOnceWithFinalRecord) {
   AckOf(Join("a", 1, 1, 1'000, "one"));
   AckOf(Join("a", 1, 2, 1'000, "two"));
   AckOf(Leave("a", 1, 3));
-  auto delta = Commit();
-  ASSERT_TRUE(delta);
-  ASSERT_EQ(delta->changes.size(), 1u);
-  EXPECT_EQ(delta->changes[0].state, NodeState::kLeft);
-  EXPECT_EQ(delta->changes[0].addr, "two");
+  NodeRecord change;
+  ASSERT_NO_FATAL_FAILURE(CommitOneChange(&change));
+  EXPECT_EQ(change.state, NodeState::kLeft);
+  EXPECT_EQ(change.addr, "two");
 }
 
 TEST_F(MembershipTest, RemovedThenRejoinedInOneBatchShowsTheNewIncarnation) {
@@ -759,12 +760,11 @@ TEST_F(MembershipTest, RemovedThenRejoinedInOneBatchShowsTheNewIncarnation) {
   Commit();
   core_.remove("a", std::nullopt, now());
   AckOf(Join("a", 2, 1, 1'000, "back"));
-  auto delta = Commit();
-  ASSERT_TRUE(delta);
-  ASSERT_EQ(delta->changes.size(), 1u);
-  EXPECT_EQ(delta->changes[0].state, NodeState::kAlive);
-  EXPECT_EQ(delta->changes[0].inc, 2u);
-  EXPECT_EQ(delta->changes[0].addr, "back");
+  NodeRecord change;
+  ASSERT_NO_FATAL_FAILURE(CommitOneChange(&change));
+  EXPECT_EQ(change.state, NodeState::kAlive);
+  EXPECT_EQ(change.inc, 2u);
+  EXPECT_EQ(change.addr, "back");
 }
 
 TEST_F(MembershipTest, ExpirySweepIsOneDelta) {
