@@ -34,6 +34,13 @@ class MembershipTest : public testing::CoreFixture {
     Commit();
   }
 
+  // Joins `node` at `inc` with a 1 s lease, leaves, then commits.
+  void JoinAndLeave(const std::string& node, uint64_t inc) {
+    AckOf(Join(node, inc, 1, 1'000));
+    AckOf(Leave(node, inc, 2));
+    Commit();
+  }
+
   // Commits, expecting a delta of exactly one change: `*change`.
   void CommitOneChange(NodeRecord* change) {
     std::optional<Delta> delta = Commit();
@@ -207,9 +214,7 @@ TEST_F(MembershipTest, LeaveOfSuspectMakesNodeLeft) {
 }
 
 TEST_F(MembershipTest, LeftIsForgottenAfterForgetLeftAfter) {
-  AckOf(Join("a", 1, 1, 1'000));
-  AckOf(Leave("a", 1, 2));
-  Commit();
+  JoinAndLeave("a", 1);
   // The lease no longer matters once left.
   ExpectTransitionAfter("a", 3'000, NodeState::kLeft, std::nullopt);
   auto delta = Commit();
@@ -533,9 +538,7 @@ TEST_F(MembershipTest, OlderIncarnationThanADeadOneIsExpiredNotStale) {
 }
 
 TEST_F(MembershipTest, OlderIncarnationThanALeftOneIsLeft) {
-  AckOf(Join("a", 5, 1, 1'000));
-  AckOf(Leave("a", 5, 2));
-  Commit();
+  JoinAndLeave("a", 5);
   for (const auto& reply : {Join("a", 4, 1), Beat("a", 4, 2), Leave("a", 4, 3)}) {
     EXPECT_EQ(ErrorOf(reply), ErrorCode::kLeft);
     EXPECT_EQ(HintOf(reply), 5u);
@@ -545,9 +548,7 @@ TEST_F(MembershipTest, OlderIncarnationThanALeftOneIsLeft) {
 }
 
 TEST_F(MembershipTest, MessagesOfLeftIncarnationAreLeft) {
-  AckOf(Join("a", 1, 1, 1'000));
-  AckOf(Leave("a", 1, 2));
-  Commit();
+  JoinAndLeave("a", 1);
   EXPECT_EQ(ErrorOf(Beat("a", 1, 3)), ErrorCode::kLeft);
   EXPECT_EQ(ErrorOf(Join("a", 1, 4)), ErrorCode::kLeft);
   EXPECT_EQ(HintOf(Join("a", 1, 5)), 1u);
@@ -556,9 +557,7 @@ TEST_F(MembershipTest, MessagesOfLeftIncarnationAreLeft) {
 }
 
 TEST_F(MembershipTest, LeaveOfLeftIncarnationIsAckedAgain) {
-  AckOf(Join("a", 1, 1, 1'000));
-  AckOf(Leave("a", 1, 2));
-  Commit();
+  JoinAndLeave("a", 1);
   Advance(1'000);
   EXPECT_EQ(AckOf(Leave("a", 1, 2)).state, NodeState::kLeft);
   EXPECT_EQ(AckOf(Leave("a", 1, 3)).state, NodeState::kLeft);
