@@ -34,6 +34,8 @@ MembershipOptions core_test_options_with(Field MembershipOptions::*field, Value 
   return options;
 }
 
+// A core made with the given options (core_test_options() by default) at
+// epoch kCoreEpoch, its clock at kCoreStart, and an empty view of that epoch.
 class CoreFixture : public ::testing::Test {
  protected:
   explicit CoreFixture(const MembershipOptions& options = core_test_options());
