@@ -1,59 +1,16 @@
 // Hostile size headers are refused without a large allocation: this test
-// binary replaces the global operator new to record the largest single
+// binary links the allocation counter to record the largest single
 // allocation made while a decoder runs.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <new>
 #include <string>
+#include <vector>
 
 #include "roster/codec.h"
-
-namespace {
-
-bool g_tracking = false;
-size_t g_largest = 0;
-
-void* allocate(size_t size) {
-  if (g_tracking && size > g_largest) g_largest = size;
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace
-
-void* operator new(size_t size) {
-  return allocate(size);
-}
-void* operator new[](size_t size) {
-  return allocate(size);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, size_t) noexcept {
-  std::free(p);
-}
+#include "support/alloc_counter.h"
 
 namespace roster {
 namespace {
-
-// The largest single allocation made by `decode(body)`.
-template <typename Decode>
-size_t largest_allocation(Decode decode, const std::string& body, bool* ok) {
-  g_largest = 0;
-  g_tracking = true;
-  *ok = decode(body).ok();
-  g_tracking = false;
-  return g_largest;
-}
 
 // Bodies that declare far more than they hold.
 std::vector<std::string> hostile_bodies() {
@@ -73,24 +30,37 @@ std::vector<std::string> hostile_bodies() {
 
 constexpr size_t kSmall = 64 * 1024;
 
+// Every decoder of the codec, by name; `decode` tells whether it accepted.
+struct NamedDecoder {
+  const char* name;
+  bool (*decode)(const std::string& body);
+};
+
+const NamedDecoder kDecoders[] = {
+    {"decode_agent_request", [](const std::string& b) { return decode_agent_request(b).ok(); }},
+    {"decode_admin_request", [](const std::string& b) { return decode_admin_request(b).ok(); }},
+    {"decode_agent_reply", [](const std::string& b) { return decode_agent_reply(b).ok(); }},
+    {"decode_admin_reply", [](const std::string& b) { return decode_admin_reply(b).ok(); }},
+    {"decode_snapshot", [](const std::string& b) { return decode_snapshot(b).ok(); }},
+    {"decode_delta", [](const std::string& b) { return decode_delta(b).ok(); }},
+    {"decode_beat", [](const std::string& b) { return decode_beat(b).ok(); }},
+};
+
+// The largest single allocation made by `decoder` on `body`; `*ok` is
+// whether it accepted.
+size_t largest_allocation(const NamedDecoder& decoder, const std::string& body, bool* ok) {
+  return testing::record_allocations([&] { *ok = decoder.decode(body); }).largest;
+}
+
 TEST(CodecAlloc, HostileHeadersAllocateLittleInEveryDecoder) {
   for (const std::string& body : hostile_bodies()) {
     SCOPED_TRACE("body of " + std::to_string(body.size()) + " bytes");
-    bool ok = true;
-    EXPECT_LT(largest_allocation(decode_agent_request, body, &ok), kSmall);
-    EXPECT_FALSE(ok);
-    EXPECT_LT(largest_allocation(decode_admin_request, body, &ok), kSmall);
-    EXPECT_FALSE(ok);
-    EXPECT_LT(largest_allocation(decode_agent_reply, body, &ok), kSmall);
-    EXPECT_FALSE(ok);
-    EXPECT_LT(largest_allocation(decode_admin_reply, body, &ok), kSmall);
-    EXPECT_FALSE(ok);
-    EXPECT_LT(largest_allocation(decode_snapshot, body, &ok), kSmall);
-    EXPECT_FALSE(ok);
-    EXPECT_LT(largest_allocation(decode_delta, body, &ok), kSmall);
-    EXPECT_FALSE(ok);
-    EXPECT_LT(largest_allocation(decode_beat, body, &ok), kSmall);
-    EXPECT_FALSE(ok);
+    for (const NamedDecoder& decoder : kDecoders) {
+      SCOPED_TRACE(decoder.name);
+      bool ok = true;
+      EXPECT_LT(largest_allocation(decoder, body, &ok), kSmall);
+      EXPECT_FALSE(ok);
+    }
   }
 }
 
@@ -98,7 +68,9 @@ TEST(CodecAlloc, TrackingSeesTheAllocationsOfAValidDecode) {
   JoinRequest join{"n1", 1, 1, 1000, std::string(200, 'a'), {}};
   bool ok = false;
   // The 200-byte addr is copied out of the body: the tracker must see it.
-  EXPECT_GE(largest_allocation(decode_agent_request, encode(AgentRequest(join)), &ok), 200u);
+  const NamedDecoder& decoder = kDecoders[0];
+  ASSERT_STREQ(decoder.name, "decode_agent_request");
+  EXPECT_GE(largest_allocation(decoder, encode(AgentRequest(join)), &ok), 200u);
   EXPECT_TRUE(ok);
 }
 

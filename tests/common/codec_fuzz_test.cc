@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -130,32 +131,22 @@ bool check(Decode decode_fn, const std::string& input) {
   return true;
 }
 
+// Every decoder but the agent request one, each checked on its input.
+using Checker = bool (*)(const std::string& input);
+const Checker kOtherDecoders[] = {
+    [](const std::string& in) { return check<AdminRequest>(decode_admin_request, in); },
+    [](const std::string& in) { return check<AgentReply>(decode_agent_reply, in); },
+    [](const std::string& in) { return check<AdminReply>(decode_admin_reply, in); },
+    [](const std::string& in) { return check<Snapshot>(decode_snapshot, in); },
+    [](const std::string& in) { return check<Delta>(decode_delta, in); },
+    [](const std::string& in) { return check<Beat>(decode_beat, in); },
+};
+
 // Feeds `input` to the agent request decoder (the one exposed to untrusted
 // peers) and to `extra` more decoders picked at random.
 bool decode_with_some_decoders(const std::string& input, std::mt19937_64& rng, int extra) {
   bool request_ok = check<AgentRequest>(decode_agent_request, input);
-  for (int i = 0; i < extra; ++i) {
-    switch (rng() % 6) {
-      case 0:
-        check<AdminRequest>(decode_admin_request, input);
-        break;
-      case 1:
-        check<AgentReply>(decode_agent_reply, input);
-        break;
-      case 2:
-        check<AdminReply>(decode_admin_reply, input);
-        break;
-      case 3:
-        check<Snapshot>(decode_snapshot, input);
-        break;
-      case 4:
-        check<Delta>(decode_delta, input);
-        break;
-      default:
-        check<Beat>(decode_beat, input);
-        break;
-    }
-  }
+  for (int i = 0; i < extra; ++i) kOtherDecoders[rng() % std::size(kOtherDecoders)](input);
   return request_ok;
 }
 

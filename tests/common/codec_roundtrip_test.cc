@@ -131,14 +131,21 @@ TEST(CodecRoundTrip, ErrorMessageTruncatedOnUtf8BoundaryOnEncode) {
   EXPECT_EQ(std::get<ErrorReply>(d.value()).message, std::string(kMaxMessageBytes - 1, 'x'));
 }
 
+// Epoch 3, version 1000: 50 records node-0..node-49, alive but for
+// suspect node-7, dead node-8 and left node-9; node-10 has no addr or labels.
+Snapshot mixed_snapshot(bool complete) {
+  Snapshot s{3, 1000, complete, 1732700000999ull, {}};
+  for (int i = 0; i < 50; ++i) s.nodes.push_back(alive_record("node-" + std::to_string(i)));
+  s.nodes[7].state = NodeState::kSuspect;
+  s.nodes[8].state = NodeState::kDead;
+  s.nodes[9].state = NodeState::kLeft;
+  s.nodes[10].labels.clear();
+  s.nodes[10].addr.clear();
+  return s;
+}
+
 TEST(CodecRoundTrip, Snapshot) {
-  Snapshot m{3, 1000, true, 1732700000999ull, {}};
-  for (int i = 0; i < 50; ++i) m.nodes.push_back(alive_record("node-" + std::to_string(i)));
-  m.nodes[7].state = NodeState::kSuspect;
-  m.nodes[8].state = NodeState::kDead;
-  m.nodes[9].state = NodeState::kLeft;
-  m.nodes[10].labels.clear();
-  m.nodes[10].addr.clear();
+  const Snapshot m = mixed_snapshot(true);
   auto d = decode_snapshot(encode(m));
   EXPECT_EQ(as(d), m);
 }
@@ -146,13 +153,7 @@ TEST(CodecRoundTrip, Snapshot) {
 // The publisher encodes snapshots straight from its View: the bytes must be
 // those of the Snapshot the view would copy into.
 TEST(CodecSnapshotFromView, SameBytesAsTheSnapshotOfTheView) {
-  Snapshot base{3, 1000, false, 1732700000999ull, {}};
-  for (int i = 0; i < 50; ++i) base.nodes.push_back(alive_record("node-" + std::to_string(i)));
-  base.nodes[7].state = NodeState::kSuspect;
-  base.nodes[8].state = NodeState::kDead;
-  base.nodes[9].state = NodeState::kLeft;
-  base.nodes[10].labels.clear();
-  base.nodes[10].addr.clear();
+  const Snapshot base = mixed_snapshot(false);
   View view;
   view.reset(base);
   Delta delta{3, 1001, 1000, 1732700001000ull, {alive_record("added"), removed_record("node-3")}};

@@ -1,48 +1,14 @@
 // The heartbeat path of the membership core allocates nothing: this test
-// binary replaces the global operator new to count the allocations made
-// while held nodes heartbeat and the timers run.
+// binary links the allocation counter to count the allocations made while
+// held nodes heartbeat and the timers run.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "roster/membership.h"
-
-namespace {
-
-bool g_counting = false;
-size_t g_allocations = 0;
-
-void* allocate(size_t size) {
-  if (g_counting) ++g_allocations;
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p == nullptr) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace
-
-void* operator new(size_t size) {
-  return allocate(size);
-}
-void* operator new[](size_t size) {
-  return allocate(size);
-}
-void operator delete(void* p) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p) noexcept {
-  std::free(p);
-}
-void operator delete(void* p, size_t) noexcept {
-  std::free(p);
-}
-void operator delete[](void* p, size_t) noexcept {
-  std::free(p);
-}
+#include "support/alloc_counter.h"
 
 namespace roster {
 namespace {
@@ -66,8 +32,7 @@ TEST(MembershipAlloc, HeartbeatsAndTicksOfHeldNodesAllocateNothing) {
   // Several leases of heartbeats every lease/3, ticking every 10 ms: every
   // timer comes up early and is re-armed, and nothing expires.
   size_t replies = 0;
-  g_allocations = 0;
-  g_counting = true;
+  testing::start_recording_allocations();
   for (uint64_t round = 2; round < 20; ++round) {
     for (AgentRequest& beat : beats) {
       std::get<HeartbeatRequest>(beat).seq = round;
@@ -79,8 +44,7 @@ TEST(MembershipAlloc, HeartbeatsAndTicksOfHeldNodesAllocateNothing) {
       core.tick(now);
     }
   }
-  g_counting = false;
-  EXPECT_EQ(g_allocations, 0u);
+  EXPECT_EQ(testing::stop_recording_allocations().count, 0u);
   EXPECT_EQ(replies, 18u * kNodes);
   EXPECT_FALSE(core.has_pending());
 }

@@ -11,9 +11,14 @@
 namespace roster::internal {
 namespace {
 
-TEST(NodeTimers, ANodePopsAtItsDeadlineAndNotBefore) {
+// A node table and its timers, empty.
+class NodeTimersTest : public ::testing::Test {
+ protected:
   NodeTable nodes;
-  NodeTimers timers(nodes);
+  NodeTimers timers{nodes};
+};
+
+TEST_F(NodeTimersTest, ANodePopsAtItsDeadlineAndNotBefore) {
   Node& a = nodes.allocate("a", 0);
   timers.set_due(a, 100);
   EXPECT_EQ(timers.next(), 100);
@@ -23,9 +28,7 @@ TEST(NodeTimers, ANodePopsAtItsDeadlineAndNotBefore) {
   EXPECT_EQ(timers.next(), std::nullopt);
 }
 
-TEST(NodeTimers, NodesPopInDeadlineOrder) {
-  NodeTable nodes;
-  NodeTimers timers(nodes);
+TEST_F(NodeTimersTest, NodesPopInDeadlineOrder) {
   Node& a = nodes.allocate("a", 0);
   Node& b = nodes.allocate("b", 0);
   Node& c = nodes.allocate("c", 0);
@@ -38,9 +41,7 @@ TEST(NodeTimers, NodesPopInDeadlineOrder) {
   EXPECT_EQ(timers.pop_due(1'000), nullptr);
 }
 
-TEST(NodeTimers, MovingADeadlineLaterPushesNothingAndReArmsOnPop) {
-  NodeTable nodes;
-  NodeTimers timers(nodes);
+TEST_F(NodeTimersTest, MovingADeadlineLaterPushesNothingAndReArmsOnPop) {
   Node& a = nodes.allocate("a", 0);
   timers.set_due(a, 100);
   timers.set_due(a, 200);
@@ -54,9 +55,7 @@ TEST(NodeTimers, MovingADeadlineLaterPushesNothingAndReArmsOnPop) {
   EXPECT_EQ(timers.pop_due(300), &a);
 }
 
-TEST(NodeTimers, MovingADeadlineEarlierFiresAtTheEarlierOneOnly) {
-  NodeTable nodes;
-  NodeTimers timers(nodes);
+TEST_F(NodeTimersTest, MovingADeadlineEarlierFiresAtTheEarlierOneOnly) {
   Node& a = nodes.allocate("a", 0);
   timers.set_due(a, 200);
   timers.set_due(a, 100);
@@ -68,9 +67,7 @@ TEST(NodeTimers, MovingADeadlineEarlierFiresAtTheEarlierOneOnly) {
   EXPECT_EQ(timers.pop_due(500), &a);
 }
 
-TEST(NodeTimers, AFreedNodesTimerNeverFiresForTheSlotsNextNode) {
-  NodeTable nodes;
-  NodeTimers timers(nodes);
+TEST_F(NodeTimersTest, AFreedNodesTimerNeverFiresForTheSlotsNextNode) {
   Node& a = nodes.allocate("a", 0);
   timers.set_due(a, 100);
   nodes.free(a);
@@ -83,9 +80,7 @@ TEST(NodeTimers, AFreedNodesTimerNeverFiresForTheSlotsNextNode) {
   EXPECT_EQ(timers.size(), 0u);
 }
 
-TEST(NodeTimers, StaleEntriesStayBoundedByTheHeldNodes) {
-  NodeTable nodes;
-  NodeTimers timers(nodes);
+TEST_F(NodeTimersTest, StaleEntriesStayBoundedByTheHeldNodes) {
   Node& a = nodes.allocate("a", 0);
   Node& b = nodes.allocate("b", 0);
   timers.set_due(b, 1'000'000);

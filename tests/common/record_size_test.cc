@@ -39,22 +39,15 @@ NodeRecord MakeRecord(size_t id_bytes, size_t addr_bytes, size_t labels, size_t 
   return r;
 }
 
+// Every number at its widest encoding, and no records.
 Snapshot EmptySnapshot() {
-  Snapshot s;
-  s.epoch = kMaxU64;
-  s.version = kMaxU64;
-  s.complete = false;
-  s.time_ms = kMaxU64;
-  return s;
+  return Snapshot{/*epoch=*/kMaxU64, /*version=*/kMaxU64, /*complete=*/false,
+                  /*time_ms=*/kMaxU64, /*nodes=*/{}};
 }
 
 Delta EmptyDelta() {
-  Delta d;
-  d.epoch = kMaxU64;
-  d.version = kMaxU64;
-  d.prev_version = kMaxU64 - 1;
-  d.time_ms = kMaxU64;
-  return d;
+  return Delta{/*epoch=*/kMaxU64, /*version=*/kMaxU64, /*prev_version=*/kMaxU64 - 1,
+               /*time_ms=*/kMaxU64, /*changes=*/{}};
 }
 
 // What one record adds to a snapshot that already holds one (so the array

@@ -44,35 +44,34 @@ TEST(ViewApply, DeltaBeforeAnySnapshotIsNoBase) {
   EXPECT_TRUE(changes.empty());
 }
 
-TEST(ViewApply, DeltaOfAnotherEpochIsEpochAndChangesNothing) {
-  View view = view_at_5();
-  std::vector<View::Change> changes;
-  EXPECT_EQ(view.apply(delta(2, 5, 6, {alive("c")}), &changes), View::ApplyResult::kEpoch);
-  // Another epoch wins over every version check: the versions of two
-  // lineages do not compare.
-  EXPECT_EQ(view.apply(delta(2, 0, 1, {alive("c")}), &changes), View::ApplyResult::kEpoch);
-  expect_unchanged(view);
-  EXPECT_TRUE(changes.empty());
-}
+// A delta that view_at_5() must refuse, and the refusal.
+struct RefusedDelta {
+  const char* name;
+  Delta delta;
+  View::ApplyResult result;
+};
 
-TEST(ViewApply, DeltaAtOrBelowTheVersionIsOldAndChangesNothing) {
-  View view = view_at_5();
-  std::vector<View::Change> changes;
-  EXPECT_EQ(view.apply(delta(1, 4, 5, {removed("a")}), &changes), View::ApplyResult::kOld);
-  EXPECT_EQ(view.apply(delta(1, 2, 3, {alive("c")}), &changes), View::ApplyResult::kOld);
-  // Old wins over a prev_version mismatch: it is already contained.
-  EXPECT_EQ(view.apply(delta(1, 1, 4, {alive("c")}), &changes), View::ApplyResult::kOld);
-  expect_unchanged(view);
-  EXPECT_TRUE(changes.empty());
-}
-
-TEST(ViewApply, DeltaThatDoesNotFollowOnIsAGapAndChangesNothing) {
-  View view = view_at_5();
-  std::vector<View::Change> changes;
-  EXPECT_EQ(view.apply(delta(1, 6, 7, {alive("c")}), &changes), View::ApplyResult::kGap);
-  EXPECT_EQ(view.apply(delta(1, 4, 6, {alive("c")}), &changes), View::ApplyResult::kGap);
-  expect_unchanged(view);
-  EXPECT_TRUE(changes.empty());
+TEST(ViewApply, RefusedDeltasChangeNothing) {
+  const RefusedDelta cases[] = {
+      {"another epoch", delta(2, 5, 6, {alive("c")}), View::ApplyResult::kEpoch},
+      // Another epoch wins over every version check: the versions of two
+      // lineages do not compare.
+      {"another epoch, lower versions", delta(2, 0, 1, {alive("c")}), View::ApplyResult::kEpoch},
+      {"at the version", delta(1, 4, 5, {removed("a")}), View::ApplyResult::kOld},
+      {"below the version", delta(1, 2, 3, {alive("c")}), View::ApplyResult::kOld},
+      // Old wins over a prev_version mismatch: it is already contained.
+      {"below, prev_version off", delta(1, 1, 4, {alive("c")}), View::ApplyResult::kOld},
+      {"does not follow on", delta(1, 6, 7, {alive("c")}), View::ApplyResult::kGap},
+      {"starts below the version", delta(1, 4, 6, {alive("c")}), View::ApplyResult::kGap},
+  };
+  for (const RefusedDelta& c : cases) {
+    SCOPED_TRACE(c.name);
+    View view = view_at_5();
+    std::vector<View::Change> changes;
+    EXPECT_EQ(view.apply(c.delta, &changes), c.result);
+    expect_unchanged(view);
+    EXPECT_TRUE(changes.empty());
+  }
 }
 
 TEST(ViewApply, AppliedDeltaReportsEachRecordWithTheOldOne) {

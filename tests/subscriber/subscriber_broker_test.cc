@@ -71,6 +71,13 @@ class CallbackGate {
   bool open_ = false;
 };
 
+// Joins `node` and waits until the subscriber's callback is held by `gate`
+// (at that join's change, the first the subscriber sees).
+void join_and_hold(AgentClient& agent, CallbackGate& gate, const std::string& node) {
+  ASSERT_TRUE(agent.join(node, 1, kLongLeaseMs));
+  ASSERT_TRUE(gate.wait_held(20s));
+}
+
 // Joins kMissedDeltasJoins nodes, each with `pads` labels of 250 bytes, so
 // that their deltas overflow the broker's XPUB high-water mark (10000
 // messages) and the small TCP buffers of a blocked subscriber.
@@ -108,6 +115,15 @@ SubscriberOptions options_for(const BrokerProcess& broker) {
   return options;
 }
 
+// options_for(broker) with a receive queue of one message and 4 KiB of
+// kernel buffer, so that a blocked subscriber misses deltas soon.
+SubscriberOptions small_buffers_options_for(const BrokerProcess& broker) {
+  SubscriberOptions options = options_for(broker);
+  options.receive_hwm = 1;
+  options.receive_buffer_bytes = 4096;
+  return options;
+}
+
 // True when `view` holds exactly the broker's current admin snapshot.
 bool view_matches_broker(const Subscriber& sub, const std::string& admin_endpoint) {
   auto truth = admin_snapshot(admin_endpoint);
@@ -121,15 +137,27 @@ bool view_matches_broker(const Subscriber& sub, const std::string& admin_endpoin
   return view.nodes() == expected.nodes();
 }
 
-TEST(SubscriberBrokerTest, ViewEqualsTheAdminSnapshotAfterRandomChurn) {
-  auto broker = BrokerProcess::start(broker_args());
-  ASSERT_NE(broker, nullptr);
-  testing::CallbackRecorder recorder;
-  auto sub = Subscriber::create(options_for(*broker), recorder.callbacks());
-  ASSERT_NE(sub, nullptr);
-  ASSERT_TRUE(sub->start());
+class SubscriberBrokerTest : public ::testing::Test {
+ protected:
+  // Starts a broker with broker_args() and a started subscriber of it whose
+  // callbacks feed recorder_.
+  void StartWithRecorder() {
+    broker_ = BrokerProcess::start(broker_args());
+    ASSERT_NE(broker_, nullptr);
+    sub_ = Subscriber::create(options_for(*broker_), recorder_.callbacks());
+    ASSERT_NE(sub_, nullptr);
+    ASSERT_TRUE(sub_->start());
+  }
 
-  AgentClient agent(broker->endpoints().agents);
+  std::unique_ptr<BrokerProcess> broker_;
+  testing::CallbackRecorder recorder_;
+  std::unique_ptr<Subscriber> sub_;  // stopped before recorder_ goes
+};
+
+TEST_F(SubscriberBrokerTest, ViewEqualsTheAdminSnapshotAfterRandomChurn) {
+  ASSERT_NO_FATAL_FAILURE(StartWithRecorder());
+
+  AgentClient agent(broker_->endpoints().agents);
   const unsigned seed = std::random_device{}();
   SCOPED_TRACE("seed " + std::to_string(seed));
   std::mt19937 random(seed);
@@ -152,23 +180,21 @@ TEST(SubscriberBrokerTest, ViewEqualsTheAdminSnapshotAfterRandomChurn) {
         ASSERT_TRUE(agent.leave(node, inc));
         break;
       case 4:
-        ASSERT_TRUE(admin_call(broker->endpoints().admin, AdminRequest{RemoveCommand{node, {}}}));
+        ASSERT_TRUE(admin_call(broker_->endpoints().admin, AdminRequest{RemoveCommand{node, {}}}));
         break;
     }
   }
-  ASSERT_TRUE(
-      wait_until([&] { return view_matches_broker(*sub, broker->endpoints().admin); }, 30s, 20ms));
-  sub->stop();
-  EXPECT_FALSE(recorder.changes().empty());
-  EXPECT_EQ(sub->stats().bad_messages, 0u);
+  ASSERT_TRUE(wait_until([&] { return view_matches_broker(*sub_, broker_->endpoints().admin); },
+                         30s, 20ms));
+  sub_->stop();
+  EXPECT_FALSE(recorder_.changes().empty());
+  EXPECT_EQ(sub_->stats().bad_messages, 0u);
 }
 
-TEST(SubscriberBrokerTest, MissedDeltasAreDetectedAndRepaired) {
+TEST_F(SubscriberBrokerTest, MissedDeltasAreDetectedAndRepaired) {
   auto broker = BrokerProcess::start(broker_args());
   ASSERT_NE(broker, nullptr);
-  SubscriberOptions options = options_for(*broker);
-  options.receive_hwm = 1;
-  options.receive_buffer_bytes = 4096;
+  SubscriberOptions options = small_buffers_options_for(*broker);
   // The first change holds the subscriber's thread.
   CallbackGate gate;
   SubscriberCallbacks callbacks;
@@ -180,8 +206,7 @@ TEST(SubscriberBrokerTest, MissedDeltasAreDetectedAndRepaired) {
   ASSERT_NE(sub, nullptr);
 
   AgentClient agent(broker->endpoints().agents);
-  ASSERT_TRUE(agent.join("first", 1, kLongLeaseMs));
-  ASSERT_TRUE(gate.wait_held(20s));
+  ASSERT_NO_FATAL_FAILURE(join_and_hold(agent, gate, "first"));
   // About 1 KiB per delta, to fill the kernel's buffers sooner.
   ASSERT_NO_FATAL_FAILURE(flood_joins(agent, 4));
   gate.open();
@@ -198,13 +223,11 @@ TEST(SubscriberBrokerTest, MissedDeltasAreDetectedAndRepaired) {
 // meanwhile a node it holds leaves and is forgotten (--forget-left-after
 // 1s). After the gap resync from an incomplete snapshot of the same epoch,
 // that node must be reported removed, not held over as a zombie.
-TEST(SubscriberBrokerTest, NodeForgottenDuringAGapIsRemovedWhileTheBrokerWarmsUp) {
+TEST_F(SubscriberBrokerTest, NodeForgottenDuringAGapIsRemovedWhileTheBrokerWarmsUp) {
   auto broker = BrokerProcess::start(
       {"--beat-interval", "100ms", "--max-lease", "60s", "--forget-left-after", "1s"});
   ASSERT_NE(broker, nullptr);
-  SubscriberOptions options = options_for(*broker);
-  options.receive_hwm = 1;
-  options.receive_buffer_bytes = 4096;
+  SubscriberOptions options = small_buffers_options_for(*broker);
   CallbackGate gate;
   std::mutex& mutex = gate.mutex();
   // What the controller was told: node -> state, built from on_change only.
@@ -229,8 +252,7 @@ TEST(SubscriberBrokerTest, NodeForgottenDuringAGapIsRemovedWhileTheBrokerWarmsUp
   ASSERT_NE(sub, nullptr);
 
   AgentClient agent(broker->endpoints().agents);
-  ASSERT_TRUE(agent.join("gone", 1, kLongLeaseMs));
-  ASSERT_TRUE(gate.wait_held(20s));
+  ASSERT_NO_FATAL_FAILURE(join_and_hold(agent, gate, "gone"));
   ASSERT_EQ(sub->view().nodes().count("gone"), 1u);
   // Past the broker's XPUB high-water mark (10,000 messages) and the TCP
   // buffers (about 2 KiB per delta, so the sender's few MiB hold about two
@@ -269,64 +291,54 @@ TEST(SubscriberBrokerTest, NodeForgottenDuringAGapIsRemovedWhileTheBrokerWarmsUp
                              << " in the view";
 }
 
-TEST(SubscriberBrokerTest, BrokerRestartMakesSubscribersResync) {
-  auto broker = BrokerProcess::start(broker_args());
-  ASSERT_NE(broker, nullptr);
-  testing::CallbackRecorder recorder;
-  auto sub = Subscriber::create(options_for(*broker), recorder.callbacks());
-  ASSERT_NE(sub, nullptr);
-  ASSERT_TRUE(sub->start());
+TEST_F(SubscriberBrokerTest, BrokerRestartMakesSubscribersResync) {
+  ASSERT_NO_FATAL_FAILURE(StartWithRecorder());
   {
-    AgentClient agent(broker->endpoints().agents);
+    AgentClient agent(broker_->endpoints().agents);
     ASSERT_TRUE(agent.join("old-life", 1, kLongLeaseMs));
   }
-  ASSERT_TRUE(wait_until([&] { return sub->view().nodes().count("old-life") == 1; }, 20s));
-  const uint64_t old_epoch = sub->view().epoch();
+  ASSERT_TRUE(wait_until([&] { return sub_->view().nodes().count("old-life") == 1; }, 20s));
+  const uint64_t old_epoch = sub_->view().epoch();
 
-  auto args = broker->same_endpoint_args();
-  broker->process().signal(SIGKILL);
-  ASSERT_TRUE(broker->process().wait_exit(10s));
+  auto args = broker_->same_endpoint_args();
+  broker_->process().signal(SIGKILL);
+  ASSERT_TRUE(broker_->process().wait_exit(10s));
   std::vector<std::string> restart_args = broker_args();
   restart_args.insert(restart_args.end(), args.begin(), args.end());
   auto restarted = BrokerProcess::start(restart_args);
   ASSERT_NE(restarted, nullptr);
 
-  ASSERT_TRUE(wait_until([&] { return view_matches_broker(*sub, restarted->endpoints().admin); },
+  ASSERT_TRUE(wait_until([&] { return view_matches_broker(*sub_, restarted->endpoints().admin); },
                          30s, 20ms));
-  EXPECT_NE(sub->view().epoch(), old_epoch);
-  EXPECT_EQ(sub->view().nodes().count("old-life"), 0u);
-  const auto resyncs = recorder.resyncs();
+  EXPECT_NE(sub_->view().epoch(), old_epoch);
+  EXPECT_EQ(sub_->view().nodes().count("old-life"), 0u);
+  const auto resyncs = recorder_.resyncs();
   EXPECT_NE(std::find(resyncs.begin(), resyncs.end(), ResyncReason::kEpochChange), resyncs.end());
-  EXPECT_GE(sub->stats().epoch_changes, 1u);
+  EXPECT_GE(sub_->stats().epoch_changes, 1u);
   // It follows the new broker's deltas.
   AgentClient agent(restarted->endpoints().agents);
   ASSERT_TRUE(agent.join("new-life", 1, kLongLeaseMs));
-  ASSERT_TRUE(wait_until([&] { return sub->view().nodes().count("new-life") == 1; }, 20s));
-  sub->stop();
+  ASSERT_TRUE(wait_until([&] { return sub_->view().nodes().count("new-life") == 1; }, 20s));
+  sub_->stop();
 }
 
-TEST(SubscriberBrokerTest, StaleWhileTheBrokerIsStoppedFreshWhenItContinues) {
-  auto broker = BrokerProcess::start(broker_args());
-  ASSERT_NE(broker, nullptr);
-  testing::CallbackRecorder recorder;
-  auto sub = Subscriber::create(options_for(*broker), recorder.callbacks());
-  ASSERT_NE(sub, nullptr);
-  ASSERT_TRUE(sub->start());
-  ASSERT_TRUE(wait_until([&] { return sub->synced() && !sub->stale(); }, 20s));
+TEST_F(SubscriberBrokerTest, StaleWhileTheBrokerIsStoppedFreshWhenItContinues) {
+  ASSERT_NO_FATAL_FAILURE(StartWithRecorder());
+  ASSERT_TRUE(wait_until([&] { return sub_->synced() && !sub_->stale(); }, 20s));
 
-  broker->process().signal(SIGSTOP);
-  ASSERT_TRUE(wait_until([&] { return sub->stale(); }, 20s));
-  EXPECT_EQ(recorder.stales().back(), true);
-  EXPECT_TRUE(sub->view().has_base());  // the last view is kept, flagged stale
+  broker_->process().signal(SIGSTOP);
+  ASSERT_TRUE(wait_until([&] { return sub_->stale(); }, 20s));
+  EXPECT_EQ(recorder_.stales().back(), true);
+  EXPECT_TRUE(sub_->view().has_base());  // the last view is kept, flagged stale
 
-  broker->process().signal(SIGCONT);
-  ASSERT_TRUE(wait_until([&] { return !sub->stale(); }, 20s));
-  const std::vector<bool> history = recorder.stales();
+  broker_->process().signal(SIGCONT);
+  ASSERT_TRUE(wait_until([&] { return !sub_->stale(); }, 20s));
+  const std::vector<bool> history = recorder_.stales();
   ASSERT_GE(history.size(), 2u);
   EXPECT_EQ(history[history.size() - 2], true);
   EXPECT_EQ(history.back(), false);
-  EXPECT_GE(sub->stats().stale_periods, 1u);
-  sub->stop();
+  EXPECT_GE(sub_->stats().stale_periods, 1u);
+  sub_->stop();
 }
 
 }  // namespace

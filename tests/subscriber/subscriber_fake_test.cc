@@ -61,6 +61,17 @@ class SubscriberFakeTest : public ::testing::Test {
         20s, 0ms);
   }
 
+  // Pumps until the view is at `version`.
+  bool pump_until_version(uint64_t version) {
+    return pump_until([&] { return sub_->view().version() == version; });
+  }
+
+  // Publishes `d` and pumps until the view is at its version.
+  bool publish_and_pump(const Delta& d) {
+    fake_.publish(d);
+    return pump_until_version(d.version);
+  }
+
   // Waits for the subscription and the n-th snapshot request.
   void await_request(int n) {
     ASSERT_TRUE(pump_until([&] {
@@ -75,6 +86,20 @@ class SubscriberFakeTest : public ::testing::Test {
     ASSERT_TRUE(pump_until([&] { return sub_->synced() && sub_->view().version() >= s.version; }));
   }
 
+  // Starts the subscriber's own thread, answers its first snapshot request
+  // with `s` and waits until it is synced.
+  void start_thread_synced_with(const Snapshot& s) {
+    ASSERT_TRUE(sub_->start());
+    ASSERT_TRUE(wait_until(
+        [&] {
+          fake_.poll_snapshot_requests();
+          return fake_.poll_subscribed() && fake_.snapshot_requests() >= 1;
+        },
+        20s));
+    fake_.reply(s);
+    ASSERT_TRUE(wait_until([&] { return sub_->synced(); }, 20s));
+  }
+
   SimulatedClock clock_;
   FakeStateChannel fake_;
   CallbackRecorder recorder_;
@@ -87,10 +112,9 @@ TEST_F(SubscriberFakeTest, AppliesDeltasAboveTheSnapshotInOrder) {
   // A delta that arrives before the snapshot reply is kept, then applied.
   fake_.publish(delta(1, 6, {in_state(alive("a"), NodeState::kSuspect)}));
   fake_.reply(snapshot(1, 5, {alive("a"), alive("b")}));
-  ASSERT_TRUE(pump_until([&] { return sub_->view().version() == 6; }));
+  ASSERT_TRUE(pump_until_version(6));
   fake_.publish(delta(1, 7, {alive("c")}));
-  fake_.publish(delta(1, 8, {removed("b")}));
-  ASSERT_TRUE(pump_until([&] { return sub_->view().version() == 8; }));
+  ASSERT_TRUE(publish_and_pump(delta(1, 8, {removed("b")})));
 
   View view = sub_->view();
   ASSERT_EQ(view.nodes().size(), 2u);
@@ -183,15 +207,7 @@ TEST_F(SubscriberFakeTest, StaleAfterThreeSilentBeatsAndFreshWhenMessagesReturn)
 // Its own thread reads the clock while the test moves it.
 TEST_F(SubscriberFakeTest, OwnThreadRunsItsTimersOnTheGivenClock) {
   create(/*beat_interval_ms=*/50);
-  ASSERT_TRUE(sub_->start());
-  ASSERT_TRUE(wait_until(
-      [&] {
-        fake_.poll_snapshot_requests();
-        return fake_.poll_subscribed() && fake_.snapshot_requests() >= 1;
-      },
-      20s));
-  fake_.reply(snapshot(1, 5, {alive("a")}));
-  ASSERT_TRUE(wait_until([&] { return sub_->synced(); }, 20s));
+  ASSERT_NO_FATAL_FAILURE(start_thread_synced_with(snapshot(1, 5, {alive("a")})));
   clock_.advance(3 * 50);
   ASSERT_TRUE(wait_until([&] { return sub_->stale(); }, 20s));
   fake_.publish(beat(1, 5));
@@ -242,8 +258,7 @@ TEST_F(SubscriberFakeTest, PublishedSnapshotSyncsWithoutTheAdminChannel) {
   EXPECT_EQ(sub_->view().nodes().size(), 2u);
   // The late admin reply changes nothing.
   fake_.reply(snapshot(4, 1, {}));
-  fake_.publish(delta(4, 10, {alive("c")}));
-  ASSERT_TRUE(pump_until([&] { return sub_->view().version() == 10; }));
+  ASSERT_TRUE(publish_and_pump(delta(4, 10, {alive("c")})));
   EXPECT_EQ(sub_->stats().resyncs, 1u);
   EXPECT_EQ(sub_->view().nodes().size(), 3u);
 }
@@ -259,8 +274,7 @@ TEST_F(SubscriberFakeTest, MalformedMessagesAreCountedAndDropped) {
   fake_.publish_frames({"roster.future", "whatever"});  // a later protocol's topic: ignored
   ASSERT_TRUE(pump_until([&] { return sub_->stats().bad_messages >= 5; }));
   fake_.reply(snapshot(1, 1, {}));
-  fake_.publish(delta(1, 2, {alive("a")}));
-  ASSERT_TRUE(pump_until([&] { return sub_->view().version() == 2; }));
+  ASSERT_TRUE(publish_and_pump(delta(1, 2, {alive("a")})));
   EXPECT_EQ(sub_->stats().bad_messages, 5u);
   EXPECT_EQ(sub_->view().nodes().size(), 1u);
 }
@@ -284,8 +298,7 @@ TEST_F(SubscriberFakeTest, InvalidUtf8FromTheBrokerIsReplacedAndCounted) {
   NodeRecord worse = alive("worse");
   worse.addr = "\xed\xa0\x80";
   fake_.publish(delta(1, 2, {worse}));
-  fake_.publish(delta(1, 3, {alive("later")}));
-  ASSERT_TRUE(pump_until([&] { return sub_->view().version() == 3; }));
+  ASSERT_TRUE(publish_and_pump(delta(1, 3, {alive("later")})));
   view = sub_->view();
   EXPECT_EQ(view.nodes().at("worse").addr, fffd + fffd + fffd);
   EXPECT_EQ(view.nodes().count("later"), 1u);
@@ -297,15 +310,7 @@ TEST_F(SubscriberFakeTest, InvalidUtf8FromTheBrokerIsReplacedAndCounted) {
 
 TEST_F(SubscriberFakeTest, ViewIsReadableFromOtherThreadsWhileItRuns) {
   create();
-  ASSERT_TRUE(sub_->start());
-  ASSERT_TRUE(wait_until(
-      [&] {
-        fake_.poll_snapshot_requests();
-        return fake_.poll_subscribed() && fake_.snapshot_requests() >= 1;
-      },
-      20s));
-  fake_.reply(snapshot(1, 0, {}));
-  ASSERT_TRUE(wait_until([&] { return sub_->synced(); }, 20s));
+  ASSERT_NO_FATAL_FAILURE(start_thread_synced_with(snapshot(1, 0, {})));
   // Every delta adds one node: each copy must hold as many nodes as its
   // version, however it interleaves with the subscriber's thread.
   std::atomic<uint64_t> copies{0};

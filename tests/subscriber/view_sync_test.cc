@@ -63,6 +63,29 @@ class ViewSyncTest : public ::testing::Test {
     return o;
   }
 
+  // What the sync does with one message at now_.
+  SyncOutput admin(const Snapshot& s) { return give(&ViewSync::on_admin_snapshot, s); }
+  SyncOutput published(const Snapshot& s) { return give(&ViewSync::on_published_snapshot, s); }
+  SyncOutput feed(const Delta& d) { return give(&ViewSync::on_delta, d); }
+  SyncOutput feed(const Beat& b) { return give(&ViewSync::on_beat, b); }
+
+  template <typename Message>
+  SyncOutput give(void (ViewSync::*handler)(const Message&, TimeMs, SyncOutput&),
+                  const Message& message) {
+    SyncOutput out;
+    (sync_.*handler)(message, now_, out);
+    return out;
+  }
+
+  // The broker restarted: a beat of epoch 2, then its admin snapshot at
+  // version 1, still warming up, holding `nodes`. Returns what both gave.
+  SyncOutput restart_warming_up(std::vector<NodeRecord> nodes) {
+    SyncOutput out;
+    sync_.on_beat(beat(2, 0), now_, out);
+    sync_.on_admin_snapshot(snapshot(2, 1, std::move(nodes), false), now_, out);
+    return out;
+  }
+
   // Brings the view to epoch 1, version 5 with nodes a and b.
   void sync_at_5() {
     SyncOutput out;
@@ -75,8 +98,7 @@ class ViewSyncTest : public ::testing::Test {
 };
 
 TEST_F(ViewSyncTest, FirstSnapshotReportsEveryNodeAsNew) {
-  SyncOutput out;
-  sync_.on_admin_snapshot(snapshot(1, 5, {alive("a"), alive("b")}), now_, out);
+  SyncOutput out = admin(snapshot(1, 5, {alive("a"), alive("b")}));
   EXPECT_TRUE(sync_.synced());
   EXPECT_EQ(resyncs_of(out), std::vector<ResyncReason>{ResyncReason::kInitial});
   auto changes = changes_of(out);
@@ -90,8 +112,7 @@ TEST_F(ViewSyncTest, FirstSnapshotReportsEveryNodeAsNew) {
 }
 
 TEST_F(ViewSyncTest, DeltasBufferedBeforeTheSnapshotApplyOnlyAboveItsVersion) {
-  SyncOutput out;
-  sync_.on_delta(delta(1, 5, {alive("old")}), now_, out);  // contained in the snapshot
+  SyncOutput out = feed(delta(1, 5, {alive("old")}));  // contained in the snapshot
   sync_.on_delta(delta(1, 6, {alive("c")}), now_, out);
   sync_.on_delta(delta(1, 7, {in_state(alive("a"), NodeState::kSuspect)}), now_, out);
   EXPECT_TRUE(changes_of(out).empty());
@@ -140,8 +161,7 @@ TEST_F(ViewSyncTest, NodeNamedTwiceInOneDeltaSeesItsFirstRecordAsOld) {
 
 TEST_F(ViewSyncTest, OldDeltaIsIgnored) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_delta(delta(1, 5, {alive("x")}), now_, out);
+  SyncOutput out = feed(delta(1, 5, {alive("x")}));
   EXPECT_TRUE(out.events.empty());
   EXPECT_FALSE(out.request_snapshot);
   EXPECT_EQ(sync_.stats().deltas_old, 1u);
@@ -150,15 +170,13 @@ TEST_F(ViewSyncTest, OldDeltaIsIgnored) {
 
 TEST_F(ViewSyncTest, PrevVersionGapStartsResyncAndKeepsTheDelta) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_delta(delta(1, 7, {alive("c")}), now_, out);
+  SyncOutput out = feed(delta(1, 7, {alive("c")}));
   EXPECT_TRUE(out.request_snapshot);
   EXPECT_FALSE(sync_.synced());
   EXPECT_EQ(sync_.stats().gaps, 1u);
   EXPECT_EQ(sync_.view().version(), 5u);  // the last view stays until the snapshot
 
-  SyncOutput after;
-  sync_.on_admin_snapshot(snapshot(1, 6, {alive("a")}), now_, after);
+  SyncOutput after = admin(snapshot(1, 6, {alive("a")}));
   EXPECT_EQ(resyncs_of(after), std::vector<ResyncReason>{ResyncReason::kGap});
   EXPECT_EQ(sync_.view().version(), 7u);  // snapshot 6 + the kept delta 7
   auto changes = changes_of(after);
@@ -171,8 +189,7 @@ TEST_F(ViewSyncTest, PrevVersionGapStartsResyncAndKeepsTheDelta) {
 }
 
 TEST_F(ViewSyncTest, GapAmongBufferedDeltasStartsAnotherResync) {
-  SyncOutput out;
-  sync_.on_delta(delta(1, 6, {alive("c")}), now_, out);
+  SyncOutput out = feed(delta(1, 6, {alive("c")}));
   sync_.on_delta(delta(1, 8, {alive("d")}), now_, out);  // 7 was lost
   sync_.on_admin_snapshot(snapshot(1, 5, {}), now_ + 1, out);
   EXPECT_EQ(sync_.view().version(), 6u);
@@ -186,12 +203,10 @@ TEST_F(ViewSyncTest, GapAmongBufferedDeltasStartsAnotherResync) {
 
 TEST_F(ViewSyncTest, DeltaOfAnotherEpochStartsResync) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_delta(delta(2, 1, {alive("z")}), now_, out);
+  SyncOutput out = feed(delta(2, 1, {alive("z")}));
   EXPECT_TRUE(out.request_snapshot);
   EXPECT_EQ(sync_.stats().epoch_changes, 1u);
-  SyncOutput after;
-  sync_.on_admin_snapshot(snapshot(2, 0, {}, false), now_, after);
+  SyncOutput after = admin(snapshot(2, 0, {}, false));
   EXPECT_EQ(resyncs_of(after), std::vector<ResyncReason>{ResyncReason::kEpochChange});
   EXPECT_EQ(sync_.view().epoch(), 2u);
   EXPECT_EQ(sync_.view().version(), 1u);
@@ -201,8 +216,7 @@ TEST_F(ViewSyncTest, DeltaOfAnotherEpochStartsResync) {
 
 TEST_F(ViewSyncTest, BeatOfAnotherEpochStartsResync) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_beat(beat(9, 0), now_, out);
+  SyncOutput out = feed(beat(9, 0));
   EXPECT_TRUE(out.request_snapshot);
   EXPECT_FALSE(sync_.synced());
   EXPECT_EQ(sync_.stats().epoch_changes, 1u);
@@ -210,62 +224,51 @@ TEST_F(ViewSyncTest, BeatOfAnotherEpochStartsResync) {
 
 TEST_F(ViewSyncTest, BeatAheadOfTheViewIsAGap) {
   sync_at_5();
-  SyncOutput same;
-  sync_.on_beat(beat(1, 5), now_, same);
+  SyncOutput same = feed(beat(1, 5));
   EXPECT_FALSE(same.request_snapshot);
-  SyncOutput ahead;
-  sync_.on_beat(beat(1, 6), now_, ahead);
+  SyncOutput ahead = feed(beat(1, 6));
   EXPECT_TRUE(ahead.request_snapshot);
   EXPECT_EQ(sync_.stats().gaps, 1u);
 }
 
 TEST_F(ViewSyncTest, BeatAheadSeenWhileWaitingIsCheckedAgainstTheSnapshot) {
-  SyncOutput out;
-  sync_.on_beat(beat(1, 6), now_, out);
+  SyncOutput out = feed(beat(1, 6));
   sync_.on_admin_snapshot(snapshot(1, 5, {}), now_, out);
   EXPECT_FALSE(sync_.synced());
   EXPECT_EQ(sync_.stats().gaps, 1u);
 }
 
 TEST_F(ViewSyncTest, PublishedSnapshotServesWhileWaiting) {
-  SyncOutput out;
-  sync_.on_published_snapshot(snapshot(1, 3, {alive("a")}), now_, out);
+  SyncOutput out = published(snapshot(1, 3, {alive("a")}));
   EXPECT_TRUE(sync_.synced());
-  SyncOutput late;
-  sync_.on_admin_snapshot(snapshot(1, 2, {}), now_, late);  // late reply: ignored
+  SyncOutput late = admin(snapshot(1, 2, {}));  // late reply: ignored
   EXPECT_TRUE(late.events.empty());
   EXPECT_EQ(sync_.view().version(), 3u);
 }
 
 TEST_F(ViewSyncTest, NewerPublishedSnapshotReplacesTheView) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_published_snapshot(snapshot(1, 9, {alive("a")}), now_, out);
+  SyncOutput out = published(snapshot(1, 9, {alive("a")}));
   EXPECT_EQ(resyncs_of(out), std::vector<ResyncReason>{ResyncReason::kGap});
   EXPECT_EQ(sync_.view().version(), 9u);
   EXPECT_EQ(sync_.stats().gaps, 1u);
 }
 
 TEST_F(ViewSyncTest, PublishedSnapshotAtTheSameVersionOnlyEndsWarmingUp) {
-  SyncOutput out;
-  sync_.on_admin_snapshot(snapshot(1, 5, {alive("a")}, false), now_, out);
-  SyncOutput same;
-  sync_.on_published_snapshot(snapshot(1, 5, {alive("a")}, true), now_, same);
+  SyncOutput out = admin(snapshot(1, 5, {alive("a")}, false));
+  SyncOutput same = published(snapshot(1, 5, {alive("a")}, true));
   EXPECT_TRUE(same.events.empty());
   EXPECT_TRUE(sync_.view().complete());
 }
 
 TEST_F(ViewSyncTest, NodeMissingFromAWarmingUpSnapshotIsNotReportedRemoved) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_beat(beat(2, 0), now_, out);
-  sync_.on_admin_snapshot(snapshot(2, 1, {alive("a", 2)}, false), now_, out);
+  SyncOutput out = restart_warming_up({alive("a", 2)});
   for (const auto& change : changes_of(out)) {
     EXPECT_NE(change.record.state, NodeState::kRemoved) << change.record.node;
   }
   // b rejoins the restarted broker: reported as b's old record -> new one.
-  SyncOutput rejoin;
-  sync_.on_delta(delta(2, 2, {alive("b", 2)}), now_, rejoin);
+  SyncOutput rejoin = feed(delta(2, 2, {alive("b", 2)}));
   auto changes = changes_of(rejoin);
   ASSERT_EQ(changes.size(), 1u);
   ASSERT_TRUE(changes[0].old.has_value());
@@ -275,11 +278,8 @@ TEST_F(ViewSyncTest, NodeMissingFromAWarmingUpSnapshotIsNotReportedRemoved) {
 
 TEST_F(ViewSyncTest, HeldOverNodeIsRemovedWhenTheViewBecomesComplete) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_beat(beat(2, 0), now_, out);
-  sync_.on_admin_snapshot(snapshot(2, 1, {alive("a", 2)}, false), now_, out);
-  SyncOutput done;
-  sync_.on_published_snapshot(snapshot(2, 1, {alive("a", 2)}, true), now_, done);
+  SyncOutput out = restart_warming_up({alive("a", 2)});
+  SyncOutput done = published(snapshot(2, 1, {alive("a", 2)}, true));
   auto changes = changes_of(done);
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].record.node, "b");
@@ -289,12 +289,9 @@ TEST_F(ViewSyncTest, HeldOverNodeIsRemovedWhenTheViewBecomesComplete) {
 
 TEST_F(ViewSyncTest, CompleteSnapshotReportsHeldOverNodesRemoved) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_beat(beat(2, 0), now_, out);
-  sync_.on_admin_snapshot(snapshot(2, 1, {}, false), now_, out);
+  SyncOutput out = restart_warming_up({});
   EXPECT_TRUE(changes_of(out).empty());
-  SyncOutput newer;
-  sync_.on_published_snapshot(snapshot(2, 3, {alive("a", 2)}, true), now_, newer);
+  SyncOutput newer = published(snapshot(2, 3, {alive("a", 2)}, true));
   auto changes = changes_of(newer);
   ASSERT_EQ(changes.size(), 2u);
   EXPECT_EQ(changes[0].record.node, "a");
@@ -317,39 +314,31 @@ std::vector<std::string> removed_in(const SyncOutput& out) {
 // forgetting. The same broker (same epoch) does not hold b any more: b is
 // gone, not held over.
 TEST_F(ViewSyncTest, SameEpochIncompleteSnapshotAfterAGapReportsAForgottenNodeRemoved) {
-  SyncOutput out;
-  sync_.on_admin_snapshot(snapshot(1, 5, {alive("a"), alive("b")}, false), now_, out);
-  SyncOutput gap;
-  sync_.on_delta(delta(1, 9, {alive("c")}), now_, gap);  // 6..8 lost: b left, was forgotten
+  SyncOutput out = admin(snapshot(1, 5, {alive("a"), alive("b")}, false));
+  SyncOutput gap = feed(delta(1, 9, {alive("c")}));  // 6..8 lost: b left, was forgotten
   ASSERT_TRUE(gap.request_snapshot);
-  SyncOutput after;
-  sync_.on_admin_snapshot(snapshot(1, 8, {alive("a")}, false), now_, after);
+  SyncOutput after = admin(snapshot(1, 8, {alive("a")}, false));
   EXPECT_EQ(resyncs_of(after), std::vector<ResyncReason>{ResyncReason::kGap});
   EXPECT_EQ(removed_in(after), std::vector<std::string>{"b"});
   EXPECT_EQ(sync_.view().nodes().count("b"), 0u);
   EXPECT_EQ(sync_.view().version(), 9u);
   // Not reported a second time when warming up ends.
-  SyncOutput done;
-  sync_.on_published_snapshot(snapshot(1, 9, {alive("a"), alive("c")}, true), now_, done);
+  SyncOutput done = published(snapshot(1, 9, {alive("a"), alive("c")}, true));
   EXPECT_TRUE(changes_of(done).empty());
 }
 
 TEST_F(ViewSyncTest, PublishedSnapshotOfTheSameEpochAfterAGapReportsAForgottenNodeRemoved) {
-  SyncOutput out;
-  sync_.on_admin_snapshot(snapshot(1, 5, {alive("a"), alive("b")}, false), now_, out);
-  SyncOutput newer;
-  sync_.on_published_snapshot(snapshot(1, 9, {alive("a")}, false), now_, newer);
+  SyncOutput out = admin(snapshot(1, 5, {alive("a"), alive("b")}, false));
+  SyncOutput newer = published(snapshot(1, 9, {alive("a")}, false));
   EXPECT_EQ(resyncs_of(newer), std::vector<ResyncReason>{ResyncReason::kGap});
   EXPECT_EQ(removed_in(newer), std::vector<std::string>{"b"});
 }
 
 TEST_F(ViewSyncTest, AnotherEpochIncompleteSnapshotAfterAGapStillHoldsOver) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_delta(delta(2, 3, {alive("c")}), now_, out);  // the broker restarted
+  SyncOutput out = feed(delta(2, 3, {alive("c")}));  // the broker restarted
   ASSERT_TRUE(out.request_snapshot);
-  SyncOutput after;
-  sync_.on_admin_snapshot(snapshot(2, 2, {alive("a", 2)}, false), now_, after);
+  SyncOutput after = admin(snapshot(2, 2, {alive("a", 2)}, false));
   EXPECT_EQ(resyncs_of(after), std::vector<ResyncReason>{ResyncReason::kEpochChange});
   EXPECT_TRUE(removed_in(after).empty());
   EXPECT_EQ(sync_.view().nodes().count("b"), 0u);  // held over, not in the view
@@ -357,74 +346,53 @@ TEST_F(ViewSyncTest, AnotherEpochIncompleteSnapshotAfterAGapStillHoldsOver) {
 
 TEST_F(ViewSyncTest, NodeHeldOverFromAnEarlierEpochStaysHeldOverThroughAGap) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_beat(beat(2, 0), now_, out);
-  sync_.on_admin_snapshot(snapshot(2, 1, {alive("a", 2), alive("c")}, false), now_, out);
+  SyncOutput out = restart_warming_up({alive("a", 2), alive("c")});
   ASSERT_TRUE(removed_in(out).empty());  // b held over
   // A gap within epoch 2: c (learnt in epoch 2) is gone, b (epoch 1) is not.
-  SyncOutput gap;
-  sync_.on_beat(beat(2, 4), now_, gap);
+  SyncOutput gap = feed(beat(2, 4));
   ASSERT_TRUE(gap.request_snapshot);
-  SyncOutput after;
-  sync_.on_admin_snapshot(snapshot(2, 4, {alive("a", 2)}, false), now_, after);
+  SyncOutput after = admin(snapshot(2, 4, {alive("a", 2)}, false));
   EXPECT_EQ(removed_in(after), std::vector<std::string>{"c"});
   // Warming up ends without b: now b is gone.
-  SyncOutput done;
-  sync_.on_published_snapshot(snapshot(2, 4, {alive("a", 2)}, true), now_, done);
+  SyncOutput done = published(snapshot(2, 4, {alive("a", 2)}, true));
   EXPECT_EQ(removed_in(done), std::vector<std::string>{"b"});
 }
 
 TEST_F(ViewSyncTest, HeldOverNodeConfirmedByADeltaBecomesTheNewEpochs) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_beat(beat(2, 0), now_, out);
-  sync_.on_admin_snapshot(snapshot(2, 1, {alive("a", 2)}, false), now_, out);
-  SyncOutput back;
-  sync_.on_delta(delta(2, 2, {alive("b", 2)}), now_, back);  // b rejoins the new broker
+  SyncOutput out = restart_warming_up({alive("a", 2)});
+  SyncOutput back = feed(delta(2, 2, {alive("b", 2)}));  // b rejoins the new broker
   ASSERT_EQ(changes_of(back).size(), 1u);
   // b then leaves and is forgotten in deltas the subscriber misses.
-  SyncOutput gap;
-  sync_.on_beat(beat(2, 5), now_, gap);
+  SyncOutput gap = feed(beat(2, 5));
   ASSERT_TRUE(gap.request_snapshot);
-  SyncOutput after;
-  sync_.on_admin_snapshot(snapshot(2, 5, {alive("a", 2)}, false), now_, after);
+  SyncOutput after = admin(snapshot(2, 5, {alive("a", 2)}, false));
   EXPECT_EQ(removed_in(after), std::vector<std::string>{"b"});
-  SyncOutput done;
-  sync_.on_published_snapshot(snapshot(2, 5, {alive("a", 2)}, true), now_, done);
+  SyncOutput done = published(snapshot(2, 5, {alive("a", 2)}, true));
   EXPECT_TRUE(changes_of(done).empty());
 }
 
 TEST_F(ViewSyncTest, HeldOverNodeConfirmedByASnapshotBecomesTheNewEpochs) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_beat(beat(2, 0), now_, out);
-  sync_.on_admin_snapshot(snapshot(2, 1, {alive("a", 2)}, false), now_, out);
-  SyncOutput gap;
-  sync_.on_beat(beat(2, 3), now_, gap);
-  SyncOutput confirmed;
-  sync_.on_admin_snapshot(snapshot(2, 3, {alive("a", 2), alive("b", 2)}, false), now_, confirmed);
+  SyncOutput out = restart_warming_up({alive("a", 2)});
+  SyncOutput gap = feed(beat(2, 3));
+  SyncOutput confirmed = admin(snapshot(2, 3, {alive("a", 2), alive("b", 2)}, false));
   auto changes = changes_of(confirmed);
   ASSERT_EQ(changes.size(), 1u);
   ASSERT_TRUE(changes[0].old.has_value());  // b's epoch-1 record -> its epoch-2 record
   EXPECT_EQ(changes[0].old->inc, 1u);
   EXPECT_EQ(changes[0].record.inc, 2u);
-  SyncOutput gap2;
-  sync_.on_beat(beat(2, 6), now_, gap2);
-  SyncOutput after;
-  sync_.on_admin_snapshot(snapshot(2, 6, {alive("a", 2)}, false), now_, after);
+  SyncOutput gap2 = feed(beat(2, 6));
+  SyncOutput after = admin(snapshot(2, 6, {alive("a", 2)}, false));
   EXPECT_EQ(removed_in(after), std::vector<std::string>{"b"});
 }
 
 TEST_F(ViewSyncTest, HeldOverNodeRemovedByADeltaIsReportedOnce) {
   sync_at_5();
-  SyncOutput out;
-  sync_.on_beat(beat(2, 0), now_, out);
-  sync_.on_admin_snapshot(snapshot(2, 1, {alive("a", 2)}, false), now_, out);
-  SyncOutput gone;
-  sync_.on_delta(delta(2, 2, {removed("b")}), now_, gone);
+  SyncOutput out = restart_warming_up({alive("a", 2)});
+  SyncOutput gone = feed(delta(2, 2, {removed("b")}));
   EXPECT_EQ(removed_in(gone), std::vector<std::string>{"b"});
-  SyncOutput done;
-  sync_.on_published_snapshot(snapshot(2, 2, {alive("a", 2)}, true), now_, done);
+  SyncOutput done = published(snapshot(2, 2, {alive("a", 2)}, true));
   EXPECT_TRUE(changes_of(done).empty());
 }
 

@@ -33,13 +33,7 @@ NodeRecord removed(const std::string& node, uint64_t inc) {
 }
 
 Snapshot snapshot(uint64_t epoch, uint64_t version, std::vector<NodeRecord> nodes, bool complete) {
-  Snapshot s;
-  s.epoch = epoch;
-  s.version = version;
-  s.complete = complete;
-  s.time_ms = kSnapshotTimeMs;
-  s.nodes = std::move(nodes);
-  return s;
+  return Snapshot{epoch, version, complete, kSnapshotTimeMs, std::move(nodes)};
 }
 
 Delta delta(uint64_t epoch, uint64_t version, std::vector<NodeRecord> changes) {
@@ -48,20 +42,11 @@ Delta delta(uint64_t epoch, uint64_t version, std::vector<NodeRecord> changes) {
 
 Delta delta(uint64_t epoch, uint64_t prev_version, uint64_t version,
             std::vector<NodeRecord> changes) {
-  Delta d;
-  d.epoch = epoch;
-  d.prev_version = prev_version;
-  d.version = version;
-  d.time_ms = kDeltaTimeMs;
-  d.changes = std::move(changes);
-  return d;
+  return Delta{epoch, version, prev_version, kDeltaTimeMs, std::move(changes)};
 }
 
 Beat beat(uint64_t epoch, uint64_t version) {
-  Beat b;
-  b.epoch = epoch;
-  b.version = version;
-  return b;
+  return Beat{epoch, version, /*time_ms=*/0};
 }
 
 std::string describe(const AgentReply& reply) {
