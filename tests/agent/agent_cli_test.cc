@@ -10,11 +10,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "roster_build_version.h"
 #include "support/fake_agent_channel.h"
 #include "support/log_lines.h"
 #include "support/notify_socket.h"
 #include "support/process.h"
+#include "support/scoped_env.h"
+#include "support/version_output.h"
 
 namespace roster::testing {
 namespace {
@@ -37,11 +38,7 @@ TEST(AgentCli, HelpExitsZeroAndDocumentsTheExitStatuses) {
 // --version: one line on stdout, the name, project(VERSION) and the git
 // revision when built from a checkout; exit 0, without the required --broker.
 TEST(AgentCli, VersionPrintsNameVersionAndRevision) {
-  auto result = agent({"--version"});
-  EXPECT_EQ(result.exit_status, 0) << result.err;
-  EXPECT_EQ(result.out.rfind(std::string("roster-agent ") + kVersion, 0), 0u) << result.out;
-  EXPECT_EQ(result.out, version_text("roster-agent") + "\n");
-  EXPECT_EQ(result.err, "");
+  expect_version_output(agent({"--version"}), "roster-agent");
 }
 
 // Each invalid command line exits 2 with a message naming the problem.
@@ -93,21 +90,6 @@ TEST(AgentCli, InvalidEnvironmentValueExitsTwo) {
   EXPECT_EQ(result.exit_status, 2) << result.err;
   EXPECT_NE(result.err.find("not a duration"), std::string::npos) << result.err;
 }
-
-// Sets an environment variable (inherited by children started meanwhile)
-// for the scope of a test.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() { unsetenv(name_); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-};
 
 // Acks the join it expects, then sends SIGTERM and acks the leave.
 void join_and_leave(FakeAgentChannel& broker, Process& process, const JoinRequest& expected) {

@@ -6,13 +6,31 @@
 
 #include "options.h"
 #include "support/process.h"
+#include "support/scoped_env.h"
 
 namespace roster::broker {
 namespace {
 
+using roster::testing::ScopedEnv;
+
 ParseResult parse(std::vector<const char*> args) {
   args.insert(args.begin(), "roster-broker");
   return parse_options(static_cast<int>(args.size()), args.data());
+}
+
+// What parsing `args` prints when it ends the program instead of giving
+// options; a test failure if it gave options or exits other than `status`.
+std::string exit_text(std::vector<const char*> args, int status) {
+  std::string line;
+  for (const char* arg : args) line += std::string(" ") + arg;
+  auto result = parse(std::move(args));
+  const auto* exit = std::get_if<ParseExit>(&result);
+  if (exit == nullptr) {
+    ADD_FAILURE() << "options parsed from" << line << "; expected exit " << status;
+    return "";
+  }
+  EXPECT_EQ(exit->exit_status, status) << "from" << line << ": " << exit->text;
+  return exit->text;
 }
 
 TEST(OptionsTest, DefaultsMatchTheBrief) {
@@ -62,20 +80,6 @@ TEST(OptionsTest, DurationsTakeCompoundValues) {
   EXPECT_EQ(o->membership.max_lease_ms, 90'000u);
   EXPECT_EQ(o->membership.forget_dead_after_ms, 3'723'500u);
 }
-
-// Sets an environment variable for the scope of a test.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() { unsetenv(name_); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-};
 
 TEST(OptionsTest, EveryOptionComesFromTheEnvironment) {
   ScopedEnv agents("ROSTER_BROKER_AGENTS", "tcp://127.0.0.1:9400");
@@ -168,20 +172,14 @@ TEST(OptionsTest, ConfigFileComesFromTheEnvironment) {
 
 TEST(OptionsTest, MissingConfigFileFromTheEnvironmentIsExitTwo) {
   ScopedEnv config("ROSTER_BROKER_CONFIG", "/nonexistent/roster.toml");
-  auto result = parse({});
-  auto* exit = std::get_if<ParseExit>(&result);
-  ASSERT_NE(exit, nullptr);
-  EXPECT_EQ(exit->exit_status, 2);
-  EXPECT_NE(exit->text.find("/nonexistent/roster.toml"), std::string::npos) << exit->text;
+  const std::string text = exit_text({}, 2);
+  EXPECT_NE(text.find("/nonexistent/roster.toml"), std::string::npos) << text;
 }
 
 TEST(OptionsTest, InvalidEnvironmentValueIsExitTwoNamingTheVariable) {
   ScopedEnv dead_after("ROSTER_BROKER_DEAD_AFTER", "whenever");
-  auto result = parse({});
-  auto* exit = std::get_if<ParseExit>(&result);
-  ASSERT_NE(exit, nullptr);
-  EXPECT_EQ(exit->exit_status, 2);
-  EXPECT_NE(exit->text.find("whenever"), std::string::npos) << exit->text;
+  const std::string text = exit_text({}, 2);
+  EXPECT_NE(text.find("whenever"), std::string::npos) << text;
 }
 
 TEST(OptionsTest, HelpNamesDurationsOnceAndTheEnvironmentVariables) {
@@ -193,11 +191,7 @@ TEST(OptionsTest, HelpNamesDurationsOnceAndTheEnvironmentVariables) {
 }
 
 TEST(OptionsTest, HelpIsExitZero) {
-  auto result = parse({"--help"});
-  auto* exit = std::get_if<ParseExit>(&result);
-  ASSERT_NE(exit, nullptr);
-  EXPECT_EQ(exit->exit_status, 0);
-  EXPECT_NE(exit->text.find("--snapshot-interval"), std::string::npos);
+  EXPECT_NE(exit_text({"--help"}, 0).find("--snapshot-interval"), std::string::npos);
 }
 
 TEST(OptionsTest, ErrorsAreExitTwoWithOneLine) {
@@ -210,12 +204,9 @@ TEST(OptionsTest, ErrorsAreExitTwoWithOneLine) {
                                         {"--max-lease", "100ms", "--min-lease", "200ms"},
                                         {"--agents", ""},
                                         {"--log-format", "xml"}}) {
-    auto result = parse(args);
-    auto* exit = std::get_if<ParseExit>(&result);
-    ASSERT_NE(exit, nullptr) << args[0];
-    EXPECT_EQ(exit->exit_status, 2) << args[0];
-    EXPECT_EQ(exit->text.find('\n'), std::string::npos) << exit->text;
-    EXPECT_EQ(exit->text.rfind("roster-broker: ", 0), 0u) << exit->text;
+    const std::string text = exit_text(args, 2);
+    EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+    EXPECT_EQ(text.rfind("roster-broker: ", 0), 0u) << text;
   }
 }
 
@@ -245,12 +236,9 @@ TEST(OptionsTest, CapacityOverTheSnapshotLimitIsExitTwo) {
         {"--max-nodes", "0"},
         {"--max-record-bytes", "0"},
         {"--max-nodes", "-1"}}) {
-    auto result = parse(args);
-    auto* exit = std::get_if<ParseExit>(&result);
-    ASSERT_NE(exit, nullptr) << args[0] << " " << args[1];
-    EXPECT_EQ(exit->exit_status, 2);
-    EXPECT_NE(exit->text.find(args[0]), std::string::npos) << exit->text;
-    EXPECT_EQ(exit->text.find('\n'), std::string::npos) << exit->text;
+    const std::string text = exit_text(args, 2);
+    EXPECT_NE(text.find(args[0]), std::string::npos) << text;
+    EXPECT_EQ(text.find('\n'), std::string::npos) << text;
   }
   // The message gives the product and the limit.
   auto result = parse({"--max-nodes", "1000000"});
