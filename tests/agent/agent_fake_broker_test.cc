@@ -81,6 +81,11 @@ uint64_t announced_wait(const AgentStateChange& change) {
   return std::stoull(change.detail.substr(at + 4));
 }
 
+// Names a parameterized case by its error code ("expired", ...).
+std::string code_name(const ::testing::TestParamInfo<ErrorCode>& info) {
+  return std::string(to_string(info.param));
+}
+
 // Starts an agent and completes its first join; returns the join.
 FakeAgentChannel::Received join_and_ack(FakeAgentChannel& broker, Agent& agent, EventLog& log) {
   EXPECT_EQ(agent.start(), std::nullopt);
@@ -177,8 +182,7 @@ TEST_P(AgentIncarnationRefused, TakesAHigherIncarnationAndJoins) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codes, AgentIncarnationRefused,
-                         ::testing::Values(ErrorCode::kExpired, ErrorCode::kLeft),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+                         ::testing::Values(ErrorCode::kExpired, ErrorCode::kLeft), code_name);
 
 TEST(AgentFakeBroker, ForgottenIncarnationRejoinsAboveTheHint) {
   FakeAgentChannel broker;
@@ -278,7 +282,7 @@ TEST_P(AgentConfigurationRefused, ReportsAConfigurationErrorAndStops) {
 
 INSTANTIATE_TEST_SUITE_P(Codes, AgentConfigurationRefused,
                          ::testing::Values(ErrorCode::kBadRequest, ErrorCode::kUnsupportedVersion),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+                         code_name);
 
 TEST(AgentFakeBroker, RepliesToNoOutstandingRequestAreIgnored) {
   FakeAgentChannel broker;
