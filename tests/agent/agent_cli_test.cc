@@ -28,6 +28,23 @@ CommandResult agent(const std::vector<std::string>& args) {
   return run_command(argv, seconds(20));
 }
 
+// Starts roster-agent against `broker` as `node_id`, with the flags `extra`.
+std::unique_ptr<Process> start_agent(FakeAgentChannel& broker, const std::string& node_id,
+                                     const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {bin("roster-agent"), "--broker", broker.endpoint(), "--node-id",
+                                   node_id};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return Process::start(argv);
+}
+
+// The join `broker` receives from `agent` within 10 s; nullopt after a
+// test failure showing the agent's output if none came.
+std::optional<FakeAgentChannel::Received> next_join(FakeAgentChannel& broker, Process& agent) {
+  auto join = broker.next_of<JoinRequest>(seconds(10));
+  if (!join) ADD_FAILURE() << "no join from roster-agent:\n" << agent.output();
+  return join;
+}
+
 TEST(AgentCli, HelpExitsZeroAndDocumentsTheExitStatuses) {
   auto result = agent({"--help"});
   EXPECT_EQ(result.exit_status, 0);
@@ -181,11 +198,10 @@ TEST(AgentCli, ConfigFileComesFromTheEnvironment) {
 
 TEST(AgentCli, RefusedJoinExitsOne) {
   FakeAgentChannel broker;
-  auto process =
-      Process::start({bin("roster-agent"), "--broker", broker.endpoint(), "--node-id", "refused"});
+  auto process = start_agent(broker, "refused");
   ASSERT_NE(process, nullptr);
-  auto join = broker.next_of<JoinRequest>(seconds(10));
-  ASSERT_TRUE(join.has_value()) << process->output();
+  auto join = next_join(broker, *process);
+  ASSERT_TRUE(join.has_value());
   broker.refuse(*join, ErrorCode::kBadRequest);
   EXPECT_EQ(process->wait_exit(seconds(10)), 1) << process->output();
   EXPECT_NE(process->output().find("bad_request"), std::string::npos) << process->output();
@@ -193,12 +209,12 @@ TEST(AgentCli, RefusedJoinExitsOne) {
 
 TEST(AgentCli, LabelsAndAddressReachTheBroker) {
   FakeAgentChannel broker;
-  auto process = Process::start({bin("roster-agent"), "--broker", broker.endpoint(), "--node-id",
-                                 "web-1", "--addr", "10.0.0.7:80", "--label", "zone=a", "--label",
-                                 "role=web=frontend", "--lease", "2s"});
+  auto process = start_agent(broker, "web-1",
+                             {"--addr", "10.0.0.7:80", "--label", "zone=a", "--label",
+                              "role=web=frontend", "--lease", "2s"});
   ASSERT_NE(process, nullptr);
-  auto join = broker.next_of<JoinRequest>(seconds(10));
-  ASSERT_TRUE(join.has_value()) << process->output();
+  auto join = next_join(broker, *process);
+  ASSERT_TRUE(join.has_value());
   const auto& request = std::get<JoinRequest>(join->request);
   EXPECT_EQ(request.node, "web-1");
   EXPECT_EQ(request.addr, "10.0.0.7:80");
@@ -214,10 +230,9 @@ TEST(AgentCli, LabelsAndAddressReachTheBroker) {
 
 TEST(AgentCli, SigtermWithoutAnAckStillExitsZeroAfterTheLeaveTimeout) {
   FakeAgentChannel broker;
-  auto process = Process::start({bin("roster-agent"), "--broker", broker.endpoint(), "--node-id",
-                                 "hurried", "--leave-timeout", "200ms"});
+  auto process = start_agent(broker, "hurried", {"--leave-timeout", "200ms"});
   ASSERT_NE(process, nullptr);
-  auto join = broker.next_of<JoinRequest>(seconds(10));
+  auto join = next_join(broker, *process);
   ASSERT_TRUE(join.has_value());
   broker.ack(*join);
   process->signal(SIGTERM);
@@ -279,11 +294,10 @@ TEST(AgentCli, SendsNothingOutsideSystemd) {
 
 TEST(AgentCli, JsonLogLinesAreValidJson) {
   FakeAgentChannel broker;
-  auto process = Process::start({bin("roster-agent"), "--broker", broker.endpoint(), "--node-id",
-                                 "json-node", "--log-format", "json"});
+  auto process = start_agent(broker, "json-node", {"--log-format", "json"});
   ASSERT_NE(process, nullptr);
-  auto join = broker.next_of<JoinRequest>(seconds(10));
-  ASSERT_TRUE(join.has_value()) << process->output();
+  auto join = next_join(broker, *process);
+  ASSERT_TRUE(join.has_value());
   // Hostile messages are covered by service_log_format_test.
   broker.refuse(*join, ErrorCode::kBadRequest);
   EXPECT_EQ(process->wait_exit(seconds(10)), 1) << process->output();
