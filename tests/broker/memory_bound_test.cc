@@ -185,6 +185,18 @@ double percentile(std::vector<double> values, double p) {
   return values[std::min(values.size() - 1, static_cast<size_t>(p * values.size()))];
 }
 
+// A socket connected to `endpoint` for a client that never reads: its
+// receive queue holds one message, so what the broker sends it stays
+// queued in the broker.
+zmq::socket_t never_reading_socket(zmq::socket_type type, const std::string& endpoint) {
+  zmq::socket_t socket(test_context(), type);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.set(zmq::sockopt::rcvhwm, 1);
+  socket.set(zmq::sockopt::rcvbuf, 64 * 1024);
+  socket.connect(endpoint);
+  return socket;
+}
+
 // A subscriber that never reads and toggles its subscription to
 // roster.snapshot every 10 ms. Its receive queue is one message deep, so
 // what the broker sends it stays queued in the broker.
@@ -192,11 +204,7 @@ class TogglingSubscriber {
  public:
   explicit TogglingSubscriber(const std::string& endpoint)
       : thread_([this, endpoint](const StopFlag& stop) {
-          zmq::socket_t socket(test_context(), zmq::socket_type::sub);
-          socket.set(zmq::sockopt::linger, 0);
-          socket.set(zmq::sockopt::rcvhwm, 1);
-          socket.set(zmq::sockopt::rcvbuf, 64 * 1024);
-          socket.connect(endpoint);
+          zmq::socket_t socket = never_reading_socket(zmq::socket_type::sub, endpoint);
           bool on = false;
           while (!stop) {
             on = !on;
@@ -222,11 +230,7 @@ class GreedyAdmin {
  public:
   explicit GreedyAdmin(const std::string& endpoint)
       : thread_([this, endpoint](const StopFlag& stop) {
-          zmq::socket_t socket(test_context(), zmq::socket_type::dealer);
-          socket.set(zmq::sockopt::linger, 0);
-          socket.set(zmq::sockopt::rcvhwm, 1);
-          socket.set(zmq::sockopt::rcvbuf, 64 * 1024);
-          socket.connect(endpoint);
+          zmq::socket_t socket = never_reading_socket(zmq::socket_type::dealer, endpoint);
           const std::string request = encode(AdminRequest(SnapshotQuery{}));
           while (!stop) {
             if (socket.send(zmq::buffer(request), zmq::send_flags::dontwait)) ++requests_;
