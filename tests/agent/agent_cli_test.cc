@@ -10,11 +10,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "roster_build_version.h"
 #include "support/fake_agent_channel.h"
 #include "support/log_lines.h"
 #include "support/notify_socket.h"
 #include "support/process.h"
+#include "support/scoped_env.h"
+#include "support/version_output.h"
 
 namespace roster::testing {
 namespace {
@@ -27,6 +28,23 @@ CommandResult agent(const std::vector<std::string>& args) {
   return run_command(argv, seconds(20));
 }
 
+// Starts roster-agent against `broker` as `node_id`, with the flags `extra`.
+std::unique_ptr<Process> start_agent(FakeAgentChannel& broker, const std::string& node_id,
+                                     const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> argv = {bin("roster-agent"), "--broker", broker.endpoint(), "--node-id",
+                                   node_id};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return Process::start(argv);
+}
+
+// The join `broker` receives from `agent` within 10 s; nullopt after a
+// test failure showing the agent's output if none came.
+std::optional<FakeAgentChannel::Received> next_join(FakeAgentChannel& broker, Process& agent) {
+  auto join = broker.next_of<JoinRequest>(seconds(10));
+  if (!join) ADD_FAILURE() << "no join from roster-agent:\n" << agent.output();
+  return join;
+}
+
 TEST(AgentCli, HelpExitsZeroAndDocumentsTheExitStatuses) {
   auto result = agent({"--help"});
   EXPECT_EQ(result.exit_status, 0);
@@ -37,11 +55,7 @@ TEST(AgentCli, HelpExitsZeroAndDocumentsTheExitStatuses) {
 // --version: one line on stdout, the name, project(VERSION) and the git
 // revision when built from a checkout; exit 0, without the required --broker.
 TEST(AgentCli, VersionPrintsNameVersionAndRevision) {
-  auto result = agent({"--version"});
-  EXPECT_EQ(result.exit_status, 0) << result.err;
-  EXPECT_EQ(result.out.rfind(std::string("roster-agent ") + kVersion, 0), 0u) << result.out;
-  EXPECT_EQ(result.out, version_text("roster-agent") + "\n");
-  EXPECT_EQ(result.err, "");
+  expect_version_output(agent({"--version"}), "roster-agent");
 }
 
 // Each invalid command line exits 2 with a message naming the problem.
@@ -93,21 +107,6 @@ TEST(AgentCli, InvalidEnvironmentValueExitsTwo) {
   EXPECT_EQ(result.exit_status, 2) << result.err;
   EXPECT_NE(result.err.find("not a duration"), std::string::npos) << result.err;
 }
-
-// Sets an environment variable (inherited by children started meanwhile)
-// for the scope of a test.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() { unsetenv(name_); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-};
 
 // Acks the join it expects, then sends SIGTERM and acks the leave.
 void join_and_leave(FakeAgentChannel& broker, Process& process, const JoinRequest& expected) {
@@ -199,11 +198,10 @@ TEST(AgentCli, ConfigFileComesFromTheEnvironment) {
 
 TEST(AgentCli, RefusedJoinExitsOne) {
   FakeAgentChannel broker;
-  auto process =
-      Process::start({bin("roster-agent"), "--broker", broker.endpoint(), "--node-id", "refused"});
+  auto process = start_agent(broker, "refused");
   ASSERT_NE(process, nullptr);
-  auto join = broker.next_of<JoinRequest>(seconds(10));
-  ASSERT_TRUE(join.has_value()) << process->output();
+  auto join = next_join(broker, *process);
+  ASSERT_TRUE(join.has_value());
   broker.refuse(*join, ErrorCode::kBadRequest);
   EXPECT_EQ(process->wait_exit(seconds(10)), 1) << process->output();
   EXPECT_NE(process->output().find("bad_request"), std::string::npos) << process->output();
@@ -211,12 +209,12 @@ TEST(AgentCli, RefusedJoinExitsOne) {
 
 TEST(AgentCli, LabelsAndAddressReachTheBroker) {
   FakeAgentChannel broker;
-  auto process = Process::start({bin("roster-agent"), "--broker", broker.endpoint(), "--node-id",
-                                 "web-1", "--addr", "10.0.0.7:80", "--label", "zone=a", "--label",
-                                 "role=web=frontend", "--lease", "2s"});
+  auto process = start_agent(broker, "web-1",
+                             {"--addr", "10.0.0.7:80", "--label", "zone=a", "--label",
+                              "role=web=frontend", "--lease", "2s"});
   ASSERT_NE(process, nullptr);
-  auto join = broker.next_of<JoinRequest>(seconds(10));
-  ASSERT_TRUE(join.has_value()) << process->output();
+  auto join = next_join(broker, *process);
+  ASSERT_TRUE(join.has_value());
   const auto& request = std::get<JoinRequest>(join->request);
   EXPECT_EQ(request.node, "web-1");
   EXPECT_EQ(request.addr, "10.0.0.7:80");
@@ -232,10 +230,9 @@ TEST(AgentCli, LabelsAndAddressReachTheBroker) {
 
 TEST(AgentCli, SigtermWithoutAnAckStillExitsZeroAfterTheLeaveTimeout) {
   FakeAgentChannel broker;
-  auto process = Process::start({bin("roster-agent"), "--broker", broker.endpoint(), "--node-id",
-                                 "hurried", "--leave-timeout", "200ms"});
+  auto process = start_agent(broker, "hurried", {"--leave-timeout", "200ms"});
   ASSERT_NE(process, nullptr);
-  auto join = broker.next_of<JoinRequest>(seconds(10));
+  auto join = next_join(broker, *process);
   ASSERT_TRUE(join.has_value());
   broker.ack(*join);
   process->signal(SIGTERM);
@@ -297,11 +294,10 @@ TEST(AgentCli, SendsNothingOutsideSystemd) {
 
 TEST(AgentCli, JsonLogLinesAreValidJson) {
   FakeAgentChannel broker;
-  auto process = Process::start({bin("roster-agent"), "--broker", broker.endpoint(), "--node-id",
-                                 "json-node", "--log-format", "json"});
+  auto process = start_agent(broker, "json-node", {"--log-format", "json"});
   ASSERT_NE(process, nullptr);
-  auto join = broker.next_of<JoinRequest>(seconds(10));
-  ASSERT_TRUE(join.has_value()) << process->output();
+  auto join = next_join(broker, *process);
+  ASSERT_TRUE(join.has_value());
   // Hostile messages are covered by service_log_format_test.
   broker.refuse(*join, ErrorCode::kBadRequest);
   EXPECT_EQ(process->wait_exit(seconds(10)), 1) << process->output();

@@ -40,11 +40,13 @@ AgentConfig test_config(std::vector<std::string> brokers) {
   return config;
 }
 
-// An Agent on a SimulatedClock. When the test ends it stops without a
+// An Agent on a SimulatedClock, with the configuration it was given and
+// the log of what it reported. When the test ends it stops without a
 // leave: a leave would wait for a leave timeout that the clock never
 // reaches.
 struct SimulatedAgent {
-  SimulatedAgent(const AgentConfig& config, EventLog& log) : agent(config, log.callback(), clock) {}
+  explicit SimulatedAgent(AgentConfig agent_config)
+      : config(std::move(agent_config)), agent(config, log.callback(), clock) {}
   ~SimulatedAgent() { agent.stop(false); }
 
   // Moves the clock and wakes the agent to act on the new time.
@@ -53,6 +55,8 @@ struct SimulatedAgent {
     agent.wake();
   }
 
+  EventLog log;
+  const AgentConfig config;
   SimulatedClock clock;
   Agent agent;
 };
@@ -75,6 +79,11 @@ uint64_t announced_wait(const AgentStateChange& change) {
     return 0;
   }
   return std::stoull(change.detail.substr(at + 4));
+}
+
+// Names a parameterized case by its error code ("expired", ...).
+std::string code_name(const ::testing::TestParamInfo<ErrorCode>& info) {
+  return std::string(to_string(info.param));
 }
 
 // Starts an agent and completes its first join; returns the join.
@@ -173,8 +182,7 @@ TEST_P(AgentIncarnationRefused, TakesAHigherIncarnationAndJoins) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Codes, AgentIncarnationRefused,
-                         ::testing::Values(ErrorCode::kExpired, ErrorCode::kLeft),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+                         ::testing::Values(ErrorCode::kExpired, ErrorCode::kLeft), code_name);
 
 TEST(AgentFakeBroker, ForgottenIncarnationRejoinsAboveTheHint) {
   FakeAgentChannel broker;
@@ -197,24 +205,21 @@ TEST(AgentFakeBroker, ForgottenIncarnationRejoinsAboveTheHint) {
 
 TEST(AgentFakeBroker, StaleIncarnationKeepsTheIncarnationAndRetriesAfterABackoff) {
   FakeAgentChannel broker;
-  EventLog log;
-  const AgentConfig config = test_config({broker.endpoint()});
-  SimulatedAgent sim(config, log);
-  Agent& agent = sim.agent;
-  auto join = join_and_ack(broker, agent, log);
+  SimulatedAgent sim(test_config({broker.endpoint()}));
+  auto join = join_and_ack(broker, sim.agent, sim.log);
   const uint64_t inc = inc_of(join.request);
   const uint64_t holder = inc + 1'000;
-  sim.advance(config.interval_ms);
+  sim.advance(sim.config.interval_ms);
   auto request = broker.next_of<HeartbeatRequest>(kEventually);
   ASSERT_TRUE(request.has_value());
   // Another process holds the id: every request is refused as stale.
   for (size_t refusals = 1; refusals <= 4; ++refusals) {
     broker.reply(*request, ErrorReply{seq_of(request->request), ErrorCode::kStaleIncarnation,
                                       "older", holder});
-    ASSERT_TRUE(log.wait_for(AgentEvent::kRefused, refusals));
-    const uint64_t wait = announced_wait(last(log, AgentEvent::kRefused));
-    EXPECT_GE(wait, config.backoff_min_ms);
-    EXPECT_LE(wait, config.backoff_max_ms);
+    ASSERT_TRUE(sim.log.wait_for(AgentEvent::kRefused, refusals));
+    const uint64_t wait = announced_wait(last(sim.log, AgentEvent::kRefused));
+    EXPECT_GE(wait, sim.config.backoff_min_ms);
+    EXPECT_LE(wait, sim.config.backoff_max_ms);
     // Not at once: nothing until the announced wait is over.
     sim.advance(wait - 1);
     EXPECT_FALSE(broker.next(kQuiet).has_value());
@@ -225,36 +230,33 @@ TEST(AgentFakeBroker, StaleIncarnationKeepsTheIncarnationAndRetriesAfterABackoff
     // The id is not taken back.
     EXPECT_EQ(inc_of(request->request), inc);
   }
-  EXPECT_GE(log.count(AgentEvent::kRefused), 4u);
+  EXPECT_GE(sim.log.count(AgentEvent::kRefused), 4u);
   // The holder is over: the agent takes an incarnation above it.
   broker.reply(*request, ErrorReply{seq_of(request->request), ErrorCode::kExpired, "dead", holder});
   auto rejoin = broker.next_of<JoinRequest>(kEventually);
   ASSERT_TRUE(rejoin.has_value());
   EXPECT_GT(inc_of(rejoin->request), holder);
   broker.ack(*rejoin);
-  ASSERT_TRUE(log.wait_for(AgentEvent::kRejoined));
-  EXPECT_EQ(agent.status().phase, AgentPhase::kJoined);
+  ASSERT_TRUE(sim.log.wait_for(AgentEvent::kRejoined));
+  EXPECT_EQ(sim.agent.status().phase, AgentPhase::kJoined);
 }
 
 TEST(AgentFakeBroker, RemovedStopsHeartbeatingForGood) {
   FakeAgentChannel broker;
-  EventLog log;
-  const AgentConfig config = test_config({broker.endpoint()});
-  SimulatedAgent sim(config, log);
-  Agent& agent = sim.agent;
-  join_and_ack(broker, agent, log);
-  sim.advance(config.interval_ms);
+  SimulatedAgent sim(test_config({broker.endpoint()}));
+  join_and_ack(broker, sim.agent, sim.log);
+  sim.advance(sim.config.interval_ms);
   auto heartbeat = broker.next_of<HeartbeatRequest>(kEventually);
   ASSERT_TRUE(heartbeat.has_value());
   broker.refuse(*heartbeat, ErrorCode::kRemoved);
 
-  ASSERT_TRUE(log.wait_for(AgentEvent::kRemoved));
-  EXPECT_EQ(agent.status().phase, AgentPhase::kRemoved);
+  ASSERT_TRUE(sim.log.wait_for(AgentEvent::kRemoved));
+  EXPECT_EQ(sim.agent.status().phase, AgentPhase::kRemoved);
   // Several intervals and more than a lease: no heartbeat, no join.
-  sim.advance(10 * config.lease_ms);
+  sim.advance(10 * sim.config.lease_ms);
   EXPECT_FALSE(broker.next(kQuiet).has_value());
-  EXPECT_EQ(log.count(AgentEvent::kRejoined), 0u);
-  agent.stop(true);  // nothing to leave: returns at once
+  EXPECT_EQ(sim.log.count(AgentEvent::kRejoined), 0u);
+  sim.agent.stop(true);  // nothing to leave: returns at once
   EXPECT_FALSE(broker.next(milliseconds(50)).has_value());
 }
 
@@ -262,28 +264,25 @@ class AgentConfigurationRefused : public ::testing::TestWithParam<ErrorCode> {};
 
 TEST_P(AgentConfigurationRefused, ReportsAConfigurationErrorAndStops) {
   FakeAgentChannel broker;
-  EventLog log;
-  const AgentConfig config = test_config({broker.endpoint()});
-  SimulatedAgent sim(config, log);
-  Agent& agent = sim.agent;
-  ASSERT_EQ(agent.start(), std::nullopt);
+  SimulatedAgent sim(test_config({broker.endpoint()}));
+  ASSERT_EQ(sim.agent.start(), std::nullopt);
   auto join = broker.next_of<JoinRequest>(kEventually);
   ASSERT_TRUE(join.has_value());
   broker.refuse(*join, GetParam());
 
-  ASSERT_TRUE(log.wait_for(AgentEvent::kConfigError));
-  EXPECT_EQ(agent.status().phase, AgentPhase::kConfigError);
-  const auto changes = log.changes();
+  ASSERT_TRUE(sim.log.wait_for(AgentEvent::kConfigError));
+  EXPECT_EQ(sim.agent.status().phase, AgentPhase::kConfigError);
+  const auto changes = sim.log.changes();
   EXPECT_NE(changes.back().detail.find(std::string(to_string(GetParam()))), std::string::npos)
       << changes.back().detail;
   // No retry, however long it waits.
-  sim.advance(10 * config.lease_ms);
+  sim.advance(10 * sim.config.lease_ms);
   EXPECT_FALSE(broker.next(kQuiet).has_value());
 }
 
 INSTANTIATE_TEST_SUITE_P(Codes, AgentConfigurationRefused,
                          ::testing::Values(ErrorCode::kBadRequest, ErrorCode::kUnsupportedVersion),
-                         [](const auto& info) { return std::string(to_string(info.param)); });
+                         code_name);
 
 TEST(AgentFakeBroker, RepliesToNoOutstandingRequestAreIgnored) {
   FakeAgentChannel broker;
@@ -335,64 +334,55 @@ TEST(AgentFakeBroker, MalformedRepliesAreDroppedWithoutHarm) {
 TEST(AgentFakeBroker, SilentBrokerIsLostAndTheNextEndpointIsTried) {
   FakeAgentChannel silent;
   FakeAgentChannel second;
-  EventLog log;
-  const AgentConfig config = test_config({silent.endpoint(), second.endpoint()});
-  SimulatedAgent sim(config, log);
-  Agent& agent = sim.agent;
-  ASSERT_EQ(agent.start(), std::nullopt);
+  SimulatedAgent sim(test_config({silent.endpoint(), second.endpoint()}));
+  ASSERT_EQ(sim.agent.start(), std::nullopt);
   // The first broker receives the join and never answers.
   ASSERT_TRUE(silent.next_of<JoinRequest>(kEventually).has_value());
   // Lost a lease after the join, not before.
-  sim.advance(config.lease_ms - 1);
+  sim.advance(sim.config.lease_ms - 1);
   EXPECT_FALSE(second.next(kQuiet).has_value());
-  EXPECT_EQ(log.count(AgentEvent::kBrokerLost), 0u);
+  EXPECT_EQ(sim.log.count(AgentEvent::kBrokerLost), 0u);
   sim.advance(1);
-  ASSERT_TRUE(log.wait_for(AgentEvent::kBrokerLost));
+  ASSERT_TRUE(sim.log.wait_for(AgentEvent::kBrokerLost));
   // The next endpoint after a backoff within its bounds.
-  const uint64_t wait = announced_wait(last(log, AgentEvent::kBrokerLost));
-  EXPECT_GE(wait, config.backoff_min_ms);
-  EXPECT_LE(wait, config.backoff_max_ms);
+  const uint64_t wait = announced_wait(last(sim.log, AgentEvent::kBrokerLost));
+  EXPECT_GE(wait, sim.config.backoff_min_ms);
+  EXPECT_LE(wait, sim.config.backoff_max_ms);
   sim.advance(wait);
   auto join = second.next_of<JoinRequest>(kEventually);
   ASSERT_TRUE(join.has_value());
-  EXPECT_EQ(log.count(AgentEvent::kBrokerLost), 1u);
+  EXPECT_EQ(sim.log.count(AgentEvent::kBrokerLost), 1u);
   second.ack(*join);
-  ASSERT_TRUE(log.wait_for(AgentEvent::kJoined));
-  EXPECT_EQ(agent.status().broker, second.endpoint());
-  sim.advance(config.interval_ms);
+  ASSERT_TRUE(sim.log.wait_for(AgentEvent::kJoined));
+  EXPECT_EQ(sim.agent.status().broker, second.endpoint());
+  sim.advance(sim.config.interval_ms);
   ASSERT_TRUE(second.next_of<HeartbeatRequest>(kEventually).has_value());
 }
 
 TEST(AgentFakeBroker, JoinedAgentLosingItsBrokerFailsOverAndRejoins) {
   FakeAgentChannel first;
   FakeAgentChannel second;
-  EventLog log;
-  const AgentConfig config = test_config({first.endpoint(), second.endpoint()});
-  SimulatedAgent sim(config, log);
-  Agent& agent = sim.agent;
-  auto join = join_and_ack(first, agent, log);
+  SimulatedAgent sim(test_config({first.endpoint(), second.endpoint()}));
+  auto join = join_and_ack(first, sim.agent, sim.log);
   // The first broker stops answering heartbeats: lost a lease later.
-  sim.advance(config.interval_ms);
+  sim.advance(sim.config.interval_ms);
   ASSERT_TRUE(first.next_of<HeartbeatRequest>(kEventually).has_value());
-  sim.advance(config.lease_ms);
-  ASSERT_TRUE(log.wait_for(AgentEvent::kBrokerLost));
-  sim.advance(announced_wait(last(log, AgentEvent::kBrokerLost)));
+  sim.advance(sim.config.lease_ms);
+  ASSERT_TRUE(sim.log.wait_for(AgentEvent::kBrokerLost));
+  sim.advance(announced_wait(last(sim.log, AgentEvent::kBrokerLost)));
   auto rejoin = second.next_of<JoinRequest>(kEventually);
   ASSERT_TRUE(rejoin.has_value());
   EXPECT_EQ(inc_of(rejoin->request), inc_of(join.request));
   second.ack(*rejoin);
-  ASSERT_TRUE(log.wait_for(AgentEvent::kRejoined));
+  ASSERT_TRUE(sim.log.wait_for(AgentEvent::kRejoined));
 }
 
 TEST(AgentFakeBroker, NoBacklogOfStaleHeartbeatsReachesAReturningBroker) {
   auto broker = std::make_unique<FakeAgentChannel>();
   const std::string endpoint = broker->endpoint();
-  EventLog log;
-  const AgentConfig config = test_config({endpoint});
-  SimulatedAgent sim(config, log);
-  Agent& agent = sim.agent;
-  join_and_ack(*broker, agent, log);
-  sim.advance(config.interval_ms);
+  SimulatedAgent sim(test_config({endpoint}));
+  join_and_ack(*broker, sim.agent, sim.log);
+  sim.advance(sim.config.interval_ms);
   ASSERT_TRUE(broker->next_of<HeartbeatRequest>(kEventually).has_value());
   // The broker vanishes for several leases' worth of heartbeats (the clock
   // runs about ten times faster than real time meanwhile).
@@ -400,22 +390,22 @@ TEST(AgentFakeBroker, NoBacklogOfStaleHeartbeatsReachesAReturningBroker) {
   ASSERT_TRUE(wait_until(
       [&] {
         sim.advance(20);
-        return log.count(AgentEvent::kBrokerLost) >= 3;
+        return sim.log.count(AgentEvent::kBrokerLost) >= 3;
       },
       kEventually));
   broker = std::make_unique<FakeAgentChannel>(endpoint);
   // Any backoff is over: the agent joins, and waits for the ack.
-  sim.advance(config.backoff_max_ms);
+  sim.advance(sim.config.backoff_max_ms);
   // The first thing the returning broker hears is a fresh join.
   auto first = broker->next(kEventually);
   ASSERT_TRUE(first.has_value());
   ASSERT_TRUE(std::holds_alternative<JoinRequest>(first->request))
       << "got a request of type index " << first->request.index();
   broker->ack(*first);
-  ASSERT_TRUE(log.wait_for(AgentEvent::kRejoined));
+  ASSERT_TRUE(sim.log.wait_for(AgentEvent::kRejoined));
   // Then heartbeats at the normal pace, not a burst of old ones: the next
   // heartbeat carries a seq above the join's.
-  sim.advance(config.interval_ms);
+  sim.advance(sim.config.interval_ms);
   auto heartbeat = broker->next_of<HeartbeatRequest>(kEventually);
   ASSERT_TRUE(heartbeat.has_value());
   EXPECT_GT(seq_of(heartbeat->request), seq_of(first->request));
@@ -480,24 +470,21 @@ TEST(AgentFakeBroker, StopWithLeaveSendsALeaveAndWaitsForItsAck) {
 
 TEST(AgentFakeBroker, StopWithLeaveGivesUpAfterTheLeaveTimeout) {
   FakeAgentChannel broker;
-  EventLog log;
-  const AgentConfig config = test_config({broker.endpoint()});
-  SimulatedAgent sim(config, log);
-  Agent& agent = sim.agent;
-  join_and_ack(broker, agent, log);
+  SimulatedAgent sim(test_config({broker.endpoint()}));
+  join_and_ack(broker, sim.agent, sim.log);
   std::atomic<bool> stopped{false};
   std::thread stopper([&] {
-    agent.stop(true);
+    sim.agent.stop(true);
     stopped = true;
   });
   ASSERT_TRUE(broker.next_of<LeaveRequest>(kEventually).has_value());
   // The leave is not acked: the agent waits the leave timeout, not less.
-  sim.advance(config.leave_timeout_ms - 1);
+  sim.advance(sim.config.leave_timeout_ms - 1);
   EXPECT_FALSE(wait_until([&] { return stopped.load(); }, kQuiet));
   sim.advance(1);
   stopper.join();
-  EXPECT_EQ(log.count(AgentEvent::kLeft), 0u);
-  EXPECT_EQ(log.count(AgentEvent::kStopped), 1u);
+  EXPECT_EQ(sim.log.count(AgentEvent::kLeft), 0u);
+  EXPECT_EQ(sim.log.count(AgentEvent::kStopped), 1u);
 }
 
 TEST(AgentFakeBroker, StopWithoutLeaveSendsNothing) {

@@ -35,6 +35,18 @@ std::vector<T> only(const std::vector<SessionAction>& actions) {
   return out;
 }
 
+// The one state change among `actions`; a test failure (and an empty
+// change) unless there is exactly one and it reports `event`.
+AgentStateChange one_change(const std::vector<SessionAction>& actions, AgentEvent event) {
+  const auto changes = only<AgentStateChange>(actions);
+  if (changes.size() != 1) {
+    ADD_FAILURE() << changes.size() << " state changes; expected one " << to_string(event);
+    return {};
+  }
+  EXPECT_EQ(changes[0].event, event);
+  return changes[0];
+}
+
 std::vector<AgentRequest> sent(const std::vector<SessionAction>& actions) {
   std::vector<AgentRequest> out;
   for (const auto& s : only<SendRequest>(actions)) out.push_back(s.request);
@@ -110,10 +122,8 @@ TEST(AgentSession, NoReplyWithinTheLeaseLosesTheBrokerAndBacksOff) {
   session.tick(kStart + 4001);  // the first heartbeat is a lease old
   auto actions = session.take_actions();
   EXPECT_EQ(only<CloseSocket>(actions).size(), 1u);
-  auto changes = only<AgentStateChange>(actions);
-  ASSERT_EQ(changes.size(), 1u);
-  EXPECT_EQ(changes[0].event, AgentEvent::kBrokerLost);
-  EXPECT_EQ(changes[0].broker, "tcp://a:7400");
+  const AgentStateChange change = one_change(actions, AgentEvent::kBrokerLost);
+  EXPECT_EQ(change.broker, "tcp://a:7400");
   EXPECT_EQ(session.phase(), AgentPhase::kBackoff);
   const TimeMs reconnect_at = *session.next_deadline();
   EXPECT_GE(reconnect_at, kStart + 4001 + 100);
@@ -140,10 +150,8 @@ TEST(AgentSession, RejoinAfterALossIsReportedAsRejoined) {
   session.tick(reconnect_at);
   auto requests = sent(session.take_actions());
   session.on_reply(ack(seq_of(requests.at(0))), reconnect_at + 1);
-  auto changes = only<AgentStateChange>(session.take_actions());
-  ASSERT_EQ(changes.size(), 1u);
-  EXPECT_EQ(changes[0].event, AgentEvent::kRejoined);
-  EXPECT_EQ(changes[0].broker, "tcp://b:7400");
+  const AgentStateChange change = one_change(session.take_actions(), AgentEvent::kRejoined);
+  EXPECT_EQ(change.broker, "tcp://b:7400");
 }
 
 TEST(AgentSession, ReplyToAnOlderOutstandingRequestAnswersItAndNoNewerOne) {
@@ -207,9 +215,7 @@ TEST(AgentSession, LeaveWhileBackingOffSaysGoodbyeToTheNextEndpoint) {
   EXPECT_EQ(session.next_deadline(), kStart + 4002 + 1000);
   session.tick(kStart + 5002);
   EXPECT_EQ(session.phase(), AgentPhase::kStopped);
-  auto changes = only<AgentStateChange>(session.take_actions());
-  ASSERT_EQ(changes.size(), 1u);
-  EXPECT_EQ(changes[0].event, AgentEvent::kStopped);
+  one_change(session.take_actions(), AgentEvent::kStopped);
 }
 
 TEST(AgentSession, OnlyTheLeavesReplyEndsTheLeave) {
@@ -223,9 +229,7 @@ TEST(AgentSession, OnlyTheLeavesReplyEndsTheLeave) {
   EXPECT_TRUE(sent(session.take_actions()).empty());  // no rejoin while leaving
   session.on_reply(ack(join_seq + 2), kStart + 1004);
   EXPECT_EQ(session.phase(), AgentPhase::kStopped);
-  auto changes = only<AgentStateChange>(session.take_actions());
-  ASSERT_EQ(changes.size(), 1u);
-  EXPECT_EQ(changes[0].event, AgentEvent::kLeft);
+  one_change(session.take_actions(), AgentEvent::kLeft);
 }
 
 // --- refusals ----------------------------------------------------------------
@@ -268,10 +272,8 @@ TEST(AgentSession, ForgottenIncarnationTakesOneAboveTheHintAtOnce) {
     EXPECT_FALSE(session.finished());
     EXPECT_FALSE(reports(actions, AgentEvent::kRemoved));
     session.on_reply(ack(join.seq), kStart + 1003);
-    auto changes = only<AgentStateChange>(session.take_actions());
-    ASSERT_EQ(changes.size(), 1u);
-    EXPECT_EQ(changes[0].event, AgentEvent::kRejoined);
-    EXPECT_NE(changes[0].detail.find("new incarnation"), std::string::npos) << changes[0].detail;
+    const AgentStateChange change = one_change(session.take_actions(), AgentEvent::kRejoined);
+    EXPECT_NE(change.detail.find("new incarnation"), std::string::npos) << change.detail;
   }
 }
 
@@ -302,10 +304,8 @@ TEST(AgentSession, StaleIncarnationDoesNotTakeTheIdBackAndRetriesWithBackoff) {
   auto actions = heartbeat_refused(session, ErrorCode::kStaleIncarnation, holder);
   // Nothing at once; the holder's incarnation is logged.
   EXPECT_TRUE(sent(actions).empty());
-  auto changes = only<AgentStateChange>(actions);
-  ASSERT_EQ(changes.size(), 1u);
-  EXPECT_EQ(changes[0].event, AgentEvent::kRefused);
-  EXPECT_NE(changes[0].detail.find(std::to_string(holder)), std::string::npos) << changes[0].detail;
+  const AgentStateChange change = one_change(actions, AgentEvent::kRefused);
+  EXPECT_NE(change.detail.find(std::to_string(holder)), std::string::npos) << change.detail;
   EXPECT_EQ(session.phase(), AgentPhase::kJoining);
   // Each retry is a join of the same incarnation, after a growing wait.
   TimeMs now = kStart + 1002;
@@ -350,9 +350,7 @@ TEST(AgentSession, ClockBehindItsPreviousIncarnationConvergesOnceTheHolderIsOver
   EXPECT_EQ(join.inc, holder + 1);
   session.on_reply(ack(join.seq), retry_at + 2);
   EXPECT_EQ(session.phase(), AgentPhase::kJoined);
-  auto changes = only<AgentStateChange>(session.take_actions());
-  ASSERT_EQ(changes.size(), 1u);
-  EXPECT_EQ(changes[0].event, AgentEvent::kJoined);
+  one_change(session.take_actions(), AgentEvent::kJoined);
 }
 
 TEST(AgentSession, UnknownNodeRejoinsAtOnceThenBacksOffUntilAnAck) {

@@ -1,15 +1,14 @@
 // Collects what a roster::Agent reports through its callback, for tests.
 //
 // Thread safety: add() may run on the agent's thread while the test thread
-// reads; everything is guarded by one mutex.
+// reads; the changes are kept in a GuardedList.
 #pragma once
 
-#include <algorithm>
 #include <chrono>
-#include <mutex>
 #include <vector>
 
 #include "roster/agent.h"
+#include "support/guarded_list.h"
 #include "support/process.h"
 
 namespace roster::testing {
@@ -21,15 +20,10 @@ class EventLog {
     return [this](const AgentStateChange& change) { add(change); };
   }
 
-  void add(const AgentStateChange& change) {
-    std::lock_guard<std::mutex> lock(mu_);
-    changes_.push_back(change);
-  }
+  void add(const AgentStateChange& change) { changes_.add(change); }
 
   size_t count(AgentEvent event) const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return std::count_if(changes_.begin(), changes_.end(),
-                         [event](const AgentStateChange& c) { return c.event == event; });
+    return changes_.count_if([event](const AgentStateChange& c) { return c.event == event; });
   }
 
   // Waits until `event` was reported at least `times` times.
@@ -38,14 +32,10 @@ class EventLog {
     return wait_until([&] { return count(event) >= times; }, timeout);
   }
 
-  std::vector<AgentStateChange> changes() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return changes_;
-  }
+  std::vector<AgentStateChange> changes() const { return changes_.items(); }
 
  private:
-  mutable std::mutex mu_;
-  std::vector<AgentStateChange> changes_;
+  GuardedList<AgentStateChange> changes_;
 };
 
 }  // namespace roster::testing

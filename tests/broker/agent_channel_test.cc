@@ -34,25 +34,19 @@ class AgentChannelTest : public ::testing::Test {
 
 TEST_F(AgentChannelTest, JoinIsAckedWithSeqEpochAndClampedLease) {
   AgentClient agent(broker_->endpoints().agents);
-  auto reply = agent.join("n1", 1, 1);
-  ASSERT_TRUE(reply);
-  auto* ack = std::get_if<Ack>(&*reply);
-  ASSERT_NE(ack, nullptr) << describe(*reply);
+  auto ack = as_ack(agent.join("n1", 1, 1));
+  ASSERT_TRUE(ack);
   EXPECT_EQ(ack->seq, 1u);
   EXPECT_GT(ack->epoch, 0u);
   EXPECT_EQ(ack->lease_ms, 100u);  // clamped up to --min-lease
   EXPECT_EQ(ack->state, NodeState::kAlive);
 
-  reply = agent.join("n2", 1, 3'600'000);
-  ASSERT_TRUE(reply);
-  ack = std::get_if<Ack>(&*reply);
-  ASSERT_NE(ack, nullptr) << describe(*reply);
+  ack = as_ack(agent.join("n2", 1, 3'600'000));
+  ASSERT_TRUE(ack);
   EXPECT_EQ(ack->lease_ms, 10'000u);  // clamped down to --max-lease
 
-  reply = agent.heartbeat("n2", 1);
-  ASSERT_TRUE(reply);
-  ack = std::get_if<Ack>(&*reply);
-  ASSERT_NE(ack, nullptr) << describe(*reply);
+  ack = as_ack(agent.heartbeat("n2", 1));
+  ASSERT_TRUE(ack);
   EXPECT_EQ(ack->seq, 3u);
 }
 

@@ -191,40 +191,35 @@ TEST_F(EventLoopInProcess, NodeGoesSuspectDeadAndForgottenOnItsDeadlines) {
   EXPECT_EQ(joined->changes[0].state, NodeState::kAlive);
   EXPECT_EQ(joined->changes[0].since_ms, static_cast<uint64_t>(kStart));
 
-  // The lease ends without a heartbeat: suspect.
   const TimeMs suspect_at = kStart + kLeaseMs;
-  advance_to(suspect_at);
-  auto suspect = next<Delta>();
-  ASSERT_TRUE(suspect.has_value());
-  EXPECT_EQ(suspect->version, 2u);
-  EXPECT_EQ(suspect->prev_version, 1u);
-  EXPECT_EQ(suspect->time_ms, static_cast<uint64_t>(suspect_at));
-  ASSERT_EQ(suspect->changes.size(), 1u);
-  EXPECT_EQ(suspect->changes[0].node, "node-1");
-  EXPECT_EQ(suspect->changes[0].state, NodeState::kSuspect);
-  EXPECT_EQ(suspect->changes[0].since_ms, static_cast<uint64_t>(suspect_at));
-
-  // Still nothing: dead.
   const TimeMs dead_at = suspect_at + kDeadAfterMs;
-  advance_to(dead_at);
-  auto dead = next<Delta>();
-  ASSERT_TRUE(dead.has_value());
-  EXPECT_EQ(dead->version, 3u);
-  EXPECT_EQ(dead->time_ms, static_cast<uint64_t>(dead_at));
-  ASSERT_EQ(dead->changes.size(), 1u);
-  EXPECT_EQ(dead->changes[0].state, NodeState::kDead);
-  EXPECT_EQ(dead->changes[0].since_ms, static_cast<uint64_t>(dead_at));
-
-  // Dead long enough: forgotten.
   const TimeMs forgotten_at = dead_at + kForgetDeadAfterMs;
-  advance_to(forgotten_at);
-  auto forgotten = next<Delta>();
-  ASSERT_TRUE(forgotten.has_value());
-  EXPECT_EQ(forgotten->version, 4u);
-  EXPECT_EQ(forgotten->time_ms, static_cast<uint64_t>(forgotten_at));
-  ASSERT_EQ(forgotten->changes.size(), 1u);
-  EXPECT_EQ(forgotten->changes[0].node, "node-1");
-  EXPECT_EQ(forgotten->changes[0].state, NodeState::kRemoved);
+  const struct {
+    const char* step;
+    TimeMs at;
+    NodeState state;
+    bool since_is_at;  // whether the record's since_ms is `at`
+  } steps[] = {
+      {"the lease ends without a heartbeat: suspect", suspect_at, NodeState::kSuspect, true},
+      {"still nothing: dead", dead_at, NodeState::kDead, true},
+      {"dead long enough: forgotten", forgotten_at, NodeState::kRemoved, false},
+  };
+  uint64_t version = 1;  // the join's
+  for (const auto& step : steps) {
+    SCOPED_TRACE(step.step);
+    advance_to(step.at);
+    auto delta = next<Delta>();
+    ASSERT_TRUE(delta.has_value());
+    EXPECT_EQ(delta->version, ++version);
+    EXPECT_EQ(delta->prev_version, version - 1);
+    EXPECT_EQ(delta->time_ms, static_cast<uint64_t>(step.at));
+    ASSERT_EQ(delta->changes.size(), 1u);
+    EXPECT_EQ(delta->changes[0].node, "node-1");
+    EXPECT_EQ(delta->changes[0].state, step.state);
+    if (step.since_is_at) {
+      EXPECT_EQ(delta->changes[0].since_ms, static_cast<uint64_t>(step.at));
+    }
+  }
 }
 
 TEST_F(EventLoopInProcess, BeatsSnapshotsAndTheEndOfTheWarmUpComeOnTheirDeadlines) {

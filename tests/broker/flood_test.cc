@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "support/broker_process.h"
 #include "support/messages.h"
 #include "support/raw_sockets.h"
+#include "support/stoppable_thread.h"
 #include "wire_bytes.h"
 
 namespace roster::testing {
@@ -63,11 +65,7 @@ std::string garbage(int i, std::mt19937& random) {
 class SuspicionWatcher {
  public:
   explicit SuspicionWatcher(const std::string& endpoint)
-      : watcher_(endpoint), thread_([this] { run(); }) {}
-  ~SuspicionWatcher() {
-    stop_ = true;
-    thread_.join();
-  }
+      : watcher_(endpoint), thread_([this](const StopFlag& stop) { run(stop); }) {}
   std::vector<std::string> suspected() {
     std::lock_guard<std::mutex> lock(mutex_);
     return suspected_;
@@ -77,8 +75,8 @@ class SuspicionWatcher {
   bool ready() const { return ready_; }
 
  private:
-  void run() {
-    while (!stop_) {
+  void run(const StopFlag& stop) {
+    while (!stop) {
       auto message = watcher_.next(milliseconds(50));
       if (!message) continue;
       if (message->topic == kTopicSnapshot) ready_ = true;
@@ -96,12 +94,11 @@ class SuspicionWatcher {
   }
 
   StateReader watcher_;
-  std::atomic<bool> stop_{false};
   std::atomic<uint64_t> deltas_{0};
   std::atomic<bool> ready_{false};
   std::mutex mutex_;
   std::vector<std::string> suspected_;
-  std::thread thread_;
+  StoppableThread thread_;
 };
 
 // 100 agents heartbeating from one thread: each round sends every
@@ -125,8 +122,8 @@ class WellBehavedAgents {
   }
 
   void start() {
-    thread_ = std::thread([this] {
-      while (!stop_) {
+    thread_.emplace([this](const StopFlag& stop) {
+      while (!stop) {
         auto round_start = steady_clock::now();
         for (int i = 0; i < kAgents; ++i) {
           HeartbeatRequest heartbeat{"agent-" + std::to_string(i), 1, ++seq_[i]};
@@ -140,8 +137,7 @@ class WellBehavedAgents {
   }
 
   void stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
+    if (thread_) thread_->stop();
   }
 
   uint64_t sent() const { return sent_ + kAgents; }
@@ -172,11 +168,10 @@ class WellBehavedAgents {
 
   std::vector<std::unique_ptr<RequestClient>> sockets_;
   std::vector<uint64_t> seq_;
-  std::atomic<bool> stop_{false};
   std::atomic<uint64_t> sent_{0};
   std::atomic<uint64_t> acks_{0};
   std::atomic<uint64_t> errors_{0};
-  std::thread thread_;
+  std::optional<StoppableThread> thread_;  // from start()
 };
 
 uint64_t total_errors(const Stats& stats) {

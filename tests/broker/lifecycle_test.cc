@@ -69,7 +69,8 @@ class Observer {
   View view_;
 };
 
-class LifecycleTest : public ::testing::Test {
+// A broker with short lease timers.
+class LifecycleBrokerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     broker_ =
@@ -80,25 +81,33 @@ class LifecycleTest : public ::testing::Test {
   std::unique_ptr<BrokerProcess> broker_;
 };
 
+// That broker, an Observer that has its first snapshot, and one agent client.
+class LifecycleTest : public LifecycleBrokerTest {
+ protected:
+  void SetUp() override {
+    LifecycleBrokerTest::SetUp();
+    if (HasFatalFailure()) return;
+    observer_ = std::make_unique<Observer>(broker_->endpoints().publish);
+    ASSERT_TRUE(observer_->ready());
+    agent_ = std::make_unique<AgentClient>(broker_->endpoints().agents);
+  }
+  std::unique_ptr<Observer> observer_;
+  std::unique_ptr<AgentClient> agent_;
+};
+
 TEST_F(LifecycleTest, LeaseExpiryIsSeenAsSuspectDeadRemoved) {
-  Observer observer(broker_->endpoints().publish);
-  ASSERT_TRUE(observer.ready());
-  AgentClient agent(broker_->endpoints().agents);
-  ASSERT_EQ(error_code(agent.join("n1", 1, 100)), std::nullopt);
-  auto states = observer.states_until("n1", NodeState::kRemoved);
+  ASSERT_EQ(error_code(agent_->join("n1", 1, 100)), std::nullopt);
+  auto states = observer_->states_until("n1", NodeState::kRemoved);
   std::vector<NodeState> expected = {NodeState::kAlive, NodeState::kSuspect, NodeState::kDead,
                                      NodeState::kRemoved};
   EXPECT_EQ(states, expected);
-  EXPECT_EQ(observer.view().nodes().count("n1"), 0u);
+  EXPECT_EQ(observer_->view().nodes().count("n1"), 0u);
 }
 
 TEST_F(LifecycleTest, LeaveIsSeenAsLeftThenRemoved) {
-  Observer observer(broker_->endpoints().publish);
-  ASSERT_TRUE(observer.ready());
-  AgentClient agent(broker_->endpoints().agents);
-  ASSERT_EQ(error_code(agent.join("n1", 1, 10'000)), std::nullopt);
-  ASSERT_EQ(error_code(agent.leave("n1", 1)), std::nullopt);
-  auto states = observer.states_until("n1", NodeState::kRemoved);
+  ASSERT_EQ(error_code(agent_->join("n1", 1, 10'000)), std::nullopt);
+  ASSERT_EQ(error_code(agent_->leave("n1", 1)), std::nullopt);
+  auto states = observer_->states_until("n1", NodeState::kRemoved);
   // The join and the leave may land in one batch: then only `left` shows.
   if (!states.empty() && states.front() == NodeState::kAlive) states.erase(states.begin());
   std::vector<NodeState> expected = {NodeState::kLeft, NodeState::kRemoved};
@@ -106,12 +115,9 @@ TEST_F(LifecycleTest, LeaveIsSeenAsLeftThenRemoved) {
 }
 
 TEST_F(LifecycleTest, OperatorRemovalIsPublishedAndRefusesTheNextHeartbeat) {
-  Observer observer(broker_->endpoints().publish);
-  ASSERT_TRUE(observer.ready());
-  AgentClient agent(broker_->endpoints().agents);
   AdminClient admin(broker_->endpoints().admin);
-  ASSERT_EQ(error_code(agent.join("n1", 3, 10'000)), std::nullopt);
-  ASSERT_EQ(observer.states_until("n1", NodeState::kAlive).back(), NodeState::kAlive);
+  ASSERT_EQ(error_code(agent_->join("n1", 3, 10'000)), std::nullopt);
+  ASSERT_EQ(observer_->states_until("n1", NodeState::kAlive).back(), NodeState::kAlive);
 
   auto reply = admin.call(RemoveCommand{"n1", std::nullopt});
   ASSERT_TRUE(reply);
@@ -120,7 +126,7 @@ TEST_F(LifecycleTest, OperatorRemovalIsPublishedAndRefusesTheNextHeartbeat) {
   EXPECT_EQ(removed->node, "n1");
   EXPECT_EQ(removed->inc, 3u);
 
-  auto delta = observer.next_delta(kReplyTimeout);
+  auto delta = observer_->next_delta(kReplyTimeout);
   ASSERT_TRUE(delta);
   EXPECT_EQ(delta->version, removed->version);
   ASSERT_EQ(delta->changes.size(), 1u);
@@ -128,30 +134,27 @@ TEST_F(LifecycleTest, OperatorRemovalIsPublishedAndRefusesTheNextHeartbeat) {
   EXPECT_EQ(delta->changes[0].inc, 3u);
   EXPECT_EQ(delta->changes[0].state, NodeState::kRemoved);
 
-  EXPECT_EQ(error_code(agent.heartbeat("n1", 3)), ErrorCode::kRemoved);
+  EXPECT_EQ(error_code(agent_->heartbeat("n1", 3)), ErrorCode::kRemoved);
   // A new incarnation may join again.
-  EXPECT_EQ(error_code(agent.join("n1", 4, 10'000)), std::nullopt);
+  EXPECT_EQ(error_code(agent_->join("n1", 4, 10'000)), std::nullopt);
 }
 
-TEST_F(LifecycleTest, RemovingAnUnknownNodeIsUnknownNode) {
+TEST_F(LifecycleBrokerTest, RemovingAnUnknownNodeIsUnknownNode) {
   AdminClient admin(broker_->endpoints().admin);
   EXPECT_EQ(error_code(admin.call(RemoveCommand{"ghost", std::nullopt})), ErrorCode::kUnknownNode);
 }
 
 TEST_F(LifecycleTest, HeartbeatsKeepANodeAlive) {
-  Observer observer(broker_->endpoints().publish);
-  ASSERT_TRUE(observer.ready());
-  AgentClient agent(broker_->endpoints().agents);
   AgentClient other(broker_->endpoints().agents);
-  ASSERT_EQ(error_code(agent.join("steady", 1, 1'000)), std::nullopt);
+  ASSERT_EQ(error_code(agent_->join("steady", 1, 1'000)), std::nullopt);
   ASSERT_EQ(error_code(other.join("dies", 1, 100)), std::nullopt);
   // Heartbeat "steady" every ~100 ms until "dies" has gone all the way.
   std::vector<NodeState> steady_states;
   bool gone = false;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (!gone && std::chrono::steady_clock::now() < deadline) {
-    ASSERT_EQ(error_code(agent.heartbeat("steady", 1)), std::nullopt);
-    while (auto delta = observer.next_delta(std::chrono::milliseconds(100))) {
+    ASSERT_EQ(error_code(agent_->heartbeat("steady", 1)), std::nullopt);
+    while (auto delta = observer_->next_delta(std::chrono::milliseconds(100))) {
       for (const auto& r : delta->changes) {
         if (r.node == "steady") steady_states.push_back(r.state);
         if (r.node == "dies" && r.state == NodeState::kRemoved) gone = true;

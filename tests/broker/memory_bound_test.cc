@@ -25,6 +25,7 @@
 #include "support/messages.h"
 #include "support/proc_info.h"
 #include "support/raw_sockets.h"
+#include "support/stoppable_thread.h"
 
 namespace roster::testing {
 namespace {
@@ -53,17 +54,14 @@ long rss_mib(pid_t pid) {
 // Samples the broker's RSS every 50 ms on its own thread; remembers the peak.
 class RssSampler {
  public:
-  explicit RssSampler(pid_t pid) : pid_(pid), thread_([this] { run(); }) {}
-  ~RssSampler() {
-    stop_ = true;
-    thread_.join();
-  }
+  explicit RssSampler(pid_t pid)
+      : pid_(pid), thread_([this](const StopFlag& stop) { run(stop); }) {}
   long peak() const { return peak_; }
   void reset_peak() { peak_ = rss_mib(pid_); }
 
  private:
-  void run() {
-    while (!stop_) {
+  void run(const StopFlag& stop) {
+    while (!stop) {
       long rss = rss_mib(pid_);
       long peak = peak_;
       while (rss > peak && !peak_.compare_exchange_weak(peak, rss)) {
@@ -73,8 +71,7 @@ class RssSampler {
   }
   pid_t pid_;
   std::atomic<long> peak_{0};
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  StoppableThread thread_;
 };
 
 std::string node_name(int i) {
@@ -116,11 +113,7 @@ void populate(const std::string& endpoint, int count) {
 class HealthySubscriber {
  public:
   explicit HealthySubscriber(const std::string& endpoint)
-      : watcher_(endpoint), thread_([this] { run(); }) {}
-  ~HealthySubscriber() {
-    stop_ = true;
-    thread_.join();
-  }
+      : watcher_(endpoint), thread_([this](const StopFlag& stop) { run(stop); }) {}
   void sent(int probe, steady_clock::time_point at) {
     std::lock_guard<std::mutex> lock(mutex_);
     sent_[probe] = at;
@@ -139,8 +132,8 @@ class HealthySubscriber {
   uint64_t snapshots() const { return snapshots_; }
 
  private:
-  void run() {
-    while (!stop_) {
+  void run(const StopFlag& stop) {
+    while (!stop) {
       auto message = watcher_.next(milliseconds(50));
       if (!message) continue;
       subscribed_ = true;
@@ -165,8 +158,7 @@ class HealthySubscriber {
   std::map<int, double> latency_;
   std::atomic<bool> subscribed_{false};
   std::atomic<uint64_t> snapshots_{0};
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  StoppableThread thread_;
 };
 
 // Joins probe-<first>, probe-<first+1>, ... every kProbeInterval for
@@ -193,20 +185,28 @@ double percentile(std::vector<double> values, double p) {
   return values[std::min(values.size() - 1, static_cast<size_t>(p * values.size()))];
 }
 
+// A socket connected to `endpoint` for a client that never reads: its
+// receive queue holds one message, so what the broker sends it stays
+// queued in the broker.
+zmq::socket_t never_reading_socket(zmq::socket_type type, const std::string& endpoint) {
+  zmq::socket_t socket(test_context(), type);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.set(zmq::sockopt::rcvhwm, 1);
+  socket.set(zmq::sockopt::rcvbuf, 64 * 1024);
+  socket.connect(endpoint);
+  return socket;
+}
+
 // A subscriber that never reads and toggles its subscription to
 // roster.snapshot every 10 ms. Its receive queue is one message deep, so
 // what the broker sends it stays queued in the broker.
 class TogglingSubscriber {
  public:
   explicit TogglingSubscriber(const std::string& endpoint)
-      : thread_([this, endpoint] {
-          zmq::socket_t socket(test_context(), zmq::socket_type::sub);
-          socket.set(zmq::sockopt::linger, 0);
-          socket.set(zmq::sockopt::rcvhwm, 1);
-          socket.set(zmq::sockopt::rcvbuf, 64 * 1024);
-          socket.connect(endpoint);
+      : thread_([this, endpoint](const StopFlag& stop) {
+          zmq::socket_t socket = never_reading_socket(zmq::socket_type::sub, endpoint);
           bool on = false;
-          while (!stop_) {
+          while (!stop) {
             on = !on;
             if (on) {
               socket.set(zmq::sockopt::subscribe, kTopicSnapshot);
@@ -217,46 +217,32 @@ class TogglingSubscriber {
             std::this_thread::sleep_for(milliseconds(10));
           }
         }) {}
-  ~TogglingSubscriber() { stop(); }
-  void stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
+  void stop() { thread_.stop(); }
   uint64_t toggles() const { return toggles_; }
 
  private:
-  std::atomic<bool> stop_{false};
   std::atomic<uint64_t> toggles_{0};
-  std::thread thread_;
+  StoppableThread thread_;
 };
 
 // An admin client that asks for a snapshot every 5 ms and never reads.
 class GreedyAdmin {
  public:
   explicit GreedyAdmin(const std::string& endpoint)
-      : thread_([this, endpoint] {
-          zmq::socket_t socket(test_context(), zmq::socket_type::dealer);
-          socket.set(zmq::sockopt::linger, 0);
-          socket.set(zmq::sockopt::rcvhwm, 1);
-          socket.set(zmq::sockopt::rcvbuf, 64 * 1024);
-          socket.connect(endpoint);
+      : thread_([this, endpoint](const StopFlag& stop) {
+          zmq::socket_t socket = never_reading_socket(zmq::socket_type::dealer, endpoint);
           const std::string request = encode(AdminRequest(SnapshotQuery{}));
-          while (!stop_) {
+          while (!stop) {
             if (socket.send(zmq::buffer(request), zmq::send_flags::dontwait)) ++requests_;
             std::this_thread::sleep_for(milliseconds(5));
           }
         }) {}
-  ~GreedyAdmin() { stop(); }
-  void stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
+  void stop() { thread_.stop(); }
   uint64_t requests() const { return requests_; }
 
  private:
-  std::atomic<bool> stop_{false};
   std::atomic<uint64_t> requests_{0};
-  std::thread thread_;
+  StoppableThread thread_;
 };
 
 TEST(MemoryBoundTest, AbusersCannotPinMemoryNorSlowDeltas) {

@@ -3,22 +3,49 @@
 #include <stdlib.h>
 
 #include <fstream>
+#include <optional>
 
 #include "options.h"
 #include "support/process.h"
+#include "support/scoped_env.h"
 
 namespace roster::broker {
 namespace {
+
+using roster::testing::ScopedEnv;
 
 ParseResult parse(std::vector<const char*> args) {
   args.insert(args.begin(), "roster-broker");
   return parse_options(static_cast<int>(args.size()), args.data());
 }
 
+// The options parsed from `args`; nullopt after a test failure showing
+// what parsing printed if it ended the program instead.
+std::optional<BrokerOptions> options_from(std::vector<const char*> args) {
+  auto result = parse(std::move(args));
+  if (auto* options = std::get_if<BrokerOptions>(&result)) return std::move(*options);
+  ADD_FAILURE() << "no options: " << std::get<ParseExit>(result).text;
+  return std::nullopt;
+}
+
+// What parsing `args` prints when it ends the program instead of giving
+// options; a test failure if it gave options or exits other than `status`.
+std::string exit_text(std::vector<const char*> args, int status) {
+  std::string line;
+  for (const char* arg : args) line += std::string(" ") + arg;
+  auto result = parse(std::move(args));
+  const auto* exit = std::get_if<ParseExit>(&result);
+  if (exit == nullptr) {
+    ADD_FAILURE() << "options parsed from" << line << "; expected exit " << status;
+    return "";
+  }
+  EXPECT_EQ(exit->exit_status, status) << "from" << line << ": " << exit->text;
+  return exit->text;
+}
+
 TEST(OptionsTest, DefaultsMatchTheBrief) {
-  auto result = parse({});
-  auto* o = std::get_if<BrokerOptions>(&result);
-  ASSERT_NE(o, nullptr);
+  auto o = options_from({});
+  ASSERT_TRUE(o);
   EXPECT_EQ(o->agents_endpoint, "tcp://*:7400");
   EXPECT_EQ(o->publish_endpoint, "tcp://*:7401");
   EXPECT_EQ(o->admin_endpoint, "tcp://127.0.0.1:7402");
@@ -35,13 +62,12 @@ TEST(OptionsTest, DefaultsMatchTheBrief) {
 }
 
 TEST(OptionsTest, DurationsTakeUnits) {
-  auto result = parse(
+  auto o = options_from(
       {"--min-lease",         "250ms", "--max-lease",         "1.5s", "--dead-after",        "2m",
        "--forget-dead-after", "1h",    "--forget-left-after", "750",  "--tombstone-ttl",     "10m",
        "--stall-threshold",   "3s",    "--publish-interval",  "20ms", "--snapshot-interval", "0",
        "--beat-interval",     "500ms", "--max-tombstones",    "42"});
-  auto* o = std::get_if<BrokerOptions>(&result);
-  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  ASSERT_TRUE(o);
   EXPECT_EQ(o->membership.min_lease_ms, 250u);
   EXPECT_EQ(o->membership.max_lease_ms, 1'500u);
   EXPECT_EQ(o->membership.dead_after_ms, 120'000u);
@@ -56,26 +82,11 @@ TEST(OptionsTest, DurationsTakeUnits) {
 }
 
 TEST(OptionsTest, DurationsTakeCompoundValues) {
-  auto result = parse({"--max-lease", "1m30s", "--forget-dead-after", "1h2m3s500ms"});
-  auto* o = std::get_if<BrokerOptions>(&result);
-  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  auto o = options_from({"--max-lease", "1m30s", "--forget-dead-after", "1h2m3s500ms"});
+  ASSERT_TRUE(o);
   EXPECT_EQ(o->membership.max_lease_ms, 90'000u);
   EXPECT_EQ(o->membership.forget_dead_after_ms, 3'723'500u);
 }
-
-// Sets an environment variable for the scope of a test.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : name_(name) {
-    setenv(name, value.c_str(), 1);
-  }
-  ~ScopedEnv() { unsetenv(name_); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-};
 
 TEST(OptionsTest, EveryOptionComesFromTheEnvironment) {
   ScopedEnv agents("ROSTER_BROKER_AGENTS", "tcp://127.0.0.1:9400");
@@ -97,9 +108,8 @@ TEST(OptionsTest, EveryOptionComesFromTheEnvironment) {
   ScopedEnv log_level("ROSTER_BROKER_LOG_LEVEL", "debug");
   ScopedEnv ready_file("ROSTER_BROKER_READY_FILE", "/run/x/ready");
   ScopedEnv log_format("ROSTER_BROKER_LOG_FORMAT", "json");
-  auto result = parse({});
-  auto* o = std::get_if<BrokerOptions>(&result);
-  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  auto o = options_from({});
+  ASSERT_TRUE(o);
   EXPECT_EQ(o->agents_endpoint, "tcp://127.0.0.1:9400");
   EXPECT_EQ(o->publish_endpoint, "tcp://127.0.0.1:9401");
   EXPECT_EQ(o->admin_endpoint, "tcp://127.0.0.1:9402");
@@ -126,9 +136,8 @@ TEST(OptionsTest, RosterctlVariablesAreNotTheBrokers) {
   ScopedEnv admin("ROSTER_ADMIN", "tcp://10.9.9.9:7402");
   ScopedEnv state("ROSTER_STATE", "tcp://10.9.9.9:7401");
   ScopedEnv agent_lease("ROSTER_AGENT_LEASE", "bogus");
-  auto result = parse({});
-  auto* o = std::get_if<BrokerOptions>(&result);
-  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  auto o = options_from({});
+  ASSERT_TRUE(o);
   EXPECT_EQ(o->admin_endpoint, "tcp://127.0.0.1:7402");
   EXPECT_EQ(o->publish_endpoint, "tcp://*:7401");
 }
@@ -143,9 +152,8 @@ TEST(OptionsTest, CommandLineWinsOverConfigFileWhichWinsOverEnvironment) {
   ScopedEnv beat_interval("ROSTER_BROKER_BEAT_INTERVAL", "3s");
   ScopedEnv min_lease("ROSTER_BROKER_MIN_LEASE", "400ms");
   const std::string path = dir.file("broker.toml");
-  auto result = parse({"--config", path.c_str(), "--beat-interval", "4s"});
-  auto* o = std::get_if<BrokerOptions>(&result);
-  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  auto o = options_from({"--config", path.c_str(), "--beat-interval", "4s"});
+  ASSERT_TRUE(o);
   EXPECT_EQ(o->beat_interval_ms, 4'000u);           // command line
   EXPECT_EQ(o->membership.dead_after_ms, 20'000u);  // config file
   EXPECT_EQ(o->membership.min_lease_ms, 400u);      // environment
@@ -158,9 +166,8 @@ TEST(OptionsTest, ConfigFileComesFromTheEnvironment) {
     config << "dead-after = \"21s\"\n";
   }
   ScopedEnv config("ROSTER_BROKER_CONFIG", dir.file("broker.toml"));
-  auto result = parse({});
-  auto* o = std::get_if<BrokerOptions>(&result);
-  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  auto o = options_from({});
+  ASSERT_TRUE(o);
   EXPECT_EQ(o->membership.dead_after_ms, 21'000u);
   // SIGHUP reloads it (reload.h).
   EXPECT_EQ(o->config_file, dir.file("broker.toml"));
@@ -168,20 +175,14 @@ TEST(OptionsTest, ConfigFileComesFromTheEnvironment) {
 
 TEST(OptionsTest, MissingConfigFileFromTheEnvironmentIsExitTwo) {
   ScopedEnv config("ROSTER_BROKER_CONFIG", "/nonexistent/roster.toml");
-  auto result = parse({});
-  auto* exit = std::get_if<ParseExit>(&result);
-  ASSERT_NE(exit, nullptr);
-  EXPECT_EQ(exit->exit_status, 2);
-  EXPECT_NE(exit->text.find("/nonexistent/roster.toml"), std::string::npos) << exit->text;
+  const std::string text = exit_text({}, 2);
+  EXPECT_NE(text.find("/nonexistent/roster.toml"), std::string::npos) << text;
 }
 
 TEST(OptionsTest, InvalidEnvironmentValueIsExitTwoNamingTheVariable) {
   ScopedEnv dead_after("ROSTER_BROKER_DEAD_AFTER", "whenever");
-  auto result = parse({});
-  auto* exit = std::get_if<ParseExit>(&result);
-  ASSERT_NE(exit, nullptr);
-  EXPECT_EQ(exit->exit_status, 2);
-  EXPECT_NE(exit->text.find("whenever"), std::string::npos) << exit->text;
+  const std::string text = exit_text({}, 2);
+  EXPECT_NE(text.find("whenever"), std::string::npos) << text;
 }
 
 TEST(OptionsTest, HelpNamesDurationsOnceAndTheEnvironmentVariables) {
@@ -193,11 +194,7 @@ TEST(OptionsTest, HelpNamesDurationsOnceAndTheEnvironmentVariables) {
 }
 
 TEST(OptionsTest, HelpIsExitZero) {
-  auto result = parse({"--help"});
-  auto* exit = std::get_if<ParseExit>(&result);
-  ASSERT_NE(exit, nullptr);
-  EXPECT_EQ(exit->exit_status, 0);
-  EXPECT_NE(exit->text.find("--snapshot-interval"), std::string::npos);
+  EXPECT_NE(exit_text({"--help"}, 0).find("--snapshot-interval"), std::string::npos);
 }
 
 TEST(OptionsTest, ErrorsAreExitTwoWithOneLine) {
@@ -210,19 +207,15 @@ TEST(OptionsTest, ErrorsAreExitTwoWithOneLine) {
                                         {"--max-lease", "100ms", "--min-lease", "200ms"},
                                         {"--agents", ""},
                                         {"--log-format", "xml"}}) {
-    auto result = parse(args);
-    auto* exit = std::get_if<ParseExit>(&result);
-    ASSERT_NE(exit, nullptr) << args[0];
-    EXPECT_EQ(exit->exit_status, 2) << args[0];
-    EXPECT_EQ(exit->text.find('\n'), std::string::npos) << exit->text;
-    EXPECT_EQ(exit->text.rfind("roster-broker: ", 0), 0u) << exit->text;
+    const std::string text = exit_text(args, 2);
+    EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+    EXPECT_EQ(text.rfind("roster-broker: ", 0), 0u) << text;
   }
 }
 
 TEST(OptionsTest, CapacityDefaultsKeepTheLargestSnapshotWithinTheClientLimit) {
-  auto result = parse({});
-  auto* o = std::get_if<BrokerOptions>(&result);
-  ASSERT_NE(o, nullptr);
+  auto o = options_from({});
+  ASSERT_TRUE(o);
   EXPECT_EQ(o->membership.max_nodes, 200'000u);
   EXPECT_EQ(o->membership.max_record_bytes, 2'048u);
   EXPECT_LE(max_snapshot_bytes(o->membership.max_nodes, o->membership.max_record_bytes),
@@ -230,9 +223,8 @@ TEST(OptionsTest, CapacityDefaultsKeepTheLargestSnapshotWithinTheClientLimit) {
 }
 
 TEST(OptionsTest, CapacityFlagsAreParsed) {
-  auto result = parse({"--max-nodes", "1000000", "--max-record-bytes", "256"});
-  auto* o = std::get_if<BrokerOptions>(&result);
-  ASSERT_NE(o, nullptr) << std::get<ParseExit>(result).text;
+  auto o = options_from({"--max-nodes", "1000000", "--max-record-bytes", "256"});
+  ASSERT_TRUE(o);
   EXPECT_EQ(o->membership.max_nodes, 1'000'000u);
   EXPECT_EQ(o->membership.max_record_bytes, 256u);
 }
@@ -245,12 +237,9 @@ TEST(OptionsTest, CapacityOverTheSnapshotLimitIsExitTwo) {
         {"--max-nodes", "0"},
         {"--max-record-bytes", "0"},
         {"--max-nodes", "-1"}}) {
-    auto result = parse(args);
-    auto* exit = std::get_if<ParseExit>(&result);
-    ASSERT_NE(exit, nullptr) << args[0] << " " << args[1];
-    EXPECT_EQ(exit->exit_status, 2);
-    EXPECT_NE(exit->text.find(args[0]), std::string::npos) << exit->text;
-    EXPECT_EQ(exit->text.find('\n'), std::string::npos) << exit->text;
+    const std::string text = exit_text(args, 2);
+    EXPECT_NE(text.find(args[0]), std::string::npos) << text;
+    EXPECT_EQ(text.find('\n'), std::string::npos) << text;
   }
   // The message gives the product and the limit.
   auto result = parse({"--max-nodes", "1000000"});
@@ -260,9 +249,8 @@ TEST(OptionsTest, CapacityOverTheSnapshotLimitIsExitTwo) {
 }
 
 TEST(OptionsTest, DescribeNamesEverySetting) {
-  auto result = parse({"--dead-after", "7s"});
-  auto* o = std::get_if<BrokerOptions>(&result);
-  ASSERT_NE(o, nullptr);
+  auto o = options_from({"--dead-after", "7s"});
+  ASSERT_TRUE(o);
   std::string line = describe(*o);
   for (const char* key :
        {"agents=", "publish=", "admin=", "min_lease=", "max_lease=", "dead_after=7s",

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "roster/codec.h"
+#include "support/messages.h"
 
 namespace roster::testing {
 
@@ -34,6 +35,13 @@ std::optional<AgentReply> AgentClient::heartbeat(const std::string& node, uint64
 
 std::optional<AgentReply> AgentClient::leave(const std::string& node, uint64_t inc) {
   return call(LeaveRequest{node, inc, ++seq_, "test"});
+}
+
+std::optional<Ack> as_ack(const std::optional<AgentReply>& reply) {
+  if (!reply) return std::nullopt;  // call() has reported it
+  if (const auto* ack = std::get_if<Ack>(&*reply)) return *ack;
+  ADD_FAILURE() << "expected an ack, got " << describe(*reply);
+  return std::nullopt;
 }
 
 }  // namespace roster::testing

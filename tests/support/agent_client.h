@@ -36,4 +36,8 @@ class AgentClient {
   uint64_t seq_ = 0;
 };
 
+// The Ack in `reply`; nullopt after a test failure naming what came
+// instead when there was no reply or it was not an Ack.
+std::optional<Ack> as_ack(const std::optional<AgentReply>& reply);
+
 }  // namespace roster::testing

@@ -5,31 +5,12 @@
 // the accessors are called from any other.
 #pragma once
 
-#include <mutex>
-#include <utility>
 #include <vector>
 
 #include "roster/subscriber.h"
+#include "support/guarded_list.h"
 
 namespace roster::testing {
-
-// A list that one thread appends to while others read copies of it.
-template <typename T>
-class GuardedList {
- public:
-  void add(T item) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    items_.push_back(std::move(item));
-  }
-  std::vector<T> items() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return items_;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<T> items_;
-};
 
 class CallbackRecorder {
  public:
