@@ -2,7 +2,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <cstdlib>
 #include <sstream>
 
 #include "cli_options.h"
@@ -129,17 +128,10 @@ ParseResult parse_options(int argc, const char* const* argv) {
                  "Once every socket is bound, write agents=EP, publish=EP, admin=EP and pid=N "
                  "lines here (atomically: FILE.tmp then rename)")
       ->type_name("FILE");
-  // ROSTER_BROKER_CONFIG names the file when --config is not given; a file named
-  // either way must exist.
-  const char* config_from_environment = std::getenv("ROSTER_BROKER_CONFIG");
-  std::string default_config = config_from_environment ? config_from_environment : "";
-  app.set_config("--config", default_config,
-                 "Read options from a TOML/INI file: one 'option = value' line per long option "
-                 "name without the dashes, e.g. min-lease = \"2s\"",
-                 !default_config.empty())
-      ->type_name("FILE");
-  app.allow_config_extras(false);
-  add_environment_names(app, kEnvironmentPrefix);
+  add_config_and_environment(
+      app, kEnvironmentPrefix,
+      "Read options from a TOML/INI file: one 'option = value' line per long option "
+      "name without the dashes, e.g. min-lease = \"2s\"");
 
   try {
     app.parse(argc, argv);

@@ -8,11 +8,15 @@
 
 namespace roster {
 
-// Lets every long option of `app` but --help and --config also come from the
-// environment variable `prefix` + its first long name in upper case with '-'
-// as '_': with prefix "ROSTER_BROKER_", --max-lease from
-// ROSTER_BROKER_MAX_LEASE. Call it after every option has been added.
-void add_environment_names(CLI::App& app, std::string_view prefix);
+// Adds --config FILE (TOML/INI, one 'option = value' line per long option
+// name without the dashes; described by `config_help`), whose default is the
+// environment variable `prefix` + "CONFIG" and which must exist when named
+// either way; then lets every long option of `app` but --help and --config
+// also come from the environment variable `prefix` + its first long name in
+// upper case with '-' as '_': with prefix "ROSTER_BROKER_", --max-lease from
+// ROSTER_BROKER_MAX_LEASE. Call it after every other option has been added.
+void add_config_and_environment(CLI::App& app, std::string_view prefix,
+                                const std::string& config_help);
 
 // Adds --log-level into `level` (one of trace, debug, info, warn, error,
 // critical, off) and --log-format into `format` (text or json; see

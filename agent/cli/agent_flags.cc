@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cstdlib>
 #include <iostream>
 #include <vector>
 
@@ -86,18 +85,11 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
                   flags.log_format,
                   "log lines as text (under systemd with the <N> priority prefix journald reads) "
                   "or as one JSON object per line");
-  // ROSTER_AGENT_CONFIG names the file when --config is not given; a file
-  // named either way must exist.
-  const char* config_from_environment = std::getenv("ROSTER_AGENT_CONFIG");
-  std::string default_config = config_from_environment ? config_from_environment : "";
-  app.set_config("--config", default_config,
-                 "read options from a TOML/INI file: one 'option = value' line per long option "
-                 "name without the dashes, e.g. lease = \"3s\" or broker = [\"tcp://a:7400\", "
-                 "\"tcp://b:7400\"]",
-                 !default_config.empty())
-      ->type_name("FILE");
-  app.allow_config_extras(false);
-  add_environment_names(app, kAgentEnvironmentPrefix);
+  add_config_and_environment(
+      app, kAgentEnvironmentPrefix,
+      "read options from a TOML/INI file: one 'option = value' line per long option "
+      "name without the dashes, e.g. lease = \"3s\" or broker = [\"tcp://a:7400\", "
+      "\"tcp://b:7400\"]");
 
   try {
     app.parse(argc, argv);
