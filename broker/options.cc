@@ -2,10 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include <cctype>
-#include <cstdlib>
 #include <sstream>
 
+#include "cli_options.h"
 #include "roster/duration.h"
 #include "roster_build_version.h"
 
@@ -39,21 +38,6 @@ void add_duration(CLI::App& app, const std::string& name, uint64_t& target,
 void add_endpoint(CLI::App& app, const std::string& name, std::string& target,
                   const std::string& help) {
   app.add_option(name, target, help)->type_name("ENDPOINT")->capture_default_str();
-}
-
-// Lets every long option but --help and --config come from
-// ROSTER_BROKER_<NAME> (upper case, '-' as '_'): --max-lease from
-// ROSTER_BROKER_MAX_LEASE.
-void add_environment_names(CLI::App& app) {
-  for (CLI::Option* option : app.get_options()) {
-    if (option == app.get_help_ptr() || option == app.get_config_ptr()) continue;
-    if (option->get_lnames().empty()) continue;
-    std::string name = kEnvironmentPrefix;
-    for (char c : option->get_lnames().front()) {
-      name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-    option->envname(name);
-  }
 }
 
 // Checks that hold between options; an error message or empty.
@@ -137,29 +121,17 @@ ParseResult parse_options(int argc, const char* const* argv) {
   add_duration(app, "--snapshot-interval", o.snapshot_interval_ms,
                "Publish a full snapshot this often (0: only when a subscriber arrives)");
   add_duration(app, "--beat-interval", o.beat_interval_ms, "Publish roster.beat this often");
-  app.add_option("--log-level", o.log_level, "Log level")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
-      ->capture_default_str();
-  app.add_option("--log-format", o.log_format,
-                 "Log lines as text (under systemd with the <N> priority prefix journald reads) "
-                 "or as one JSON object per line")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_log_options(app, o.log_level, "Log level", o.log_format,
+                  "Log lines as text (under systemd with the <N> priority prefix journald reads) "
+                  "or as one JSON object per line");
   app.add_option("--ready-file", o.ready_file,
                  "Once every socket is bound, write agents=EP, publish=EP, admin=EP and pid=N "
                  "lines here (atomically: FILE.tmp then rename)")
       ->type_name("FILE");
-  // ROSTER_BROKER_CONFIG names the file when --config is not given; a file named
-  // either way must exist.
-  const char* config_from_environment = std::getenv("ROSTER_BROKER_CONFIG");
-  std::string default_config = config_from_environment ? config_from_environment : "";
-  app.set_config("--config", default_config,
-                 "Read options from a TOML/INI file: one 'option = value' line per long option "
-                 "name without the dashes, e.g. min-lease = \"2s\"",
-                 !default_config.empty())
-      ->type_name("FILE");
-  app.allow_config_extras(false);
-  add_environment_names(app);
+  add_config_and_environment(
+      app, kEnvironmentPrefix,
+      "Read options from a TOML/INI file: one 'option = value' line per long option "
+      "name without the dashes, e.g. min-lease = \"2s\"");
 
   try {
     app.parse(argc, argv);

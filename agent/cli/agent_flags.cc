@@ -4,11 +4,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cctype>
-#include <cstdlib>
 #include <iostream>
 #include <vector>
 
+#include "cli_options.h"
 #include "roster/duration.h"
 #include "roster_build_version.h"
 
@@ -28,21 +27,6 @@ const CLI::Validator kDuration(
       return "'" + text + "' is not a duration (e.g. 250ms, 3s, 1m, 1m30s)";
     },
     "", "duration");
-
-// Lets every long option but --help and --config come from
-// ROSTER_AGENT_<NAME> (upper case, '-' as '_'): --node-id from
-// ROSTER_AGENT_NODE_ID.
-void add_environment_names(CLI::App& app) {
-  for (CLI::Option* option : app.get_options()) {
-    if (option == app.get_help_ptr() || option == app.get_config_ptr()) continue;
-    if (option->get_lnames().empty()) continue;
-    std::string name = kAgentEnvironmentPrefix;
-    for (char c : option->get_lnames().front()) {
-      name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-    option->envname(name);
-  }
-}
 
 std::optional<std::string> parse_labels(const std::vector<std::string>& items, Labels& labels) {
   for (const auto& item : items) {
@@ -97,26 +81,15 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
       ->check(kDuration)
       ->type_name("DURATION")
       ->capture_default_str();
-  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
-      ->capture_default_str();
-  app.add_option("--log-format", flags.log_format,
-                 "log lines as text (under systemd with the <N> priority prefix journald reads) or "
-                 "as one JSON object per line")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  // ROSTER_AGENT_CONFIG names the file when --config is not given; a file
-  // named either way must exist.
-  const char* config_from_environment = std::getenv("ROSTER_AGENT_CONFIG");
-  std::string default_config = config_from_environment ? config_from_environment : "";
-  app.set_config("--config", default_config,
-                 "read options from a TOML/INI file: one 'option = value' line per long option "
-                 "name without the dashes, e.g. lease = \"3s\" or broker = [\"tcp://a:7400\", "
-                 "\"tcp://b:7400\"]",
-                 !default_config.empty())
-      ->type_name("FILE");
-  app.allow_config_extras(false);
-  add_environment_names(app);
+  add_log_options(app, flags.log_level, "trace, debug, info, warn, error, critical, off",
+                  flags.log_format,
+                  "log lines as text (under systemd with the <N> priority prefix journald reads) "
+                  "or as one JSON object per line");
+  add_config_and_environment(
+      app, kAgentEnvironmentPrefix,
+      "read options from a TOML/INI file: one 'option = value' line per long option "
+      "name without the dashes, e.g. lease = \"3s\" or broker = [\"tcp://a:7400\", "
+      "\"tcp://b:7400\"]");
 
   try {
     app.parse(argc, argv);

@@ -1,49 +1,24 @@
 #include "roster/agent_state.h"
 
+#include "roster/enum_names.h"
+
 namespace roster {
 
+namespace {
+constexpr std::string_view kPhaseNames[] = {
+    "idle", "joining", "joined", "backoff", "leaving", "stopped", "removed", "config_error",
+};
+constexpr std::string_view kEventNames[] = {
+    "joined", "rejoined", "broker_lost", "removed", "config_error", "left", "stopped", "refused",
+};
+}  // namespace
+
 std::string_view to_string(AgentPhase phase) {
-  switch (phase) {
-    case AgentPhase::kIdle:
-      return "idle";
-    case AgentPhase::kJoining:
-      return "joining";
-    case AgentPhase::kJoined:
-      return "joined";
-    case AgentPhase::kBackoff:
-      return "backoff";
-    case AgentPhase::kLeaving:
-      return "leaving";
-    case AgentPhase::kStopped:
-      return "stopped";
-    case AgentPhase::kRemoved:
-      return "removed";
-    case AgentPhase::kConfigError:
-      return "config_error";
-  }
-  return "unknown";
+  return enum_name(phase, kPhaseNames, std::string_view("unknown"));
 }
 
 std::string_view to_string(AgentEvent event) {
-  switch (event) {
-    case AgentEvent::kJoined:
-      return "joined";
-    case AgentEvent::kRejoined:
-      return "rejoined";
-    case AgentEvent::kBrokerLost:
-      return "broker_lost";
-    case AgentEvent::kRemoved:
-      return "removed";
-    case AgentEvent::kConfigError:
-      return "config_error";
-    case AgentEvent::kLeft:
-      return "left";
-    case AgentEvent::kStopped:
-      return "stopped";
-    case AgentEvent::kRefused:
-      return "refused";
-  }
-  return "unknown";
+  return enum_name(event, kEventNames, std::string_view("unknown"));
 }
 
 bool is_terminal(AgentEvent event) {

@@ -91,11 +91,11 @@ std::unique_ptr<testing::StateWatcher> watch_state(const ServerProcess& broker,
 class AgentChannel;
 
 // Joins nodes `ids` (incarnation `inc`, lease `lease_ms`, seq 1) over
-// `channel` and waits for every reply. Returns an empty string when all
-// were acked (and *granted_ms holds the granted lease of each), else what
-// went wrong.
-std::string join_nodes(AgentChannel& channel, const std::vector<std::string>& ids, uint64_t inc,
-                       uint64_t lease_ms, std::vector<uint64_t>* granted_ms);
+// `channel` and waits for every reply. Returns true when all were acked
+// (and *granted_ms holds the granted lease of each), else false with *r
+// failed saying what went wrong.
+bool join_nodes(AgentChannel& channel, const std::vector<std::string>& ids, uint64_t inc,
+                uint64_t lease_ms, std::vector<uint64_t>* granted_ms, ScenarioResult* r);
 
 // `prefix` + the index zero-padded to six digits: a valid node id.
 std::string node_name(const std::string& prefix, size_t index);

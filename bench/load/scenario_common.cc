@@ -46,8 +46,8 @@ std::unique_ptr<testing::StateWatcher> watch_state(const ServerProcess& broker,
   return watcher;
 }
 
-std::string join_nodes(AgentChannel& channel, const std::vector<std::string>& ids, uint64_t inc,
-                       uint64_t lease_ms, std::vector<uint64_t>* granted_ms) {
+bool join_nodes(AgentChannel& channel, const std::vector<std::string>& ids, uint64_t inc,
+                uint64_t lease_ms, std::vector<uint64_t>* granted_ms, ScenarioResult* r) {
   granted_ms->assign(ids.size(), 0);
   std::string problem;
   size_t acked = 0;
@@ -77,7 +77,9 @@ std::string join_nodes(AgentChannel& channel, const std::vector<std::string>& id
   if (problem.empty() && acked != ids.size()) {
     problem = std::to_string(ids.size() - acked) + " joins unanswered";
   }
-  return problem;
+  if (problem.empty()) return true;
+  r->fail(problem);
+  return false;
 }
 
 std::string node_name(const std::string& prefix, size_t index) {

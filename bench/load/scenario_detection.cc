@@ -37,11 +37,7 @@ ScenarioResult run_detection(BenchContext& ctx) {
   AgentChannel channel(ctx.zmq, broker.endpoints.agents);
   std::vector<uint64_t> granted;
   const uint64_t inc = static_cast<uint64_t>(unix_now_ms());
-  const std::string error = join_nodes(channel, ids, inc, config.detection_lease_ms, &granted);
-  if (!error.empty()) {
-    r.fail(error);
-    return r;
-  }
+  if (!join_nodes(channel, ids, inc, config.detection_lease_ms, &granted, &r)) return r;
 
   // Heartbeat every lease/3; node i stops at start + warmup + i * spacing.
   const auto interval = std::chrono::milliseconds(config.detection_lease_ms / 3);

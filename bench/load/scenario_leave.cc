@@ -24,11 +24,7 @@ ScenarioResult run_leave(BenchContext& ctx) {
   AgentChannel channel(ctx.zmq, broker.endpoints.agents);
   std::vector<uint64_t> granted;
   const uint64_t inc = static_cast<uint64_t>(unix_now_ms());
-  const std::string error = join_nodes(channel, ids, inc, 60'000, &granted);
-  if (!error.empty()) {
-    r.fail(error);
-    return r;
-  }
+  if (!join_nodes(channel, ids, inc, 60'000, &granted, &r)) return r;
 
   std::vector<Clock::time_point> sent_at(n);
   uint64_t refused = 0;

@@ -25,14 +25,17 @@ AgentRequest join_with_8_labels() {
   return join;
 }
 
-void BM_EncodeHeartbeat(benchmark::State& state) {
-  AgentRequest msg = heartbeat();
+// Encodes the agent request `make()` returns, the same each iteration.
+void BM_Encode(benchmark::State& state, AgentRequest (*make)()) {
+  AgentRequest msg = make();
   for (auto _ : state) benchmark::DoNotOptimize(encode(msg));
 }
-BENCHMARK(BM_EncodeHeartbeat);
+BENCHMARK_CAPTURE(BM_Encode, Heartbeat, heartbeat);
+BENCHMARK_CAPTURE(BM_Encode, Join8Labels, join_with_8_labels);
 
-void BM_DecodeHeartbeat(benchmark::State& state) {
-  std::string body = encode(heartbeat());
+// Decodes the encoding of the agent request `make()` returns.
+void BM_Decode(benchmark::State& state, AgentRequest (*make)()) {
+  std::string body = encode(make());
   for (auto _ : state) {
     auto decoded = decode_agent_request(body);
     if (!decoded.ok()) state.SkipWithError("decode failed");
@@ -40,24 +43,8 @@ void BM_DecodeHeartbeat(benchmark::State& state) {
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
 }
-BENCHMARK(BM_DecodeHeartbeat);
-
-void BM_EncodeJoin8Labels(benchmark::State& state) {
-  AgentRequest msg = join_with_8_labels();
-  for (auto _ : state) benchmark::DoNotOptimize(encode(msg));
-}
-BENCHMARK(BM_EncodeJoin8Labels);
-
-void BM_DecodeJoin8Labels(benchmark::State& state) {
-  std::string body = encode(join_with_8_labels());
-  for (auto _ : state) {
-    auto decoded = decode_agent_request(body);
-    if (!decoded.ok()) state.SkipWithError("decode failed");
-    benchmark::DoNotOptimize(decoded);
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * body.size()));
-}
-BENCHMARK(BM_DecodeJoin8Labels);
+BENCHMARK_CAPTURE(BM_Decode, Heartbeat, heartbeat);
+BENCHMARK_CAPTURE(BM_Decode, Join8Labels, join_with_8_labels);
 
 // A hostile body: a 5-byte array header declaring 4 billion elements.
 void BM_RejectHugeArrayHeader(benchmark::State& state) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <msgpack.hpp>
 
+#include "roster/enum_names.h"
 #include "roster/utf8.h"
 
 namespace roster::codec {
@@ -109,29 +110,11 @@ class TokenVisitor : public msgpack::null_visitor {
 }  // namespace
 
 std::string_view describe(Kind kind) {
-  switch (kind) {
-    case Kind::kNil:
-      return "nil";
-    case Kind::kBool:
-      return "a boolean";
-    case Kind::kUint:
-      return "an unsigned integer";
-    case Kind::kNegInt:
-      return "a negative integer";
-    case Kind::kFloat:
-      return "a float";
-    case Kind::kStr:
-      return "a string";
-    case Kind::kBin:
-      return "binary data";
-    case Kind::kExt:
-      return "an extension value";
-    case Kind::kArray:
-      return "an array";
-    case Kind::kMap:
-      return "a map";
-  }
-  return "an unknown value";
+  static constexpr std::string_view kDescriptions[] = {
+      "nil",      "a boolean",   "an unsigned integer", "a negative integer", "a float",
+      "a string", "binary data", "an extension value",  "an array",           "a map",
+  };
+  return enum_name(kind, kDescriptions, std::string_view("an unknown value"));
 }
 
 std::string quote(std::string_view text) {

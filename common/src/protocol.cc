@@ -3,36 +3,35 @@
 #include <algorithm>
 #include <limits>
 
+#include "roster/enum_names.h"
+
 namespace roster {
 
 namespace {
 constexpr std::string_view kErrorNames[kErrorCodeCount] = {
-    "bad_request", "unsupported_version", "unknown_node", "stale_incarnation",
-    "expired",     "left",                "removed",      "over_capacity",
-    "unrecognized",
+    "bad_request", "unsupported_version", "unknown_node", "stale_incarnation", "expired", "left",
+    "removed",     "over_capacity",       "unrecognized",
 };
 constexpr std::string_view kStateNames[kNodeStateCount] = {
     "alive", "suspect", "dead", "left", "removed",
 };
 }  // namespace
 
-std::string_view to_string(ErrorCode code) { return kErrorNames[static_cast<size_t>(code)]; }
+std::string_view to_string(ErrorCode code) {
+  return enum_name(code, kErrorNames, std::string_view("unrecognized"));
+}
 
 std::optional<ErrorCode> error_code_from_string(std::string_view s) {
   // kUnrecognized is never on the wire: its spelling does not parse.
-  for (size_t i = 0; i + 1 < kErrorCodeCount; ++i) {
-    if (kErrorNames[i] == s) return static_cast<ErrorCode>(i);
-  }
-  return std::nullopt;
+  return enum_from_name<ErrorCode>(s, kErrorNames, kErrorCodeCount - 1);
 }
 
-std::string_view to_string(NodeState state) { return kStateNames[static_cast<size_t>(state)]; }
+std::string_view to_string(NodeState state) {
+  return enum_name(state, kStateNames, std::string_view("unknown"));
+}
 
 std::optional<NodeState> node_state_from_string(std::string_view s) {
-  for (size_t i = 0; i < kNodeStateCount; ++i) {
-    if (kStateNames[i] == s) return static_cast<NodeState>(i);
-  }
-  return std::nullopt;
+  return enum_from_name<NodeState>(s, kStateNames);
 }
 
 bool is_valid_node_id(std::string_view id) {

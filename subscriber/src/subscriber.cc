@@ -19,6 +19,7 @@
 
 #include "roster/clock.h"
 #include "roster/codec.h"
+#include "roster/enum_names.h"
 #include "roster/utf8.h"
 #include "view_sync.h"
 #include "wake_fd.h"
@@ -40,15 +41,8 @@ std::atomic<uint64_t> next_pipe_id{0};
 }  // namespace
 
 const char* to_string(ResyncReason reason) {
-  switch (reason) {
-    case ResyncReason::kInitial:
-      return "initial";
-    case ResyncReason::kGap:
-      return "gap";
-    case ResyncReason::kEpochChange:
-      return "epoch_change";
-  }
-  return "unknown";
+  static constexpr const char* kNames[] = {"initial", "gap", "epoch_change"};
+  return enum_name(reason, kNames, static_cast<const char*>("unknown"));
 }
 
 class Subscriber::Impl {

@@ -1,0 +1,43 @@
+#include "cli_options.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <string>
+
+namespace roster {
+
+namespace {
+void add_environment_names(CLI::App& app, std::string_view prefix) {
+  for (CLI::Option* option : app.get_options()) {
+    if (option == app.get_help_ptr() || option == app.get_config_ptr()) continue;
+    if (option->get_lnames().empty()) continue;
+    std::string name(prefix);
+    for (char c : option->get_lnames().front()) {
+      name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    option->envname(name);
+  }
+}
+}  // namespace
+
+void add_config_and_environment(CLI::App& app, std::string_view prefix,
+                                const std::string& config_help) {
+  const char* config_from_environment = std::getenv((std::string(prefix) + "CONFIG").c_str());
+  std::string default_config = config_from_environment ? config_from_environment : "";
+  app.set_config("--config", default_config, config_help, !default_config.empty())
+      ->type_name("FILE");
+  app.allow_config_extras(false);
+  add_environment_names(app, prefix);
+}
+
+void add_log_options(CLI::App& app, std::string& level, const std::string& level_help,
+                     std::string& format, const std::string& format_help) {
+  app.add_option("--log-level", level, level_help)
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  app.add_option("--log-format", format, format_help)
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+}
+
+}  // namespace roster
