@@ -32,19 +32,25 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
+// How much churn one run makes: the sanitized build runs a smaller fleet
+// for fewer rounds, so it stays within CI's time.
+struct ChurnSize {
+  int agents;                  // simulated agents in the fleet
+  int process_agents;          // real roster-agent processes among them
+  int library_agents;          // in-process roster::Agent instances
+  int rounds;                  // rounds of churn, kRoundLength each
+  int min_departures_checked;  // departures the test must see forgotten
+};
 #ifdef ROSTER_E2E_SANITIZED
-constexpr int kAgents = 60;
-constexpr int kProcessAgents = 4;
-constexpr int kLibraryAgents = 4;
-constexpr int kRounds = 3;
-constexpr int kMinDeparturesChecked = 8;
+constexpr ChurnSize kSize{60, 4, 4, 3, 8};
 #else
-constexpr int kAgents = 200;
-constexpr int kProcessAgents = 10;
-constexpr int kLibraryAgents = 10;
-constexpr int kRounds = 6;
-constexpr int kMinDeparturesChecked = 50;
+constexpr ChurnSize kSize{200, 10, 10, 6, 50};
 #endif
+constexpr int kAgents = kSize.agents;
+constexpr int kProcessAgents = kSize.process_agents;
+constexpr int kLibraryAgents = kSize.library_agents;
+constexpr int kRounds = kSize.rounds;
+constexpr int kMinDeparturesChecked = kSize.min_departures_checked;
 constexpr auto kRoundLength = 5s;  // kRounds * kRoundLength of churn
 
 constexpr uint64_t kLeaseMs = 1'000;
