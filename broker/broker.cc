@@ -46,7 +46,7 @@ int run_broker(const BrokerOptions& options, int signal_fd, const FdLimit& fd_li
 
   PublisherOptions publisher_options;
   publisher_options.endpoint = options.publish_endpoint;
-  publisher_options.snapshot_interval_ms = options.snapshot_interval_ms;
+  publisher_options.pacing.interval_ms = static_cast<TimeMs>(options.snapshot_interval_ms);
   publisher_options.beat_interval_ms = options.beat_interval_ms;
   publisher_options.monitor_endpoint = loop.publish_monitor_endpoint();
   auto started = Publisher::start(context, clock, publisher_options, loop.initial_snapshot());

@@ -291,7 +291,7 @@ void EventLoop::on_round(std::function<void(TimeMs now)> hook) {
   round_hook_ = std::move(hook);
 }
 
-std::string EventLoop::nodes_by_state() const {
+std::string EventLoop::status_summary(TimeMs now) const {
   MembershipCounters core = membership_.counters();
   std::string by_state;
   for (size_t i = 0; i < kNodeStateCount; ++i) {
@@ -300,30 +300,21 @@ std::string EventLoop::nodes_by_state() const {
     if (!by_state.empty()) by_state += ", ";
     by_state += std::to_string(core.by_state[i]) + " " + std::string(to_string(state));
   }
-  return by_state;
-}
-
-std::string EventLoop::status_summary(TimeMs now) const {
-  MembershipCounters core = membership_.counters();
   return "epoch=" + std::to_string(membership_.epoch()) +
          " version=" + std::to_string(membership_.version()) +
-         " nodes=" + std::to_string(core.nodes) + " (" + nodes_by_state() +
+         " nodes=" + std::to_string(core.nodes) + " (" + by_state +
          ") tombstones=" + std::to_string(core.tombstones) + " " +
          (membership_.complete(now) ? "complete" : "warming-up");
 }
 
 void EventLoop::log_status(int signal, TimeMs now) {
-  MembershipCounters core = membership_.counters();
-  std::string by_state = nodes_by_state();
   uint64_t errors = 0;
   for (uint64_t count : counters_.errors) errors += count;
   spdlog::info(
-      "{}: status: epoch={} version={} nodes={} ({}) tombstones={} {} uptime={}s requests "
-      "agent={} admin={} errors={} accept_failures={} log_level={}",
-      signal_name(signal), membership_.epoch(), membership_.version(), core.nodes, by_state,
-      core.tombstones, membership_.complete(now) ? "complete" : "warming-up", (now - start_) / 1000,
-      counters_.agent_requests, counters_.admin_requests, errors, counters_.accept_failures,
-      options_.log_level);
+      "{}: status: {} uptime={}s requests agent={} admin={} errors={} accept_failures={} "
+      "log_level={}",
+      signal_name(signal), status_summary(now), (now - start_) / 1000, counters_.agent_requests,
+      counters_.admin_requests, errors, counters_.accept_failures, options_.log_level);
 }
 
 void EventLoop::log_changes(const Delta& delta) {

@@ -93,7 +93,6 @@ class EventLoop {
   void commit(TimeMs now);
   void check_warm_up(TimeMs now);
   void log_status(int signal, TimeMs now);
-  std::string nodes_by_state() const;
   void log_changes(const Delta& delta);
   void count_error(ErrorCode code, std::string_view channel, const RoutedRequest& request,
                    std::string_view message, TimeMs now);

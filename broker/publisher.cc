@@ -338,16 +338,13 @@ std::variant<std::unique_ptr<Publisher>, StartupError> Publisher::start(
       "inproc://roster-publisher-" + std::to_string(next_pipe_id.fetch_add(1));
   std::unique_ptr<Publisher> publisher(new Publisher(context, pipe_endpoint));
   std::shared_ptr<PublisherCounters> counters = publisher->counters_;
-  PublisherOptions thread_options = options;
-  thread_options.pacing.interval_ms = static_cast<TimeMs>(options.snapshot_interval_ms);
-  publisher->thread_ =
-      std::thread([&context, &clock, thread_options, initial, counters, pipe_endpoint] {
-        try {
-          PublisherThread(context, clock, thread_options, initial, counters).run(pipe_endpoint);
-        } catch (const std::exception& e) {
-          spdlog::critical("publisher thread failed: {}", e.what());
-        }
-      });
+  publisher->thread_ = std::thread([&context, &clock, options, initial, counters, pipe_endpoint] {
+    try {
+      PublisherThread(context, clock, options, initial, counters).run(pipe_endpoint);
+    } catch (const std::exception& e) {
+      spdlog::critical("publisher thread failed: {}", e.what());
+    }
+  });
   // The thread answers READY or ERROR at once; the deadline only guards
   // against a thread that died before it could say anything.
   zmq::pollitem_t item = {publisher->pipe_.handle(), 0, ZMQ_POLLIN, 0};

@@ -45,10 +45,9 @@ namespace roster::broker {
 
 struct PublisherOptions {
   std::string endpoint;                    // XPUB endpoint to bind
-  uint64_t snapshot_interval_ms = 30'000;  // 0: only on subscriptions
   uint64_t beat_interval_ms = 1'000;
-  // Spacing of snapshots triggered by subscriptions (interval_ms is set
-  // from snapshot_interval_ms).
+  // The periodic snapshot (pacing.interval_ms; 0: only on subscriptions)
+  // and the spacing of snapshots triggered by subscriptions.
   SnapshotPacing pacing;
   // When set, the XPUB's accept and close failures are published on this
   // inproc endpoint (monitor_failures(), socket_monitor.h).

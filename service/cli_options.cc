@@ -2,7 +2,11 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <iterator>
 #include <string>
+#include <vector>
+
+#include "log_format.h"
 
 namespace roster {
 
@@ -36,7 +40,8 @@ void add_log_options(CLI::App& app, std::string& level, const std::string& level
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
   app.add_option("--log-format", format, format_help)
-      ->check(CLI::IsMember({"text", "json"}))
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(service::kLogFormatNames),
+                                                     std::end(service::kLogFormatNames))))
       ->capture_default_str();
 }
 

@@ -59,7 +59,7 @@ class EventLoopInProcess : public ::testing::Test {
     ASSERT_FALSE(bound.has_value()) << bound->message;
     PublisherOptions publisher_options;
     publisher_options.endpoint = options_.publish_endpoint;
-    publisher_options.snapshot_interval_ms = options_.snapshot_interval_ms;
+    publisher_options.pacing.interval_ms = static_cast<TimeMs>(options_.snapshot_interval_ms);
     publisher_options.beat_interval_ms = options_.beat_interval_ms;
     publisher_options.monitor_endpoint = loop_->publish_monitor_endpoint();
     auto started = Publisher::start(context_, clock_, publisher_options, loop_->initial_snapshot());
