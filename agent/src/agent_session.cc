@@ -84,19 +84,18 @@ void AgentSession::rejoin(TimeMs now, const std::string& why) {
     send_join(now);
     return;
   }
-  const uint64_t delay = rejoin_later(now);
-  report(AgentEvent::kRefused,
-         why + "; refused again before an ack: joining in " + std::to_string(delay) + " ms");
+  rejoin_later(now, why, "; refused again before an ack: joining in ");
 }
 
-// Waits the refusal backoff before the next join (on the same socket);
-// returns the wait.
-uint64_t AgentSession::rejoin_later(TimeMs now) {
+// Waits the refusal backoff before the next join (on the same socket) and
+// reports it once: "<why><waiting><delay> ms".
+void AgentSession::rejoin_later(TimeMs now, const std::string& why, const std::string& waiting) {
+  rejoin_reason_ = why;
   const uint64_t delay = refusal_backoff_.next_delay_ms();
   outstanding_.clear();
   phase_ = AgentPhase::kJoining;
   next_send_at_ = now + static_cast<TimeMs>(delay);
-  return delay;
+  report(AgentEvent::kRefused, why + waiting + std::to_string(delay) + " ms");
 }
 
 // This incarnation is over (dead or left, perhaps forgotten since): take
@@ -107,10 +106,8 @@ void AgentSession::start_new_incarnation(const ErrorReply& error, const std::str
   const uint64_t floor = std::max(inc_, error.inc.value_or(0));
   if (floor == std::numeric_limits<uint64_t>::max()) {
     // Nothing is above it: wait until the broker forgets it (tombstone ttl).
-    rejoin_reason_ = detail;
-    const uint64_t delay = rejoin_later(now);
-    report(AgentEvent::kRefused, detail + "; no incarnation above " + std::to_string(floor) +
-                                     ": joining again in " + std::to_string(delay) + " ms");
+    rejoin_later(now, detail,
+                 "; no incarnation above " + std::to_string(floor) + ": joining again in ");
     return;
   }
   const uint64_t previous = inc_;
@@ -253,12 +250,10 @@ void AgentSession::on_error(const ErrorReply& error, TimeMs now) {
       // or this node's own previous one has not expired yet. Do not take
       // the id back; ask again after a backoff until the holder is over
       // (then the broker answers expired or left).
-      rejoin_reason_ = detail;
-      const uint64_t delay = rejoin_later(now);
       std::string holder = error.inc ? std::to_string(*error.inc) : std::string("unknown");
-      report(AgentEvent::kRefused, detail + " (the holder's incarnation: " + holder +
-                                       "); not taking the id back, joining again in " +
-                                       std::to_string(delay) + " ms");
+      rejoin_later(
+          now, detail,
+          " (the holder's incarnation: " + holder + "); not taking the id back, joining again in ");
       return;
     }
     case ErrorCode::kRemoved:
@@ -274,9 +269,7 @@ void AgentSession::on_error(const ErrorReply& error, TimeMs now) {
       // A refusal that may pass (a broker limit, or a code from a newer
       // broker): the broker answers, so it is not lost; join again on the
       // same connection after a backoff.
-      rejoin_reason_ = detail;
-      const uint64_t delay = rejoin_later(now);
-      report(AgentEvent::kRefused, detail + "; joining again in " + std::to_string(delay) + " ms");
+      rejoin_later(now, detail, "; joining again in ");
       return;
     }
   }

@@ -95,7 +95,7 @@ class AgentSession {
   void send_join(TimeMs now);
   void send_heartbeat(TimeMs now);
   void rejoin(TimeMs now, const std::string& why);
-  uint64_t rejoin_later(TimeMs now);
+  void rejoin_later(TimeMs now, const std::string& why, const std::string& waiting);
   void start_new_incarnation(const ErrorReply& error, const std::string& detail, TimeMs now);
   void lose_broker(TimeMs now);
   void finish(AgentPhase phase, AgentEvent event, std::string detail);
