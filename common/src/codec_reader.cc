@@ -107,6 +107,16 @@ class TokenVisitor : public msgpack::null_visitor {
   std::string error_;
 };
 
+// True when a key that collides with an earlier one may owe the collision
+// to U+FFFD repair (this key was repaired, or an earlier key was and this
+// one holds U+FFFD): then the first is kept. Keys equal on the wire are
+// refused as given twice.
+bool clash_may_come_from_repair(const std::string& key, bool key_repaired,
+                                bool earlier_keys_repaired) {
+  static constexpr std::string_view kReplacement = "\xef\xbf\xbd";  // U+FFFD
+  return key_repaired || (earlier_keys_repaired && key.find(kReplacement) != std::string::npos);
+}
+
 }  // namespace
 
 std::string_view describe(Kind kind) {
@@ -310,7 +320,7 @@ bool Reader::labels_field(Slot slot, std::string_view name, bool required, Label
     return fail(name, "more than " + std::to_string(kMaxLabels) + " labels");
   }
   out->clear();
-  bool any_replaced = false;
+  bool keys_repaired = false;  // an earlier key needed U+FFFD
   Slot key = slot + 1;
   for (uint32_t pair = 0; pair < m.size; ++pair) {
     const Token& k = tokens_[key];
@@ -337,12 +347,12 @@ bool Reader::labels_field(Slot slot, std::string_view name, bool required, Label
         !text(name, "value of label", k.str(), v.str(), &value_text, &value_replaced)) {
       return false;
     }
-    any_replaced = any_replaced || key_replaced || value_replaced;
+    const bool excused = clash_may_come_from_repair(key_text, key_replaced, keys_repaired);
+    keys_repaired = keys_repaired || key_replaced;
     // Encoders write keys in order, so the end is the right place to insert.
     size_t before = out->size();
     out->emplace_hint(out->end(), std::move(key_text), std::move(value_text));
-    // Two keys that differ only in ill-formed bytes: keep the first.
-    if (out->size() == before && !any_replaced) {
+    if (out->size() == before && !excused) {
       return fail(name, "label " + quote(k.str()) + " given twice");
     }
     key = v.end;
@@ -359,7 +369,7 @@ bool Reader::counts_field(Slot slot, std::string_view name, bool required,
     return fail(name, "more than " + std::to_string(kMaxCounts) + " entries");
   }
   out->clear();
-  bool any_replaced = false;
+  bool keys_repaired = false;  // an earlier key needed U+FFFD
   Slot key = slot + 1;
   for (uint32_t pair = 0; pair < m.size; ++pair) {
     const Token& k = tokens_[key];
@@ -375,11 +385,11 @@ bool Reader::counts_field(Slot slot, std::string_view name, bool required,
     std::string key_text;
     bool key_replaced = false;
     if (!text(name, "key", k.str(), k.str(), &key_text, &key_replaced)) return false;
-    any_replaced = any_replaced || key_replaced;
+    const bool excused = clash_may_come_from_repair(key_text, key_replaced, keys_repaired);
+    keys_repaired = keys_repaired || key_replaced;
     size_t before = out->size();
     out->emplace_hint(out->end(), std::move(key_text), v.uint);
-    // Two keys that differ only in ill-formed bytes: keep the first.
-    if (out->size() == before && !any_replaced) {
+    if (out->size() == before && !excused) {
       return fail(name, "key " + quote(k.str()) + " given twice");
     }
     key = v.end;

@@ -656,6 +656,14 @@ TEST(CodecReject, LabelKeysEqualOnlyAfterReplacementKeepTheFirst) {
       {"given twice"});
 }
 
+TEST(CodecReject, LabelKeysEqualOnTheWireAfterARepairedKeyAreStillRefused) {
+  // A repaired key earlier in the map must not excuse a plain duplicate.
+  expect_bad_request(
+      decode_delta(delta({record_with(
+          "h:1", raw_map({{s("\xfe"), s("1")}, {s("k"), s("2")}, {s("k"), s("3")}}))})),
+      {"given twice"});
+}
+
 TEST(CodecReject, ErrorReplyMessageNotUtf8IsReplaced) {
   Fields error{{"v", u(1)},
                {"type", s("error")},
