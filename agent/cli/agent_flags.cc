@@ -44,7 +44,8 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
   CLI::App app{
       "roster-agent: keeps this node registered with a roster broker (join, heartbeat every "
       "interval, leave on SIGTERM/SIGINT).\nExit status: 0 left, 1 refused by the broker or "
-      "runtime error, 2 usage, 3 removed by the operator.\nDurations: 250ms, 3s, 1.5s, 5m, 1h, "
+      "runtime error, 2 usage, 3 removed by the operator, 4 another agent holds this node "
+      "id.\nDurations: 250ms, 3s, 1.5s, 5m, 1h, "
       "1m30s. Every option can also come from the environment: --node-id from "
       "ROSTER_AGENT_NODE_ID, --broker from ROSTER_AGENT_BROKER (endpoints separated by commas), "
       "--config from ROSTER_AGENT_CONFIG (precedence: command line, then config file, then "
@@ -57,6 +58,7 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
   std::string lease = "3s";
   std::string interval;
   std::string leave_timeout = "1s";
+  std::string dead_after = "5s";
   config.node_id = hostname();
 
   app.add_option("--broker", config.brokers,
@@ -78,6 +80,12 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
       ->type_name("DURATION");
   app.add_option("--leave-timeout", leave_timeout,
                  "how long to wait for the ack of the leave on SIGTERM/SIGINT")
+      ->check(kDuration)
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--dead-after", dead_after,
+                 "the broker's --dead-after: refused stale_incarnation by a live holder for "
+                 "longer than lease + dead-after, the agent exits 4 (another agent holds the id)")
       ->check(kDuration)
       ->type_name("DURATION")
       ->capture_default_str();
@@ -107,6 +115,7 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
   config.lease_ms = *parse_duration_ms(lease);
   if (!interval.empty()) config.interval_ms = *parse_duration_ms(interval);
   config.leave_timeout_ms = *parse_duration_ms(leave_timeout);
+  config.dead_after_ms = *parse_duration_ms(dead_after);
   std::optional<std::string> error = parse_labels(labels, config.labels);
   if (!error) error = validate_agent_config(config);
   if (error) {

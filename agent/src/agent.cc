@@ -98,7 +98,8 @@ void Agent::Impl::apply(AgentSession& session, BrokerLink& link) {
       const auto& change = std::get<AgentStateChange>(action);
       // kRefused comes at most once per backoff wait: no further limit.
       auto level = spdlog::level::info;
-      if (change.event == AgentEvent::kRemoved || change.event == AgentEvent::kConfigError) {
+      if (change.event == AgentEvent::kRemoved || change.event == AgentEvent::kConfigError ||
+          change.event == AgentEvent::kDuplicate) {
         level = spdlog::level::err;
       } else if (change.event == AgentEvent::kRefused) {
         level = spdlog::level::warn;

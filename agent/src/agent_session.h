@@ -9,7 +9,9 @@
 // any further one before the next acked join waits a jittered backoff, as
 // do stale_incarnation (another live process holds the id: the agent does
 // not take it back, it waits for the holder to be over), over_capacity and
-// unknown codes. Only `removed` means the operator removed the node.
+// unknown codes. Only `removed` means the operator removed the node. A
+// holder still live lease + dead_after (+ grace) after the first
+// stale_incarnation is another agent: the session stops (kDuplicate).
 //
 // Thread safety: none; the agent's thread owns it.
 #pragma once
@@ -78,7 +80,8 @@ class AgentSession {
   std::vector<SessionAction> take_actions();
 
   AgentPhase phase() const { return phase_; }
-  // True once stopped, removed or refused: nothing more will be sent.
+  // True once stopped, removed, refused or a duplicate: nothing more will be
+  // sent.
   bool finished() const;
   uint64_t incarnation() const { return inc_; }
   size_t endpoint() const { return endpoint_; }
@@ -95,13 +98,20 @@ class AgentSession {
   void send_join(TimeMs now);
   void send_heartbeat(TimeMs now);
   void rejoin(TimeMs now, const std::string& why);
-  void rejoin_later(TimeMs now, const std::string& why, const std::string& waiting);
+  // Joins again after the refusal backoff, but no later than `not_after`.
+  void rejoin_later(TimeMs now, const std::string& why, const std::string& waiting,
+                    std::optional<TimeMs> not_after = std::nullopt);
   void start_new_incarnation(const ErrorReply& error, const std::string& detail, TimeMs now);
   void lose_broker(TimeMs now);
   void finish(AgentPhase phase, AgentEvent event, std::string detail);
   void report(AgentEvent event, std::string detail);
   void on_ack(const Ack& ack, bool was_join, uint64_t seq, TimeMs now);
-  void on_error(const ErrorReply& error, TimeMs now);
+  void on_error(const ErrorReply& error, TimeMs sent_at, TimeMs now);
+  void on_stale_incarnation(const ErrorReply& error, const std::string& detail, TimeMs sent_at,
+                            TimeMs now);
+  // How long a live holder may refuse this agent before it counts as
+  // another agent: the lease, dead_after and a grace.
+  uint64_t duplicate_wait_ms() const;
   void on_leave_reply(const AgentReply& reply);
 
   AgentConfig config_;
@@ -123,6 +133,10 @@ class AgentSession {
   Backoff backoff_;
   // Waits between joins the broker refused; reset by an acked join.
   Backoff refusal_backoff_;
+  // When the refused request of the current run of stale_incarnation
+  // refusals was sent; reset by any other reply but over_capacity and
+  // unknown codes, and by a broker loss.
+  std::optional<TimeMs> contested_since_;
   // One immediate rejoin is allowed per acked join (see the file comment).
   bool quick_rejoin_ = true;
   // Why the agent is joining again, for the kRejoined event; empty if new.

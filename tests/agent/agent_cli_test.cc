@@ -50,6 +50,8 @@ TEST(AgentCli, HelpExitsZeroAndDocumentsTheExitStatuses) {
   EXPECT_EQ(result.exit_status, 0);
   EXPECT_NE(result.out.find("--broker"), std::string::npos);
   EXPECT_NE(result.out.find("3 removed"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("4 another agent holds this node id"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("--dead-after"), std::string::npos) << result.out;
 }
 
 // --version: one line on stdout, the name, project(VERSION) and the git

@@ -241,6 +241,40 @@ TEST(AgentFakeBroker, StaleIncarnationKeepsTheIncarnationAndRetriesAfterABackoff
   EXPECT_EQ(sim.agent.status().phase, AgentPhase::kJoined);
 }
 
+// A live holder for longer than lease + dead_after (+ 0.5 s grace): another
+// agent holds the node id. The agent stops for good with kDuplicate.
+TEST(AgentFakeBroker, LiveHolderPastLeasePlusDeadAfterStopsTheAgentAsADuplicate) {
+  FakeAgentChannel broker;
+  AgentConfig config = test_config({broker.endpoint()});
+  config.dead_after_ms = 1'000;
+  SimulatedAgent sim(config);
+  auto join = join_and_ack(broker, sim.agent, sim.log);
+  const uint64_t holder = inc_of(join.request) + 1'000;
+  sim.advance(sim.config.interval_ms);
+  auto request = broker.next_of<HeartbeatRequest>(kEventually);
+  ASSERT_TRUE(request.has_value());
+  uint64_t elapsed = 0;
+  // 600 ms lease + 1 s dead_after + 0.5 s grace.
+  while (elapsed <= 2'100) {
+    EXPECT_EQ(inc_of(request->request), inc_of(join.request));
+    broker.reply(*request, ErrorReply{seq_of(request->request), ErrorCode::kStaleIncarnation,
+                                      "older", holder});
+    if (elapsed == 2'100) break;
+    ASSERT_TRUE(sim.log.wait_for(AgentEvent::kRefused, sim.log.count(AgentEvent::kRefused) + 1));
+    const uint64_t wait = announced_wait(last(sim.log, AgentEvent::kRefused));
+    sim.advance(wait);
+    elapsed += wait;
+    request = broker.next(kEventually);
+    ASSERT_TRUE(request.has_value());
+  }
+  ASSERT_TRUE(sim.log.wait_for(AgentEvent::kDuplicate)) << elapsed;
+  EXPECT_TRUE(
+      wait_until([&] { return sim.agent.status().phase == AgentPhase::kDuplicate; }, kEventually));
+  // Nothing more is sent.
+  sim.advance(10'000);
+  EXPECT_FALSE(broker.next(kQuiet).has_value());
+}
+
 TEST(AgentFakeBroker, RemovedStopsHeartbeatingForGood) {
   FakeAgentChannel broker;
   SimulatedAgent sim(test_config({broker.endpoint()}));

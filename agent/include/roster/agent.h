@@ -2,9 +2,11 @@
 // process. It joins, renews its lease every interval, rejoins when the broker
 // does not hold it, takes a higher incarnation (above the broker's hint)
 // when its old one is over (dead or left, even if forgotten since), waits
-// with backoff while a newer incarnation holds its node id, fails over
-// between broker endpoints, and leaves on stop(). It stops for good only
-// when the operator removed the node. Every refusal-driven retry backs off.
+// with backoff while a newer incarnation holds its node id (and stops,
+// kDuplicate, when that holder stays live for longer than lease +
+// dead_after: another agent holds the id), fails over between broker
+// endpoints, and leaves on stop(). Otherwise it stops for good only when
+// the operator removed the node. Every refusal-driven retry backs off.
 // The protocol is in docs/PROTOCOL.md; the behaviour in docs/OPERATIONS.md
 // ("Agent").
 //

@@ -45,6 +45,15 @@ struct AgentConfig {
   // refused stale_incarnation until that one is over; the agent then goes
   // above it.
   uint64_t incarnation = 0;
+  // The broker's --dead-after (its default here). An agent refused
+  // stale_incarnation by a live holder keeps retrying only as long as the
+  // holder could still be its own crashed predecessor, whose lease runs out
+  // and which the broker declares dead dead_after later: refused that way
+  // for longer than lease + dead_after (+ a grace of half a second), it
+  // stops (AgentEvent::kDuplicate): another agent holds the node id. Set it
+  // to at least the broker's value, or an agent restarted after a crash may
+  // give up before its predecessor is declared dead.
+  uint64_t dead_after_ms = 5'000;
 };
 
 // Returns nullopt if `config` is usable, else a message naming the bad field.
