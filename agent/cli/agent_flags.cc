@@ -59,14 +59,21 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
   std::string interval;
   std::string leave_timeout = "1s";
   std::string dead_after = "5s";
+  std::string broker_mode(to_string(config.broker_mode));
   config.node_id = hostname();
 
   app.add_option("--broker", config.brokers,
-                 "broker agent endpoint, e.g. tcp://broker:7400; repeat for failover (tried in "
-                 "order)")
+                 "broker agent endpoint, e.g. tcp://broker:7400; repeat for redundant brokers "
+                 "(see --broker-mode)")
       ->required()
       ->take_all()
       ->delimiter(',');
+  app.add_option("--broker-mode", broker_mode,
+                 "with several --broker: 'all' heartbeats every broker independently (each "
+                 "keeps this node in its view); 'failover' uses one at a time, in order, moving "
+                 "on when it is lost")
+      ->check(CLI::IsMember({"all", "failover"}))
+      ->capture_default_str();
   app.add_option("--node-id", config.node_id, "node id: 1..128 bytes of [A-Za-z0-9._:-]")
       ->capture_default_str();
   app.add_option("--addr", config.addr, "address published for controllers");
@@ -116,6 +123,7 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
   if (!interval.empty()) config.interval_ms = *parse_duration_ms(interval);
   config.leave_timeout_ms = *parse_duration_ms(leave_timeout);
   config.dead_after_ms = *parse_duration_ms(dead_after);
+  config.broker_mode = *broker_mode_from_name(broker_mode);
   std::optional<std::string> error = parse_labels(labels, config.labels);
   if (!error) error = validate_agent_config(config);
   if (error) {

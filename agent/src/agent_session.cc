@@ -64,6 +64,7 @@ void AgentSession::send_join(TimeMs now) {
   join.labels = config_.labels;
   outstanding_.push_back({join.seq, now, true});
   actions_.push_back(SendRequest{std::move(join)});
+  ++counters_.joins_sent;
   next_send_at_ = now + static_cast<TimeMs>(interval_ms_);
 }
 
@@ -71,6 +72,7 @@ void AgentSession::send_heartbeat(TimeMs now) {
   HeartbeatRequest heartbeat{config_.node_id, inc_, next_seq_++};
   outstanding_.push_back({heartbeat.seq, now, false});
   actions_.push_back(SendRequest{std::move(heartbeat)});
+  ++counters_.heartbeats_sent;
   next_send_at_ = now + static_cast<TimeMs>(interval_ms_);
 }
 
@@ -143,6 +145,7 @@ void AgentSession::lose_broker(TimeMs now) {
   socket_open_ = false;
   outstanding_.clear();
   contested_since_.reset();
+  ++counters_.broker_losses;
   const size_t next = (endpoint_ + 1) % config_.brokers.size();
   report(AgentEvent::kBrokerLost, "no reply within " + std::to_string(lease_ms_) + " ms; trying " +
                                       config_.brokers[next] + " in " + std::to_string(delay) +
@@ -222,6 +225,7 @@ void AgentSession::on_ack(const Ack& ack, bool was_join, uint64_t seq, TimeMs no
     const uint64_t wanted = effective_interval_ms(lease_ms_, config_.interval_ms);
     interval_ms_ = wanted * 2 <= lease_ms_ ? wanted : effective_interval_ms(lease_ms_, 0);
   }
+  if (!was_join) ++counters_.heartbeats_acked;
   if (was_join && labels_dirty_ && seq >= labels_from_seq_) labels_dirty_ = false;
   if (phase_ != AgentPhase::kJoining) return;
   // Heartbeats acked while a join is out do not end the joining.
@@ -351,6 +355,19 @@ void AgentSession::leave(TimeMs now) {
   actions_.push_back(SendRequest{std::move(leave)});
   phase_ = AgentPhase::kLeaving;
   leave_deadline_ = now + static_cast<TimeMs>(config_.leave_timeout_ms);
+}
+
+void AgentSession::adopt_incarnation(uint64_t inc, TimeMs now) {
+  if (inc <= inc_ || finished() || phase_ == AgentPhase::kLeaving) return;
+  const uint64_t previous = inc_;
+  inc_ = inc;
+  contested_since_.reset();
+  rejoin_reason_ = "incarnation " + std::to_string(inc) + " taken after " +
+                   std::to_string(previous) + " was refused by another broker";
+  if (phase_ != AgentPhase::kJoining && phase_ != AgentPhase::kJoined) return;
+  outstanding_.clear();
+  phase_ = AgentPhase::kJoining;
+  send_join(now);
 }
 
 void AgentSession::abandon() {

@@ -46,6 +46,16 @@ struct SendRequest {
 };
 using SessionAction = std::variant<OpenSocket, CloseSocket, SendRequest, AgentStateChange>;
 
+// What a session has sent and received, for status and metrics.
+struct SessionCounters {
+  uint64_t joins_sent = 0;
+  uint64_t heartbeats_sent = 0;
+  uint64_t heartbeats_acked = 0;
+  // No reply within the lease: the socket was closed (and, with several
+  // endpoints, the next one tried).
+  uint64_t broker_losses = 0;
+};
+
 class AgentSession {
  public:
   // REQUIRES: validate_agent_config(config) is nullopt; incarnation > 0.
@@ -73,6 +83,13 @@ class AgentSession {
   // Stops at once without a leave. Does nothing once finished.
   void abandon();
 
+  // Moves to incarnation `inc`, taken by another session of the same agent
+  // (AgentSessions): while joining or joined, sends a join of it at once
+  // (replies to requests of the old one are then stale); while backing
+  // off, the next join carries it. Does nothing if `inc` is not above the
+  // current one, while leaving, or once finished.
+  void adopt_incarnation(uint64_t inc, TimeMs now);
+
   // The earliest time tick() has work to do; nullopt when nothing is armed.
   std::optional<TimeMs> next_deadline() const;
 
@@ -85,6 +102,13 @@ class AgentSession {
   bool finished() const;
   uint64_t incarnation() const { return inc_; }
   size_t endpoint() const { return endpoint_; }
+  // The endpoint in use (or tried next while backing off).
+  const std::string& broker() const { return config_.brokers[endpoint_]; }
+  // Endpoint `endpoint` of this session's list (an OpenSocket's).
+  const std::string& broker(size_t endpoint) const { return config_.brokers[endpoint]; }
+  // True while joined: the last join was acked and the broker not lost since.
+  bool up() const { return phase_ == AgentPhase::kJoined; }
+  const SessionCounters& counters() const { return counters_; }
   // Replies ignored because they answered no outstanding request.
   uint64_t stale_replies() const { return stale_replies_; }
 
@@ -145,6 +169,7 @@ class AgentSession {
   uint64_t leave_seq_ = 0;
   TimeMs leave_deadline_ = 0;
   uint64_t stale_replies_ = 0;
+  SessionCounters counters_;
   std::vector<SessionAction> actions_;
 };
 

@@ -11,7 +11,7 @@ constexpr std::string_view kPhaseNames[] = {
 };
 constexpr std::string_view kEventNames[] = {
     "joined", "rejoined", "broker_lost", "removed",   "config_error",
-    "left",   "stopped",  "refused",     "duplicate",
+    "left",   "stopped",  "refused",     "duplicate", "broker_done",
 };
 }  // namespace
 

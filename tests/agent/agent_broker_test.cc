@@ -246,7 +246,7 @@ TEST_F(AgentBroker, OperatorRemovalMakesTheAgentExitWithStatus3ForGood) {
 
 TEST_F(AgentBroker, FirstEndpointDownWorksThroughTheSecond) {
   start_broker();
-  auto agent = start_alive_agent("failover", {"--lease", "1s"},
+  auto agent = start_alive_agent("failover", {"--lease", "1s", "--broker-mode", "failover"},
                                  {dead_endpoint(), broker_->endpoints().agents});
   ASSERT_NE(agent, nullptr);
   EXPECT_NE(agent->output().find("broker_lost"), std::string::npos) << agent->output();

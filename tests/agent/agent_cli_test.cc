@@ -90,6 +90,10 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--bogus"}, "--bogus"},
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--lease", "30s1m"}, "not a duration"},
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--log-format", "xml"}, "--log-format"},
+        UsageCase{{"--broker", "tcp://127.0.0.1:1", "--broker-mode", "some"}, "--broker-mode"},
+        UsageCase{{"--broker", "tcp://127.0.0.1:1", "--broker", "tcp://127.0.0.1:1"},
+                  "listed twice"},
+        UsageCase{{"--broker", "tcp://127.0.0.1:1", "--dead-after", "soon"}, "not a duration"},
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--config", "/nonexistent/agent.toml"},
                   "/nonexistent/agent.toml"}));
 

@@ -40,6 +40,10 @@ enum class AgentEvent : uint8_t {
   kDuplicate,    // refused stale_incarnation by a live holder for longer than the holder
                  // could be this node's own crashed predecessor (lease + dead_after):
                  // another agent holds this node id; stopped for good (terminal)
+  kBrokerDone,   // with several brokers (BrokerMode::kAll): the session with one broker
+                 // ended (DETAIL: how, e.g. "removed: ...; leaving the other brokers",
+                 // "left: leave acknowledged"); the agent's own terminal event follows
+                 // once every session has ended
 };
 
 // Returns a lower-case name, e.g. "broker_lost".
