@@ -149,8 +149,8 @@ void Agent::Impl::receive_replies(AgentSessions& sessions, std::vector<BrokerLin
     auto reply = decode_agent_reply(*body);
     if (!reply.ok()) {
       if (worth_logging(++undecodable)) {
-        spdlog::warn("agent: undecodable reply from the broker ({} so far): {}", undecodable,
-                     reply.error().message);
+        spdlog::warn("agent: undecodable reply from the broker {} ({} so far): {}",
+                     sessions.session(link).broker(), undecodable, reply.error().message);
       }
       continue;
     }
