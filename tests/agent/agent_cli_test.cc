@@ -114,6 +114,13 @@ TEST(AgentCli, InvalidEnvironmentValueExitsTwo) {
   EXPECT_NE(result.err.find("not a duration"), std::string::npos) << result.err;
 }
 
+TEST(AgentCli, BrokerModeComesFromTheEnvironment) {
+  auto result = run_command({bin("roster-agent"), "--broker", "tcp://127.0.0.1:1"}, seconds(20),
+                            {"ROSTER_AGENT_BROKER_MODE=sometimes"});
+  EXPECT_EQ(result.exit_status, 2) << result.err;
+  EXPECT_NE(result.err.find("--broker-mode"), std::string::npos) << result.err;
+}
+
 // Acks the join it expects, then sends SIGTERM and acks the leave.
 void join_and_leave(FakeAgentChannel& broker, Process& process, const JoinRequest& expected) {
   auto join = broker.next_of<JoinRequest>(seconds(10));
