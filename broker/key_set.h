@@ -5,9 +5,9 @@
 // Thread safety: none; a const KeySet may be read from any thread.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
-#include <map>
 #include <vector>
 
 namespace roster::broker {
