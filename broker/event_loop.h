@@ -3,7 +3,8 @@
 // core's next deadline, capped so ticks come far more often than the stall
 // threshold), reads what is waiting (bounded per round), ticks the core,
 // commits the batch and hands the Delta to the publisher. It never encodes
-// a snapshot: the publisher does.
+// a snapshot: the publisher does. With CURVE on it also serves the ZAP
+// handler and checks each request's key (access_control.h).
 //
 // Thread safety: none. Construct, bind(), attach() and run() (or
 // run_round()) on one thread.
@@ -17,6 +18,7 @@
 
 #include <zmq.hpp>
 
+#include "access_control.h"
 #include "admin.h"
 #include "counters.h"
 #include "duplicate_claims.h"
@@ -39,10 +41,13 @@ class EventLoop {
   EventLoop(zmq::context_t& context, const Clock& clock, const BrokerOptions& options,
             uint64_t epoch, TimeMs start);
 
-  // Creates and binds the agents and admin sockets, and watches their
-  // accept failures. Returns the error (naming the flag and endpoint,
-  // bind_failure()) or nullopt.
+  // Starts CURVE when configured (access_control.h: keys, ZAP handler),
+  // then creates and binds the agents and admin sockets, and watches their
+  // accept and handshake failures. Returns the error (naming the flag and
+  // endpoint, bind_failure()) or nullopt.
   std::optional<StartupError> bind();
+  // CURVE settings for the publisher's XPUB. REQUIRES: bind() succeeded.
+  const AccessControl& access() const { return access_; }
   // An inproc endpoint for the publisher's XPUB to report its accept
   // failures on (PublisherOptions::monitor_endpoint); the loop reads it.
   std::string publish_monitor_endpoint();
@@ -60,8 +65,8 @@ class EventLoop {
   // Serves until a stop signal arrives on `signal_fd` (a signalfd of
   // block_broker_signals(), shutdown_signal.h); returns its number. Pending
   // changes are committed and handed to the publisher before returning.
-  // SIGHUP reloads settings (reload.h); SIGUSR1 and SIGUSR2 log a status
-  // line.
+  // SIGHUP reloads settings (reload.h) and the CURVE key directories
+  // (access_control.h); SIGUSR1 and SIGUSR2 log a status line.
   int run(int signal_fd);
 
   // One round of run() without signals: waits for a request at most
@@ -125,6 +130,7 @@ class EventLoop {
   RateLimitedLog warnings_;
   DuplicateClaims claims_;
   SocketFailures failures_;
+  AccessControl access_;
   TimeMs last_commit_ = 0;
   bool warm_ = false;  // warm-up over and the publisher told
   std::function<void(TimeMs)> round_hook_;

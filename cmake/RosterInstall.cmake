@@ -1,6 +1,6 @@
 # install() rules: the three binaries, the libraries with their public
 # headers, an exported CMake package (find_package(roster) gives
-# roster::common, roster::subscriber and roster::agent) and roster.pc for
+# roster::common, roster::curve, roster::subscriber and roster::agent) and roster.pc for
 # pkg-config. Every destination is relative to the install prefix, so
 # `cmake --install build --prefix /tmp/p` writes only under /tmp/p. The
 # system files of the Debian package (units, /etc/roster) are in
@@ -14,15 +14,16 @@ install(TARGETS roster-broker roster-agent rosterctl
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
 
 set_target_properties(roster_common PROPERTIES EXPORT_NAME common)
+set_target_properties(roster_curve PROPERTIES EXPORT_NAME curve)
 set_target_properties(roster_subscriber PROPERTIES EXPORT_NAME subscriber)
 set_target_properties(roster_agent PROPERTIES EXPORT_NAME agent)
-foreach(lib roster_common roster_subscriber roster_agent)
+foreach(lib roster_common roster_curve roster_subscriber roster_agent)
   target_include_directories(${lib} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
 endforeach()
-install(TARGETS roster_common roster_subscriber roster_agent
+install(TARGETS roster_common roster_curve roster_subscriber roster_agent
   EXPORT roster-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development)
-foreach(dir common subscriber agent)
+foreach(dir common curve subscriber agent)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/include/roster
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development
     FILES_MATCHING PATTERN "*.h")

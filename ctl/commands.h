@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace roster::ctl {
 
@@ -42,5 +43,23 @@ int run_remove(const CtlOptions& options, const std::string& node, std::optional
 int run_stats(const CtlOptions& options);
 // `watch`: every change as it happens, plus resyncs and staleness.
 int run_watch(const CtlOptions& options, const WatchOptions& watch);
+
+// Options of `keygen`.
+struct KeygenOptions {
+  // Writes `path` (public certificate) and `path`_secret (mode 0600).
+  std::string path;
+  // Node-id globs the key may claim on a broker's agents endpoint, stored
+  // comma-separated in the public certificate's metadata "node".
+  std::vector<std::string> node_globs;
+  // Replace existing files instead of refusing.
+  bool force = false;
+};
+
+// True iff `glob` is 1..256 characters of node-id characters
+// ([A-Za-z0-9._:-]) and glob characters (* ? [ ] !): no comma, no space.
+bool is_valid_node_glob(const std::string& glob);
+// `keygen NAME [--node GLOB]...`: a new CURVE key pair in CZMQ's certificate
+// format, metadata name = the file name of NAME. Needs no broker.
+int run_keygen(const KeygenOptions& keygen);
 
 }  // namespace roster::ctl

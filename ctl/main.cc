@@ -3,6 +3,7 @@
 //   rosterctl [--admin EP] [--state EP] [--timeout D] [--json] COMMAND
 //     members | watch [--count N] [--duration D] [--beat-interval D]
 //     | node NODE | remove NODE [--inc N] | stats
+//     | keygen NAME [--node GLOB]... [--force]
 //
 // Exit status: 0 success, 1 error (message on stderr), 2 usage error. It
 // never aborts on what a broker sends: strings are repaired (invalid UTF-8)
@@ -94,6 +95,20 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("stats", "show the broker's counters");
 
+  roster::ctl::KeygenOptions keygen;
+  auto* keygen_cmd = app.add_subcommand(
+      "keygen", "write a CURVE key pair: NAME (public certificate) and NAME_secret (mode 0600)");
+  keygen_cmd->add_option("NAME", keygen.path, "path of the public certificate")->required();
+  keygen_cmd
+      ->add_option("--node", keygen.node_globs,
+                   "node-id glob this key may claim on the agents endpoint (repeatable)")
+      ->check([](const std::string& glob) {
+        return roster::ctl::is_valid_node_glob(glob)
+                   ? ""
+                   : "not a node-id glob (A-Za-z0-9._:- and * ? [ ] !): " + glob;
+      });
+  keygen_cmd->add_flag("--force", keygen.force, "replace existing files");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -122,6 +137,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand(node_cmd)) return roster::ctl::run_node(options, node);
     if (app.got_subcommand(remove_cmd)) return roster::ctl::run_remove(options, remove_node, inc);
     if (app.got_subcommand("stats")) return roster::ctl::run_stats(options);
+    if (app.got_subcommand(keygen_cmd)) return roster::ctl::run_keygen(keygen);
   } catch (const std::exception& e) {
     std::cerr << "rosterctl: error: " << roster::escape_for_terminal(e.what()) << std::endl;
     return 1;

@@ -11,6 +11,7 @@ packages=(
   procps
   help2man dpkg-dev
   libsystemd-dev
+  libczmq-dev python3-zmq
 )
 
 missing=()

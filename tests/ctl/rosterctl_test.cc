@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "roster/curve_certificate.h"
 #include "roster/utf8.h"
 #include "support/admin.h"
 #include "support/agent_client.h"
@@ -537,6 +538,49 @@ TEST_F(RosterctlHostileBrokerTest, WatchTextSurvivesInvalidUtf8InSnapshotsAndDel
   expect_terminal_safe(r.err, "stderr");
   EXPECT_NE(r.out.find("evil-3 (inc 1)  - -> alive"), std::string::npos) << r.out;
   EXPECT_NE(r.err.find("replaced invalid UTF-8"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace roster
+
+namespace roster {
+namespace {
+
+using testing::bin;
+using testing::run_command;
+using testing::TempDir;
+
+TEST(RosterctlKeygenTest, WritesALoadablePairWithTheNodeGlobs) {
+  TempDir dir;
+  const auto r = run_command(
+      {bin("rosterctl"), "keygen", dir.file("web"), "--node", "web-*", "--node", "api-1"});
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const auto pub = load_certificate(dir.file("web"));
+  const auto sec = load_certificate(dir.file("web_secret"));
+  EXPECT_EQ(pub.secret_key, "");
+  EXPECT_EQ(sec.public_key, pub.public_key);
+  EXPECT_FALSE(sec.secret_key.empty());
+  EXPECT_EQ(pub.metadata.at("name"), "web");
+  EXPECT_EQ(certificate_node_globs(pub), (std::vector<std::string>{"web-*", "api-1"}));
+  EXPECT_NE(r.out.find(pub.public_key), std::string::npos) << r.out;
+}
+
+TEST(RosterctlKeygenTest, RefusesToOverwriteWithoutForce) {
+  TempDir dir;
+  ASSERT_EQ(run_command({bin("rosterctl"), "keygen", dir.file("k")}).exit_status, 0);
+  const auto first = load_certificate(dir.file("k"));
+  const auto again = run_command({bin("rosterctl"), "keygen", dir.file("k")});
+  EXPECT_EQ(again.exit_status, 1);
+  EXPECT_NE(again.err.find("--force"), std::string::npos) << again.err;
+  EXPECT_EQ(load_certificate(dir.file("k")).public_key, first.public_key);
+  ASSERT_EQ(run_command({bin("rosterctl"), "keygen", dir.file("k"), "--force"}).exit_status, 0);
+  EXPECT_NE(load_certificate(dir.file("k")).public_key, first.public_key);
+}
+
+TEST(RosterctlKeygenTest, RejectsAGlobWithAComma) {
+  TempDir dir;
+  const auto r = run_command({bin("rosterctl"), "keygen", dir.file("k"), "--node", "a,b"});
+  EXPECT_EQ(r.exit_status, 2);
 }
 
 }  // namespace
