@@ -11,6 +11,7 @@ packages=(
   procps
   help2man dpkg-dev
   libsystemd-dev
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()
