@@ -251,6 +251,54 @@ std::vector<Seed> state_streams() {
   return out;
 }
 
+// One request of the broker_stream target: from the admin endpoint or the
+// agents one, `tenths` x 100 ms after the previous one.
+std::string request(bool admin, unsigned tenths, const std::string& body) {
+  return std::string(1, static_cast<char>((tenths << 1) | (admin ? 1u : 0u))) + body;
+}
+
+std::vector<Seed> broker_streams() {
+  auto stream = [](std::vector<std::string> requests) {
+    std::string joined;
+    for (size_t i = 0; i < requests.size(); ++i) {
+      if (i > 0) joined += kSeparator;
+      joined += requests[i];
+    }
+    return joined;
+  };
+  auto agent = [](unsigned tenths, AgentRequest r) { return request(false, tenths, encode(r)); };
+  auto admin = [](unsigned tenths, AdminRequest r) { return request(true, tenths, encode(r)); };
+  JoinRequest short_lease = join("node-2", 3);
+  short_lease.lease_ms = 1'000;
+  std::vector<Seed> out;
+  out.push_back({"join-heartbeat-leave",
+                 stream({agent(0, join("node-1", 5)), agent(10, HeartbeatRequest{"node-1", 5, 2}),
+                         agent(10, HeartbeatRequest{"node-1", 5, 3}),
+                         agent(5, LeaveRequest{"node-1", 5, 4, "bye"}),
+                         agent(40, join("node-1", 5)), agent(1, join("node-1", 6))})});
+  out.push_back({"expire-and-rejoin", stream({agent(0, short_lease), agent(0, join("node-1", 5)),
+                                              agent(8, HeartbeatRequest{"node-1", 5, 2}),
+                                              agent(8, HeartbeatRequest{"node-1", 5, 3}),
+                                              agent(8, HeartbeatRequest{"node-2", 3, 2}),
+                                              agent(9, short_lease), agent(9, join("node-2", 4)),
+                                              agent(9, HeartbeatRequest{"node-1", 5, 4})})});
+  out.push_back({"remove-fences",
+                 stream({agent(0, join("node-1", 5)), admin(1, NodeQuery{"node-1"}),
+                         admin(1, RemoveCommand{"node-1", std::nullopt}),
+                         agent(1, HeartbeatRequest{"node-1", 5, 2}), agent(1, join("node-1", 6)),
+                         admin(1, RemoveCommand{"node-1", 9}), admin(1, SnapshotQuery{})})});
+  std::vector<std::string> crowd;
+  for (int i = 0; i < 10; ++i) crowd.push_back(agent(1, join("node-" + std::to_string(i), 1)));
+  crowd.push_back(agent(1, join("node-big", 1)));
+  out.push_back({"over-capacity", stream(crowd)});
+  out.push_back(
+      {"stall", stream({agent(0, join("node-1", 5)), agent(127, HeartbeatRequest{"node-1", 5, 2}),
+                        agent(127, HeartbeatRequest{"node-1", 5, 3})})});
+  out.push_back({"stale", stream({agent(0, join("node-1", 7)), agent(1, join("node-1", 6)),
+                                  agent(1, LeaveRequest{"node-1", 6, 2, ""})})});
+  return out;
+}
+
 std::vector<Seed> admin_replies() {
   std::vector<Seed> out;
   out.push_back({"snapshot", encode(AdminReply(snapshot(1, 10, true)))});
@@ -288,7 +336,7 @@ std::string dict_entry(std::string_view bytes) {
 const std::vector<std::string>& target_names() {
   static const std::vector<std::string> names = {"agent_request", "admin_request", "agent_reply",
                                                  "admin_reply",   "snapshot",      "delta",
-                                                 "beat",          "state_stream"};
+                                                 "beat",          "state_stream",  "broker_stream"};
   return names;
 }
 
@@ -301,6 +349,7 @@ std::vector<Seed> seeds_for(std::string_view target) {
   if (target == "delta") return deltas();
   if (target == "beat") return beats();
   if (target == "state_stream") return state_streams();
+  if (target == "broker_stream") return broker_streams();
   return {};
 }
 
