@@ -12,6 +12,7 @@ packages=(
   help2man dpkg-dev
   libsystemd-dev
   libczmq-dev python3-zmq
+  clang-14 libclang-rt-14-dev
 )
 
 missing=()

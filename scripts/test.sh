@@ -3,7 +3,8 @@
 # normal build (build/), then in the ASan+UBSan build (build-asan/); then
 # builds the Release configuration (build-release/), installs it to a
 # temporary prefix and builds examples/controller against that
-# (scripts/check_install.sh); then a short smoke run of the benchmarks.
+# (scripts/check_install.sh); then a short run of every fuzz target
+# (scripts/fuzz.sh, clang); then a short smoke run of the benchmarks.
 # Warnings are errors (scripts/build.sh). Exits non-zero on any failure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,6 +27,9 @@ echo "== tests under sanitizers =="
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 (cd "$root/build-asan" && ctest --output-on-failure -j "$jobs" --timeout 900 -LE no_sanitizer)
+
+echo "== fuzz smoke run (libFuzzer + ASan + UBSan, 10 s per target) =="
+"$root/scripts/fuzz.sh" 10
 
 echo "== build (Release: libraries and binaries, as a packager builds) =="
 # -O3 finds warnings -O2 does not; no tests or benchmarks, to keep CI short.

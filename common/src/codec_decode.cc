@@ -95,7 +95,7 @@ bool read_snapshot(Reader& r, Snapshot* out) {
          r.uint_field(s[kVersion], "version", true, &out->version) &&
          r.bool_field(s[kComplete], "complete", true, &out->complete) &&
          r.uint_field(s[kTimeMs], "time_ms", true, &out->time_ms) &&
-         r.records_field(s[kNodes], "nodes", &out->nodes);
+         r.records_field(s[kNodes], "nodes", Reader::Removed::kRefused, &out->nodes);
 }
 
 bool read_delta(Reader& r, Delta* out) {
@@ -107,7 +107,7 @@ bool read_delta(Reader& r, Delta* out) {
          r.uint_field(s[kVersion], "version", true, &out->version) &&
          r.uint_field(s[kPrevVersion], "prev_version", true, &out->prev_version) &&
          r.uint_field(s[kTimeMs], "time_ms", true, &out->time_ms) &&
-         r.records_field(s[kChanges], "changes", &out->changes);
+         r.records_field(s[kChanges], "changes", Reader::Removed::kAllowed, &out->changes);
 }
 
 bool read_beat(Reader& r, Beat* out) {
@@ -122,7 +122,7 @@ bool read_beat(Reader& r, Beat* out) {
 bool read_node_info(Reader& r, NodeInfo* out) {
   static constexpr std::string_view kNames[] = {"last_seen_ms"};
   Slot s[1];
-  return r.record(0, &out->record) && r.collect(0, kNames, 1, s) &&
+  return r.record(0, Reader::Removed::kAllowed, &out->record) && r.collect(0, kNames, 1, s) &&
          r.uint_field(s[0], "last_seen_ms", true, &out->last_seen_ms);
 }
 

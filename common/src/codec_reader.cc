@@ -397,7 +397,7 @@ bool Reader::counts_field(Slot slot, std::string_view name, bool required,
   return true;
 }
 
-bool Reader::record(Slot map, NodeRecord* out) {
+bool Reader::record(Slot map, Removed removed, NodeRecord* out) {
   static constexpr std::string_view kNames[] = {"node",   "inc",      "state",   "addr",
                                                 "labels", "lease_ms", "since_ms"};
   enum { kNode, kInc, kState, kAddr, kLabels, kLeaseMs, kSinceMs, kCount };
@@ -406,15 +406,20 @@ bool Reader::record(Slot map, NodeRecord* out) {
   if (!node_id_field(s[kNode], "node", &out->node)) return false;
   if (!uint_field(s[kInc], "inc", true, &out->inc)) return false;
   if (!state_field(s[kState], "state", &out->state)) return false;
-  // A removed record carries only node, inc and state.
-  if (out->state == NodeState::kRemoved) return true;
+  if (out->state == NodeState::kRemoved) {
+    // A node present in a snapshot cannot be removed.
+    if (removed == Removed::kRefused) return fail("state", "'removed' is valid only in a delta");
+    // A removed record carries only node, inc and state.
+    return true;
+  }
   if (!str_field(s[kAddr], "addr", false, kMaxAddrBytes, &out->addr)) return false;
   if (!labels_field(s[kLabels], "labels", false, &out->labels)) return false;
   if (!uint_field(s[kLeaseMs], "lease_ms", true, &out->lease_ms)) return false;
   return uint_field(s[kSinceMs], "since_ms", true, &out->since_ms);
 }
 
-bool Reader::records_field(Slot slot, std::string_view name, std::vector<NodeRecord>* out) {
+bool Reader::records_field(Slot slot, std::string_view name, Removed removed,
+                           std::vector<NodeRecord>* out) {
   if (slot == kAbsent) return fail(name, "missing");
   const Token& a = tokens_[slot];
   if (a.kind != Kind::kArray) return mistyped(name, "an array", slot);
@@ -429,7 +434,7 @@ bool Reader::records_field(Slot slot, std::string_view name, std::vector<NodeRec
     in_record_ = true;
     array_name_ = name;
     array_index_ = i;
-    if (!record(element, &out->emplace_back())) return false;
+    if (!record(element, removed, &out->emplace_back())) return false;
     element = tokens_[element].end;
   }
   in_record_ = false;

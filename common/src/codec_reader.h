@@ -120,10 +120,14 @@ class Reader {
   // A map of UTF-8 name -> unsigned count (stats), keys as in labels_field.
   bool counts_field(Slot slot, std::string_view name, bool required,
                     std::map<std::string, uint64_t>* out);
+  // Whether a record may be `removed`: a snapshot's may not (it holds the
+  // nodes present, and a view built from it would hold a removed node).
+  enum class Removed : uint8_t { kAllowed, kRefused };
   // An array of node records; `out` is replaced.
-  bool records_field(Slot slot, std::string_view name, std::vector<NodeRecord>* out);
+  bool records_field(Slot slot, std::string_view name, Removed removed,
+                     std::vector<NodeRecord>* out);
   // The record fields of the map at `map` (also the admin `node` reply).
-  bool record(Slot map, NodeRecord* out);
+  bool record(Slot map, Removed removed, NodeRecord* out);
 
   // Checks "v": missing or mistyped is kBadRequest, another number is
   // kUnsupportedVersion.

@@ -594,6 +594,16 @@ TEST(CodecReject, RemovedRecordNeedsOnlyNodeAndInc) {
   EXPECT_EQ(d.value().changes[0].state, NodeState::kRemoved);
 }
 
+// A snapshot holds the nodes present: a removed record would put a node
+// the controller is told is gone into its view (found by fuzz_state_stream).
+TEST(CodecReject, SnapshotRemovedRecord) {
+  std::string removed = Fields{{"node", s("b")}, {"inc", u(1)}, {"state", s("removed")}}.str();
+  expect_bad_request(decode_snapshot(snapshot({record_map("a"), removed})),
+                     {"field 'nodes[1].state'", "valid only in a delta"});
+  expect_bad_request(decode_admin_reply(snapshot({record_map("b"), removed})),
+                     {"field 'nodes[1].state'", "valid only in a delta"});
+}
+
 TEST(CodecReject, SnapshotMistypedComplete) {
   expect_bad_request(decode_snapshot(snapshot({}).set("complete", u(1))),
                      {"field 'complete'", "expected a boolean"});

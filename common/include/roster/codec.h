@@ -90,7 +90,9 @@ std::string encode_snapshot(const SnapshotHeader& header,
 Decoded<AgentRequest> decode_agent_request(std::string_view body);
 Decoded<AdminRequest> decode_admin_request(std::string_view body);
 
-// Decoders of broker output (limit kMaxStateBodyBytes).
+// Decoders of broker output (limit kMaxStateBodyBytes). A snapshot (also
+// in an admin reply) holds the nodes present: a record `removed` in it is
+// refused (bad_request); only a delta's records may be `removed`.
 Decoded<AgentReply> decode_agent_reply(std::string_view body);
 Decoded<AdminReply> decode_admin_reply(std::string_view body);
 Decoded<Snapshot> decode_snapshot(std::string_view body);
