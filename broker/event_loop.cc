@@ -61,6 +61,10 @@ std::optional<StartupError> bind_socket(zmq::socket_t& socket, std::string_view 
   return std::nullopt;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 std::string frame_layout_message(size_t frames) {
   return "expected frames [body] or [empty, body], got " + std::to_string(frames - 1) + " frames";
 }
@@ -148,6 +152,7 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
     if (signal == SIGHUP) reload_settings(options_);
     if (signal == SIGUSR1 || signal == SIGUSR2) log_status(signal, clock_.now_ms());
   }
+  const auto work_start = std::chrono::steady_clock::now();
   int reads = 0;
   for (; reads < kReadsPerRound; ++reads) {
     auto request = receive_routed(agents_);
@@ -171,13 +176,16 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
   // too. A round comes at least every kMaxPollMs.
   failures_.drain(now);
   warnings_.flush(now);
+  counters_.round_time.observe(seconds_since(work_start));
   if (round_hook_) round_hook_(now);
   return 0;
 }
 
 void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
+  const auto received = std::chrono::steady_clock::now();
   ++counters_.agent_requests;
   AgentReply reply;
+  size_t type = kAgentRequestTypes - 1;  // invalid
   if (!request.well_formed) {
     ++counters_.bad_frames;
     reply = ErrorReply{0, ErrorCode::kBadRequest, frame_layout_message(request.frames)};
@@ -185,15 +193,22 @@ void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
     Decoded<AgentRequest> decoded = decode_agent_request(request.body.to_string_view());
     if (decoded.ok()) {
       reply = membership_.handle(decoded.value(), now);
+      type = decoded.value().index();
     } else {
       const DecodeError& e = decoded.error();
       reply = ErrorReply{e.seq, e.code, e.message};
     }
   }
+  ++counters_.agent_by_type[type];
   if (const auto* refused = std::get_if<ErrorReply>(&reply)) {
     count_error(refused->code, "agent", request, refused->message, now);
+  } else if (type == 0) {
+    ++counters_.joins;
+  } else if (type == 2) {
+    ++counters_.leaves;
   }
-  agent_replies_.push_back({std::move(request.routing_id), request.delimiter, encode(reply)});
+  agent_replies_.push_back(
+      {std::move(request.routing_id), request.delimiter, encode(reply), received});
 }
 
 void EventLoop::handle_admin(RoutedRequest& request, TimeMs now) {
@@ -205,6 +220,8 @@ void EventLoop::handle_admin(RoutedRequest& request, TimeMs now) {
   } else {
     answer = admin_handler_->handle(request.body.to_string_view(), now);
   }
+  ++counters_.admin_by_type[std::min(answer.request_type, kAdminRequestTypes - 1)];
+  if (answer.request_type == 2 && !answer.error) ++counters_.removals;
   if (answer.snapshot) {
     admin_snapshot(request, now);
     return;
@@ -246,8 +263,11 @@ void EventLoop::relay_snapshots() {
 }
 
 void EventLoop::send_deferred() {
+  // One clock read for the batch: the sends themselves take microseconds.
+  const auto sent = std::chrono::steady_clock::now();
   for (const Deferred& reply : agent_replies_) {
     reply_routed(agents_, reply.routing_id, reply.delimiter, reply.body);
+    counters_.ack_latency.observe(std::chrono::duration<double>(sent - reply.received).count());
   }
   agent_replies_.clear();
   for (const Deferred& request : snapshot_requests_) {
@@ -268,9 +288,12 @@ void EventLoop::commit(TimeMs now) {
   last_commit_ = now;
   ++counters_.deltas;
   log_changes(*delta);
-  size_t forgotten = static_cast<size_t>(
-      std::count_if(delta->changes.begin(), delta->changes.end(),
-                    [](const NodeRecord& r) { return r.state == NodeState::kRemoved; }));
+  size_t forgotten = 0;
+  for (const NodeRecord& r : delta->changes) {
+    if (r.state == NodeState::kRemoved) ++forgotten;
+    if (r.state == NodeState::kSuspect) ++counters_.expiries;
+  }
+  counters_.forgotten += forgotten;
   publisher_->publish(std::move(*delta));
   if (forgotten >= kTrimAfterForgotten) {
     malloc_trim(0);
@@ -289,6 +312,11 @@ void EventLoop::check_warm_up(TimeMs now) {
 
 void EventLoop::on_round(std::function<void(TimeMs now)> hook) {
   round_hook_ = std::move(hook);
+}
+
+LoopReport EventLoop::report() const {
+  return LoopReport{counters_, membership_.counters(), membership_.epoch(), membership_.version(),
+                    warm_};
 }
 
 std::string EventLoop::status_summary(TimeMs now) const {

@@ -11,6 +11,7 @@ packages=(
   procps
   help2man dpkg-dev
   libsystemd-dev
+  libcpp-httplib-dev prometheus-cpp-dev
 )
 
 missing=()
