@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <mutex>
 #include <random>
@@ -66,6 +68,10 @@ struct Agent::Impl {
   bool stop_with_leave = false;
   AgentStatus status;
   uint64_t undecodable = 0;  // agent thread only
+  // Sequence numbers of the latest heartbeats sent, to count their acks
+  // (agent thread only; a heartbeat older than these is not counted).
+  std::array<uint64_t, 8> heartbeat_seqs{};
+  size_t next_heartbeat_slot = 0;
 };
 
 void Agent::Impl::wake() {
@@ -93,7 +99,14 @@ void Agent::Impl::apply(AgentSession& session, BrokerLink& link) {
     } else if (std::holds_alternative<CloseSocket>(action)) {
       link.close();
     } else if (auto* send = std::get_if<SendRequest>(&action)) {
-      if (link.is_open()) link.send(encode(send->request));
+      if (link.is_open()) {
+        link.send(encode(send->request));
+        if (const auto* beat = std::get_if<HeartbeatRequest>(&send->request)) {
+          heartbeat_seqs[next_heartbeat_slot++ % heartbeat_seqs.size()] = beat->seq;
+          std::lock_guard<std::mutex> lock(mu);
+          ++status.heartbeats_sent;
+        }
+      }
     } else {
       const auto& change = std::get<AgentStateChange>(action);
       // kRefused comes at most once per backoff wait: no further limit.
@@ -135,6 +148,13 @@ void Agent::Impl::receive_replies(AgentSession& session, BrokerLink& link, TimeM
                      reply.error().message);
       }
       continue;
+    }
+    if (const auto* ack = std::get_if<Ack>(&reply.value())) {
+      if (ack->seq != 0 && std::find(heartbeat_seqs.begin(), heartbeat_seqs.end(), ack->seq) !=
+                               heartbeat_seqs.end()) {
+        std::lock_guard<std::mutex> lock(mu);
+        ++status.heartbeats_acked;
+      }
     }
     const uint64_t stale_before = session.stale_replies();
     session.on_reply(reply.value(), now);

@@ -37,6 +37,10 @@ struct AgentStatus {
   AgentPhase phase = AgentPhase::kIdle;
   uint64_t incarnation = 0;
   std::string broker;
+  // Heartbeats handed to a broker link since start(), and acks received
+  // for them (any broker, any incarnation).
+  uint64_t heartbeats_sent = 0;
+  uint64_t heartbeats_acked = 0;
 };
 
 class Agent {
@@ -69,7 +73,8 @@ class Agent {
   // until acked. Returns nullopt when accepted, else why not (over a limit).
   std::optional<std::string> update_labels(Labels labels);
 
-  // The agent's current phase, incarnation and broker endpoint.
+  // The agent's current phase, incarnation, broker endpoint and heartbeat
+  // counts.
   AgentStatus status() const;
 
   // Makes the agent's thread read its clock at once and do what is due,
