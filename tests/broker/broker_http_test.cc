@@ -48,9 +48,10 @@ class BrokerHttpInProcess : public ::testing::Test {
     loop_->on_round([this](TimeMs now) { http_->round(now, *loop_, *publisher_); });
   }
 
+  // The publisher first: its thread reports snapshot encodings to http_.
   void TearDown() override {
-    http_.reset();
     if (publisher_) publisher_->stop();
+    http_.reset();
   }
 
   int status(const std::string& path) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 
+#include "support/admin.h"
 #include "support/agent_client.h"
 #include "support/broker_process.h"
 #include "support/http_get.h"
@@ -59,6 +60,37 @@ TEST(BrokerHttp, MetricsCountOneAliveNodeAfterAJoin) {
       << metrics;
   EXPECT_TRUE(has_line_starting(metrics, "roster_build_info{")) << metrics;
   EXPECT_TRUE(has_line_starting(metrics, "roster_ack_latency_seconds_count 1")) << metrics;
+}
+
+// One count, two views: what `rosterctl stats` says is what /metrics says.
+TEST(BrokerHttp, MetricsAndStatsAgree) {
+  auto broker = BrokerProcess::start({"--http", "127.0.0.1:0"});
+  ASSERT_NE(broker, nullptr);
+  AgentClient agent(broker->endpoints().agents);
+  ASSERT_TRUE(as_ack(agent.join("node-1", 1, 60'000)).has_value());
+  ASSERT_TRUE(as_ack(agent.heartbeat("node-1", 1)).has_value());
+  ASSERT_TRUE(as_ack(agent.leave("node-1", 1)).has_value());
+  auto stats = admin_stats(broker->endpoints().admin);
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->counters["joins"], 1u);
+  EXPECT_EQ(stats->counters["leaves"], 1u);
+  std::string metrics;
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto answer = http_get(broker->endpoints().http, "/metrics");
+        metrics = answer ? answer->body : "";
+        return has_line_starting(metrics, "roster_nodes{state=\"left\"} 1");
+      },
+      kEventually, milliseconds(20)))
+      << metrics;
+  EXPECT_TRUE(has_line_starting(metrics, "roster_joins_total 1")) << metrics;
+  EXPECT_TRUE(has_line_starting(metrics, "roster_leaves_total 1")) << metrics;
+  EXPECT_TRUE(
+      has_line_starting(metrics, "roster_requests_total{channel=\"agent\",type=\"heartbeat\"} 1"))
+      << metrics;
+  EXPECT_TRUE(
+      has_line_starting(metrics, "roster_requests_total{channel=\"admin\",type=\"stats\"} 1"))
+      << metrics;
 }
 
 TEST(BrokerHttp, ReadyzIs503DuringWarmUpAnd200After) {
