@@ -21,7 +21,7 @@ AdminAnswer AdminHandler::error(ErrorCode code, std::string message) {
 AdminAnswer AdminHandler::handle(std::string_view body, TimeMs now) {
   Decoded<AdminRequest> decoded = decode_admin_request(body);
   if (!decoded.ok()) return error(decoded.error().code, decoded.error().message);
-  return std::visit(
+  AdminAnswer answer = std::visit(
       [&](const auto& request) -> AdminAnswer {
         using T = std::decay_t<decltype(request)>;
         if constexpr (std::is_same_v<T, SnapshotQuery>) {
@@ -47,6 +47,8 @@ AdminAnswer AdminHandler::handle(std::string_view body, TimeMs now) {
         }
       },
       decoded.value());
+  answer.request_type = decoded.value().index();
+  return answer;
 }
 
 Stats AdminHandler::stats(TimeMs now) const {
@@ -82,6 +84,12 @@ Stats AdminHandler::stats(TimeMs now) const {
         loop_counters_.handshakes_refused[i];
   }
   c["deltas"] = loop_counters_.deltas;
+  c["joins"] = loop_counters_.joins;
+  c["leaves"] = loop_counters_.leaves;
+  c["expiries"] = loop_counters_.expiries;
+  c["removals"] = loop_counters_.removals;
+  c["forgotten"] = loop_counters_.forgotten;
+  c["subscribers_connected"] = subscribers_connected(loop_counters_);
   c["stalls"] = core.stalls;
   c["stalled_ms"] = core.stalled_ms;
   c["tombstones"] = core.tombstones;
@@ -94,6 +102,8 @@ Stats AdminHandler::stats(TimeMs now) const {
   c["subscriptions"] = published.subscriptions.load(std::memory_order_relaxed);
   c["view_errors"] = published.view_errors.load(std::memory_order_relaxed);
   c["snapshots_deferred"] = published.snapshots_deferred.load(std::memory_order_relaxed);
+  c["delta_bytes_published"] = published.delta_bytes.load(std::memory_order_relaxed);
+  c["snapshot_bytes_published"] = published.snapshot_bytes.load(std::memory_order_relaxed);
   c["snapshot_bytes_held"] = published.snapshot_bytes_held.load(std::memory_order_relaxed);
   c["state_snapshots_held"] = published.state_snapshots_held.load(std::memory_order_relaxed);
   return stats;

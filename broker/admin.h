@@ -28,6 +28,9 @@ struct AdminAnswer {
   // Set when the reply is an error (for counting and logging).
   std::optional<ErrorCode> error;
   std::string error_message;
+  // The request's index in AdminRequest (snapshot, node, remove, stats);
+  // kAdminRequestTypes - 1 when it could not be decoded.
+  size_t request_type = kAdminRequestTypes - 1;
 };
 
 class AdminHandler {

@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "broker_http.h"
 #include "event_loop.h"
 #include "publisher.h"
 #include "ready_file.h"
@@ -60,6 +61,9 @@ int run_broker(const BrokerOptions& options, int signal_fd, const FdLimit& fd_li
 
   EventLoop loop(context, clock, options, epoch, start);
   if (auto error = loop.bind()) return startup_error(*error);
+  // Before the publisher, which reports its snapshot encodings to it.
+  std::unique_ptr<BrokerHttp> http;
+  if (!options.http_address.empty()) http = std::make_unique<BrokerHttp>(clock, start);
 
   PublisherOptions publisher_options;
   publisher_options.endpoint = options.publish_endpoint;
@@ -68,13 +72,21 @@ int run_broker(const BrokerOptions& options, int signal_fd, const FdLimit& fd_li
   publisher_options.monitor_endpoint = loop.publish_monitor_endpoint();
   publisher_options.curve_secret_key = loop.access().secret_key();
   publisher_options.zap_domain = AccessControl::zap_domain(Endpoint::kState);
+  if (http) {
+    publisher_options.snapshot_encoded = [&metrics = http->metrics()](double seconds) {
+      metrics.snapshot_encoded(seconds);
+    };
+  }
   auto started = Publisher::start(context, clock, publisher_options, loop.initial_snapshot());
   if (auto* error = std::get_if<StartupError>(&started)) return startup_error(*error);
   Publisher& publisher = *std::get<std::unique_ptr<Publisher>>(started);
   loop.attach(publisher);
+  if (http) {
+    if (auto error = http->start(options.http_address)) return startup_error(*error);
+  }
 
   ReadyInfo ready{loop.agents_endpoint(), publisher.endpoint(), loop.admin_endpoint(),
-                  static_cast<long>(getpid())};
+                  static_cast<long>(getpid()), http ? http->address() : std::string()};
   if (!options.ready_file.empty()) {
     // A missing directory or a full disk may pass: exit 1, so a supervisor
     // tries again.
@@ -84,8 +96,10 @@ int run_broker(const BrokerOptions& options, int signal_fd, const FdLimit& fd_li
   }
   log_fd_limit(fd_limit);
   warn_if_exposed(options);
-  spdlog::info("roster-broker started: epoch={} pid={} bound agents={} publish={} admin={} ({})",
-               epoch, ready.pid, ready.agents, ready.publish, ready.admin, describe(options));
+  spdlog::info(
+      "roster-broker started: epoch={} pid={} bound agents={} publish={} admin={} http={} ({})",
+      epoch, ready.pid, ready.agents, ready.publish, ready.admin,
+      ready.http.empty() ? "off" : ready.http, describe(options));
 
   // Under systemd (Type=notify): ready now that every socket is bound;
   // WATCHDOG=1 from the loop's rounds, so a wedged loop is restarted.
@@ -96,6 +110,7 @@ int run_broker(const BrokerOptions& options, int signal_fd, const FdLimit& fd_li
                  systemd.watchdog_timeout_ms(), systemd.watchdog_timeout_ms() / 2);
   }
   loop.on_round([&](TimeMs now) {
+    if (http) http->round(now, loop, publisher);
     systemd.watchdog(now);
     if (systemd.status_due(now, kServiceStatusIntervalMs)) {
       systemd.status("serving: " + loop.status_summary(now));
@@ -105,6 +120,8 @@ int run_broker(const BrokerOptions& options, int signal_fd, const FdLimit& fd_li
   int signal = loop.run(signal_fd);
   systemd.stopping(std::string("stopping (") + signal_name(signal) + ")");
   publisher.stop();
+  // After the publisher, whose thread reports snapshot encodings to it.
+  http.reset();
   spdlog::info("roster-broker stopped (signal {})", signal);
   return kExitOk;
 }

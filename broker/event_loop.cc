@@ -61,6 +61,10 @@ std::optional<StartupError> bind_socket(zmq::socket_t& socket, std::string_view 
   return std::nullopt;
 }
 
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 std::string frame_layout_message(size_t frames) {
   return "expected frames [body] or [empty, body], got " + std::to_string(frames - 1) + " frames";
 }
@@ -159,6 +163,7 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
     }
     if (signal == SIGUSR1 || signal == SIGUSR2) log_status(signal, clock_.now_ms());
   }
+  const auto work_start = std::chrono::steady_clock::now();
   if (access_.enabled()) access_.serve_zap(clock_.now_ms());
   int reads = 0;
   for (; reads < kReadsPerRound; ++reads) {
@@ -183,13 +188,16 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
   // too. A round comes at least every kMaxPollMs.
   failures_.drain(now);
   warnings_.flush(now);
+  counters_.round_time.observe(seconds_since(work_start));
   if (round_hook_) round_hook_(now);
   return 0;
 }
 
 void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
+  const auto received = std::chrono::steady_clock::now();
   ++counters_.agent_requests;
   AgentReply reply;
+  size_t type = kAgentRequestTypes - 1;  // invalid
   if (!request.well_formed) {
     ++counters_.bad_frames;
     reply = ErrorReply{0, ErrorCode::kBadRequest, frame_layout_message(request.frames)};
@@ -206,15 +214,22 @@ void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
         reply = membership_.handle(agent_request, now);
         note_claim(agent_request, reply, request, now);
       }
+      type = agent_request.index();
     } else {
       const DecodeError& e = decoded.error();
       reply = ErrorReply{e.seq, e.code, e.message};
     }
   }
+  ++counters_.agent_by_type[type];
   if (const auto* refused = std::get_if<ErrorReply>(&reply)) {
     count_error(refused->code, "agent", request, refused->message, now);
+  } else if (type == 0) {
+    ++counters_.joins;
+  } else if (type == 2) {
+    ++counters_.leaves;
   }
-  agent_replies_.push_back({std::move(request.routing_id), request.delimiter, encode(reply)});
+  agent_replies_.push_back(
+      {std::move(request.routing_id), request.delimiter, encode(reply), received});
 }
 
 // Two live agents with one node id: remember the refused claimant and name
@@ -249,6 +264,8 @@ void EventLoop::handle_admin(RoutedRequest& request, TimeMs now) {
   } else {
     answer = admin_handler_->handle(request.body.to_string_view(), now);
   }
+  ++counters_.admin_by_type[std::min(answer.request_type, kAdminRequestTypes - 1)];
+  if (answer.request_type == 2 && !answer.error) ++counters_.removals;
   if (answer.snapshot) {
     admin_snapshot(request, now);
     return;
@@ -290,8 +307,11 @@ void EventLoop::relay_snapshots() {
 }
 
 void EventLoop::send_deferred() {
+  // One clock read for the batch: the sends themselves take microseconds.
+  const auto sent = std::chrono::steady_clock::now();
   for (const Deferred& reply : agent_replies_) {
     reply_routed(agents_, reply.routing_id, reply.delimiter, reply.body);
+    counters_.ack_latency.observe(std::chrono::duration<double>(sent - reply.received).count());
   }
   agent_replies_.clear();
   for (const Deferred& request : snapshot_requests_) {
@@ -312,9 +332,12 @@ void EventLoop::commit(TimeMs now) {
   last_commit_ = now;
   ++counters_.deltas;
   log_changes(*delta);
-  size_t forgotten = static_cast<size_t>(
-      std::count_if(delta->changes.begin(), delta->changes.end(),
-                    [](const NodeRecord& r) { return r.state == NodeState::kRemoved; }));
+  size_t forgotten = 0;
+  for (const NodeRecord& r : delta->changes) {
+    if (r.state == NodeState::kRemoved) ++forgotten;
+    if (r.state == NodeState::kSuspect) ++counters_.expiries;
+  }
+  counters_.forgotten += forgotten;
   publisher_->publish(std::move(*delta));
   if (forgotten >= kTrimAfterForgotten) {
     malloc_trim(0);
@@ -333,6 +356,11 @@ void EventLoop::check_warm_up(TimeMs now) {
 
 void EventLoop::on_round(std::function<void(TimeMs now)> hook) {
   round_hook_ = std::move(hook);
+}
+
+LoopReport EventLoop::report() const {
+  return LoopReport{counters_, membership_.counters(), membership_.epoch(), membership_.version(),
+                    warm_};
 }
 
 std::string EventLoop::status_summary(TimeMs now) const {

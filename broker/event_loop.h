@@ -10,6 +10,7 @@
 // run_round()) on one thread.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -82,6 +83,11 @@ class EventLoop {
   // earlier hook. REQUIRES: before run().
   void on_round(std::function<void(TimeMs now)> hook);
 
+  // What the loop has counted and holds, for metrics (metrics.h): a copy,
+  // taken on the loop's thread (from the on_round hook). `complete` once
+  // warm-up is over and the publisher knows it.
+  LoopReport report() const;
+
   // "epoch=E version=V nodes=N (a alive, s suspect, d dead, l left)
   // tombstones=T complete" (or "warming-up"), for status lines.
   std::string status_summary(TimeMs now) const;
@@ -122,6 +128,8 @@ class EventLoop {
     std::string routing_id;
     bool delimiter = false;
     std::string body;  // agent reply; empty for a snapshot request
+    // Agent reply: when its request arrived (roster_ack_latency_seconds).
+    std::chrono::steady_clock::time_point received{};
   };
   std::vector<Deferred> agent_replies_;
   std::vector<Deferred> snapshot_requests_;

@@ -168,9 +168,13 @@ ParseResult parse_options(int argc, const char* const* argv) {
   add_log_options(app, o.log_level, "Log level", o.log_format,
                   "Log lines as text (under systemd with the <N> priority prefix journald reads) "
                   "or as one JSON object per line");
+  add_http_option(app, o.http_address,
+                  "Serve /metrics (Prometheus), /healthz and /readyz over HTTP on ADDR:PORT (port "
+                  "0: any free one, written to --ready-file); off by default. No authentication: "
+                  "bind loopback or a management network");
   app.add_option("--ready-file", o.ready_file,
-                 "Once every socket is bound, write agents=EP, publish=EP, admin=EP and pid=N "
-                 "lines here (atomically: FILE.tmp then rename)")
+                 "Once every socket is bound, write agents=EP, publish=EP, admin=EP, pid=N "
+                 "(and http=ADDR:PORT with --http) lines here (atomically: FILE.tmp then rename)")
       ->type_name("FILE");
   add_config_and_environment(
       app, kEnvironmentPrefix,
@@ -243,7 +247,8 @@ std::string describe(const BrokerOptions& o) {
       << " publish_interval=" << format_duration_ms(o.publish_interval_ms)
       << " snapshot_interval=" << format_duration_ms(o.snapshot_interval_ms)
       << " beat_interval=" << format_duration_ms(o.beat_interval_ms) << " log_level=" << o.log_level
-      << " log_format=" << o.log_format;
+      << " log_format=" << o.log_format
+      << " http=" << (o.http_address.empty() ? "off" : o.http_address);
   return out.str();
 }
 

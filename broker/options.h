@@ -58,6 +58,9 @@ struct BrokerOptions {
   std::string log_level = "info";
   // Log line layout: "text" or "json" (service/log_format.h).
   std::string log_format = "text";
+  // ADDR:PORT for /metrics, /healthz and /readyz (broker_http.h); empty:
+  // no HTTP endpoints. Unauthenticated: loopback or a management network.
+  std::string http_address;
   // When set, the resolved endpoints and pid are written here once every
   // socket is bound (see docs/OPERATIONS.md).
   std::string ready_file;

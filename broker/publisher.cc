@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
 
 #include "delta_message.h"
@@ -125,7 +126,7 @@ class PublisherThread {
         xpub_.set(zmq::sockopt::zap_domain, options_.zap_domain);
       }
       if (!options_.monitor_endpoint.empty()) {
-        if (auto error = monitor_failures(xpub_, options_.monitor_endpoint)) {
+        if (auto error = monitor_failures(xpub_, options_.monitor_endpoint, true)) {
           spdlog::warn("publisher: {}", *error);
         }
       }
@@ -217,7 +218,9 @@ class PublisherThread {
       spdlog::error("publisher: delta {} (prev {}) does not continue the view at version {}",
                     delta.version, delta.prev_version, view_.version());
     }
-    publish(kTopicDelta, encode(delta));
+    std::string body = encode(delta);
+    counters_.delta_bytes.fetch_add(body.size(), std::memory_order_relaxed);
+    publish(kTopicDelta, body);
     counters_.deltas.fetch_add(1, std::memory_order_relaxed);
   }
 
@@ -247,6 +250,7 @@ class PublisherThread {
     publish(kTopicSnapshot, std::move(body));
     pacer_.published(now, bytes);
     counters_.snapshots.fetch_add(1, std::memory_order_relaxed);
+    counters_.snapshot_bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
 
   void publish_beat(TimeMs now) {
@@ -276,7 +280,12 @@ class PublisherThread {
       // Straight from the view's records: no copy of them into a Snapshot.
       SnapshotHeader header{view_.epoch(), view_.version(), view_.complete(),
                             static_cast<uint64_t>(now)};
+      const auto started = std::chrono::steady_clock::now();
       auto* encoding = new Encoding{encode_snapshot(header, view_.nodes()), shared_counters_};
+      if (options_.snapshot_encoded) {
+        options_.snapshot_encoded(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      }
       counters_.snapshot_bytes_held.fetch_add(encoding->bytes.size(), std::memory_order_relaxed);
       cache_message_ =
           zmq::message_t(encoding->bytes.data(), encoding->bytes.size(), free_encoding, encoding);

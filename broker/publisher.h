@@ -28,6 +28,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,11 +58,16 @@ struct PublisherOptions {
   // (access_control.h), which must be bound already.
   std::string curve_secret_key;
   std::string zap_domain;
+  // When set, called on the publisher's thread with the time each snapshot
+  // encoding took, in seconds (metrics.h).
+  std::function<void(double seconds)> snapshot_encoded;
 };
 
 // What the publisher has done, readable from any thread.
 struct PublisherCounters {
   std::atomic<uint64_t> deltas{0};
+  std::atomic<uint64_t> delta_bytes{0};      // bodies of the deltas published
+  std::atomic<uint64_t> snapshot_bytes{0};   // bodies of the snapshots published (state channel)
   std::atomic<uint64_t> snapshots{0};        // published on the state channel
   std::atomic<uint64_t> admin_snapshots{0};  // encoded for admin clients
   std::atomic<uint64_t> beats{0};

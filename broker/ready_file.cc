@@ -34,7 +34,8 @@ int write_synced(int fd, const std::string& text) {
 std::optional<std::string> write_ready_file(const std::string& path, const ReadyInfo& info) {
   const std::string tmp = path + ".tmp";
   const std::string text = "agents=" + info.agents + "\npublish=" + info.publish +
-                           "\nadmin=" + info.admin + "\npid=" + std::to_string(info.pid) + "\n";
+                           "\nadmin=" + info.admin + "\npid=" + std::to_string(info.pid) + "\n" +
+                           (info.http.empty() ? "" : "http=" + info.http + "\n");
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return "cannot write --ready-file " + tmp + ": " + std::strerror(errno);
   int error = write_synced(fd, text);
@@ -69,6 +70,8 @@ std::optional<ReadyInfo> read_ready_file(const std::string& path) {
       info.publish = std::move(value);
     } else if (key == "admin") {
       info.admin = std::move(value);
+    } else if (key == "http") {
+      info.http = std::move(value);
     } else if (key == "pid") {
       info.pid = std::strtol(value.c_str(), nullptr, 10);
     }

@@ -3,6 +3,7 @@
 //   publish=EP
 //   admin=EP
 //   pid=N
+//   http=HOST:PORT   (only with --http)
 // (resolved endpoints, e.g. tcp://127.0.0.1:* becomes the real port) to
 // FILE.tmp and renames it to FILE, so a reader never sees a partial file.
 // The reader is for tests and tools that start a broker (or the benchmark's
@@ -19,6 +20,7 @@ struct ReadyInfo {
   std::string publish;
   std::string admin;
   long pid = 0;
+  std::string http;  // HOST:PORT of --http; empty without it
 };
 
 // Writes `info` to `path` atomically (written and synced to FILE.tmp, then

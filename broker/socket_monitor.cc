@@ -16,6 +16,8 @@ namespace {
 // refusals are counted by the ZAP handler, access_control.h).
 constexpr int kEvents = ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_CLOSE_FAILED |
                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
+// Asked for on the state channel only: its connections are its subscribers.
+constexpr int kConnectionEvents = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED;
 // Events read per socket per drain(): while descriptors are exhausted
 // libzmq reports a failure per retry, far more than anyone needs to read.
 constexpr int kEventsPerDrain = 64;
@@ -32,8 +34,10 @@ std::string soft_fd_limit() {
 
 }  // namespace
 
-std::optional<std::string> monitor_failures(zmq::socket_t& socket, const std::string& endpoint) {
-  if (zmq_socket_monitor(socket.handle(), endpoint.c_str(), kEvents) != 0) {
+std::optional<std::string> monitor_failures(zmq::socket_t& socket, const std::string& endpoint,
+                                            bool connections) {
+  const int events = connections ? kEvents | kConnectionEvents : kEvents;
+  if (zmq_socket_monitor(socket.handle(), endpoint.c_str(), events) != 0) {
     return "cannot monitor a socket on " + endpoint + ": " + zmq_strerror(zmq_errno());
   }
   return std::nullopt;
@@ -73,6 +77,14 @@ void SocketFailures::drain(TimeMs now) {
 void SocketFailures::handle(const Reader& reader, uint16_t event, uint32_t error,
                             std::string_view address, TimeMs now) {
   const int err = static_cast<int>(error);
+  if (event == ZMQ_EVENT_ACCEPTED) {
+    ++counters_.subscribers_accepted;
+    return;
+  }
+  if (event == ZMQ_EVENT_DISCONNECTED) {
+    ++counters_.subscribers_disconnected;
+    return;
+  }
   if (event == ZMQ_EVENT_ACCEPT_FAILED) {
     ++counters_.accept_failures;
     if (!warnings_.allow("accept_failed", now)) return;

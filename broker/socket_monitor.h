@@ -26,9 +26,12 @@
 namespace roster::broker {
 
 // Makes `socket` publish its accept and close failures on the inproc
-// `endpoint`. REQUIRES: called on the thread that owns `socket`. Returns a
-// one-line error or nullopt.
-std::optional<std::string> monitor_failures(zmq::socket_t& socket, const std::string& endpoint);
+// `endpoint`; with `connections`, also every connection it accepts and
+// every one that ends, which SocketFailures counts as the state channel's
+// subscribers (LoopCounters). REQUIRES: called on the thread that owns
+// `socket`. Returns a one-line error or nullopt.
+std::optional<std::string> monitor_failures(zmq::socket_t& socket, const std::string& endpoint,
+                                            bool connections = false);
 
 class SocketFailures {
  public:

@@ -13,6 +13,7 @@ packages=(
   libsystemd-dev
   libczmq-dev python3-zmq
   clang-14 libclang-rt-14-dev
+  libcpp-httplib-dev prometheus-cpp-dev
 )
 
 missing=()

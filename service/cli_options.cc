@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "http_address.h"
 #include "log_format.h"
 
 namespace roster {
@@ -43,6 +44,18 @@ void add_log_options(CLI::App& app, std::string& level, const std::string& level
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(service::kLogFormatNames),
                                                      std::end(service::kLogFormatNames))))
       ->capture_default_str();
+}
+
+void add_http_option(CLI::App& app, std::string& address, const std::string& help) {
+  app.add_option("--http", address, help)
+      ->type_name("ADDR:PORT")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            if (http::parse_http_address(text)) return {};
+            return "invalid --http address '" + text +
+                   "' (expected ADDR:PORT, e.g. 127.0.0.1:9464 or [::1]:9464)";
+          },
+          "", "http address"));
 }
 
 }  // namespace roster

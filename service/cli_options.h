@@ -25,4 +25,9 @@ void add_config_and_environment(CLI::App& app, std::string_view prefix,
 void add_log_options(CLI::App& app, std::string& level, const std::string& level_help,
                      std::string& format, const std::string& format_help);
 
+// Adds --http ADDR:PORT into `address` (empty, the default: no HTTP
+// endpoints), described by `help`; an address that parse_http_address()
+// (http/http_address.h) refuses is a parse error.
+void add_http_option(CLI::App& app, std::string& address, const std::string& help);
+
 }  // namespace roster

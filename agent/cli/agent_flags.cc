@@ -100,6 +100,9 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
                   flags.log_format,
                   "log lines as text (under systemd with the <N> priority prefix journald reads) "
                   "or as one JSON object per line");
+  add_http_option(app, flags.http_address,
+                  "serve /healthz and /metrics (Prometheus) over HTTP on ADDR:PORT; off by "
+                  "default. No authentication: bind loopback or a management network");
   add_config_and_environment(
       app, kAgentEnvironmentPrefix,
       "read options from a TOML/INI file: one 'option = value' line per long option "

@@ -28,6 +28,8 @@ struct AgentFlags {
   std::string log_level = "info";
   // "text" or "json" (service/log_format.h).
   std::string log_format = "text";
+  // ADDR:PORT for /healthz and /metrics (agent_http.h); empty: none.
+  std::string http_address;
 };
 
 // Either the flags, or the exit status to leave with at once (help printed:

@@ -12,9 +12,11 @@
 
 #include <atomic>
 #include <ctime>
+#include <memory>
 #include <string>
 
 #include "agent_flags.h"
+#include "agent_http.h"
 #include "log_format.h"
 #include "roster/agent.h"
 #include "roster/clock.h"
@@ -26,6 +28,8 @@ namespace {
 std::atomic<int> g_agent_exit{-1};
 pthread_t g_main_thread;
 roster::service::SystemdNotifier* g_systemd = nullptr;
+// Set while --http serves; read by the agent's thread.
+std::atomic<roster::AgentHttp*> g_http{nullptr};
 
 int exit_status_for(roster::AgentEvent event) {
   switch (event) {
@@ -45,6 +49,9 @@ int exit_status_for(roster::AgentEvent event) {
 void on_state(const roster::AgentStateChange& change) {
   g_systemd->status(std::string(roster::to_string(change.event)) + " (" + change.broker + ") inc " +
                     std::to_string(change.incarnation) + ": " + change.detail);
+  if (change.event == roster::AgentEvent::kBrokerLost) {
+    if (roster::AgentHttp* http = g_http.load()) http->count_failover();
+  }
   const int status = exit_status_for(change.event);
   if (status < 0) return;
   g_agent_exit.store(status);
@@ -92,6 +99,16 @@ int main(int argc, char** argv) {
   g_systemd = &systemd;
   roster::SystemClock clock;
   roster::Agent agent(parsed.flags->config, on_state);
+  std::unique_ptr<roster::AgentHttp> http;
+  if (!parsed.flags->http_address.empty()) {
+    http = std::make_unique<roster::AgentHttp>(agent);
+    if (auto error = http->start(parsed.flags->http_address)) {
+      spdlog::error("cannot start: {}", *error);
+      return roster::kExitFailure;
+    }
+    g_http.store(http.get());
+    spdlog::info("serving /healthz and /metrics on http://{}", http->address());
+  }
   if (auto error = agent.start()) {
     spdlog::error("cannot start: {}", *error);
     return roster::kExitFailure;

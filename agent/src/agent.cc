@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <mutex>
 #include <random>
@@ -85,6 +87,8 @@ void Agent::Impl::publish_status(const AgentSessions& sessions) {
   status.incarnation = sessions.incarnation();
   status.broker = sessions.broker();
   status.links.resize(sessions.links());
+  status.heartbeats_sent = 0;
+  status.heartbeats_acked = 0;
   for (size_t i = 0; i < sessions.links(); ++i) {
     const AgentSession& session = sessions.session(i);
     BrokerLinkStatus& link = status.links[i];
@@ -95,6 +99,8 @@ void Agent::Impl::publish_status(const AgentSessions& sessions) {
     link.heartbeats_sent = session.counters().heartbeats_sent;
     link.heartbeats_acked = session.counters().heartbeats_acked;
     link.broker_losses = session.counters().broker_losses;
+    status.heartbeats_sent += link.heartbeats_sent;
+    status.heartbeats_acked += link.heartbeats_acked;
   }
 }
 
@@ -109,7 +115,9 @@ void Agent::Impl::apply(AgentSessions& sessions, std::vector<BrokerLink>& links)
     } else if (std::holds_alternative<CloseSocket>(action)) {
       link.close();
     } else if (auto* send = std::get_if<SendRequest>(&action)) {
-      if (link.is_open()) link.send(encode(send->request));
+      if (link.is_open()) {
+        link.send(encode(send->request));
+      }
     } else {
       const auto& change = std::get<AgentStateChange>(action);
       // kRefused comes at most once per backoff wait: no further limit.

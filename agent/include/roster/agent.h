@@ -64,6 +64,10 @@ struct AgentStatus {
   std::string broker;
   // One entry per session, in the order of AgentConfig::brokers (kAll).
   std::vector<BrokerLinkStatus> links;
+  // Heartbeats handed to the broker links since start(), and acks received
+  // for them: the sums over `links`.
+  uint64_t heartbeats_sent = 0;
+  uint64_t heartbeats_acked = 0;
 };
 
 class Agent {
@@ -96,8 +100,8 @@ class Agent {
   // until acked. Returns nullopt when accepted, else why not (over a limit).
   std::optional<std::string> update_labels(Labels labels);
 
-  // The agent's current phase, incarnation and broker endpoint, and the
-  // state and counters of each broker session.
+  // The agent's current phase, incarnation, broker endpoint and heartbeat
+  // counts, and the state and counters of each broker session.
   AgentStatus status() const;
 
   // Makes the agent's thread read its clock at once and do what is due,
