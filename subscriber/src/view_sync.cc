@@ -93,6 +93,10 @@ void ViewSync::start(TimeMs now, SyncOutput& out) {
 }
 
 void ViewSync::on_admin_snapshot(const Snapshot& snapshot, TimeMs now, SyncOutput& out) {
+  // The followed broker answered: it is reachable, so the brokers were not
+  // all silent in a row (whether its state channel is heard stays the
+  // staleness rule).
+  silent_windows_ = 0;
   // A late reply once a published snapshot already synced the view.
   if (synced_) return;
   accept_snapshot(snapshot, pending_reason_, now, out);

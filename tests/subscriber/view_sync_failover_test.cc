@@ -193,6 +193,18 @@ TEST_F(ViewSyncFailoverTest, StaleOnlyWhenEveryBrokerWasSilentForAWindow) {
   EXPECT_FALSE(sync_.stale());
 }
 
+// The next broker answered the snapshot request but was killed before it
+// published anything: it was reachable, so leaving it is no proof that
+// every broker is silent.
+TEST_F(ViewSyncFailoverTest, SnapshotReplyOfTheFollowedBrokerCountsAsHeard) {
+  advance(kWindow);
+  admin(snapshot(7, 40, {seen_since(alive("a"), 20), seen_since(alive("b"), 21)}, true));
+  SyncOutput out = advance(kWindow);
+  EXPECT_TRUE(out.switch_broker);
+  EXPECT_TRUE(stales_of(out).empty());
+  EXPECT_EQ(sync_.following(), 0u);
+}
+
 TEST_F(ViewSyncFailoverTest, SilentRoundsBackOffUpToEightWindows) {
   advance(kWindow);
   advance(kWindow);  // a whole round silent: stale
