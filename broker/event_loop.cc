@@ -185,6 +185,7 @@ void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
     Decoded<AgentRequest> decoded = decode_agent_request(request.body.to_string_view());
     if (decoded.ok()) {
       reply = membership_.handle(decoded.value(), now);
+      note_claim(decoded.value(), reply, request, now);
     } else {
       const DecodeError& e = decoded.error();
       reply = ErrorReply{e.seq, e.code, e.message};
@@ -194,6 +195,27 @@ void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
     count_error(refused->code, "agent", request, refused->message, now);
   }
   agent_replies_.push_back({std::move(request.routing_id), request.delimiter, encode(reply)});
+}
+
+// Two live agents with one node id: remember the refused claimant and name
+// both peers once the holder is heard (DuplicateClaims), rate limited.
+void EventLoop::note_claim(const AgentRequest& request, const AgentReply& reply,
+                           const RoutedRequest& routed, TimeMs now) {
+  const auto* refused = std::get_if<ErrorReply>(&reply);
+  if (refused == nullptr && claims_.empty()) return;
+  const auto& [node, inc] = std::visit(
+      [](const auto& r) { return std::pair<const std::string&, uint64_t>(r.node, r.inc); },
+      request);
+  if (refused != nullptr) {
+    if (refused->code != ErrorCode::kStaleIncarnation || !refused->inc) return;
+    claims_.refused(node, {peer_of(routed), printable_id(routed.routing_id), inc}, *refused->inc,
+                    now);
+    return;
+  }
+  if (!claims_.contested(node)) return;
+  auto line =
+      claims_.accepted(node, inc, {peer_of(routed), printable_id(routed.routing_id), inc}, now);
+  if (line && warnings_.allow("duplicate_node_id", now)) spdlog::warn("{}", *line);
 }
 
 void EventLoop::handle_admin(RoutedRequest& request, TimeMs now) {

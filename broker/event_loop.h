@@ -19,6 +19,7 @@
 
 #include "admin.h"
 #include "counters.h"
+#include "duplicate_claims.h"
 #include "envelope.h"
 #include "options.h"
 #include "publisher.h"
@@ -94,6 +95,8 @@ class EventLoop {
   void check_warm_up(TimeMs now);
   void log_status(int signal, TimeMs now);
   void log_changes(const Delta& delta);
+  void note_claim(const AgentRequest& request, const AgentReply& reply, const RoutedRequest& routed,
+                  TimeMs now);
   void count_error(ErrorCode code, std::string_view channel, const RoutedRequest& request,
                    std::string_view message, TimeMs now);
 
@@ -120,6 +123,7 @@ class EventLoop {
   // One admin snapshot in flight per client.
   SnapshotGate snapshot_gate_;
   RateLimitedLog warnings_;
+  DuplicateClaims claims_;
   SocketFailures failures_;
   TimeMs last_commit_ = 0;
   bool warm_ = false;  // warm-up over and the publisher told

@@ -44,7 +44,8 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
   CLI::App app{
       "roster-agent: keeps this node registered with a roster broker (join, heartbeat every "
       "interval, leave on SIGTERM/SIGINT).\nExit status: 0 left, 1 refused by the broker or "
-      "runtime error, 2 usage, 3 removed by the operator.\nDurations: 250ms, 3s, 1.5s, 5m, 1h, "
+      "runtime error, 2 usage, 3 removed by the operator, 4 another agent holds this node "
+      "id.\nDurations: 250ms, 3s, 1.5s, 5m, 1h, "
       "1m30s. Every option can also come from the environment: --node-id from "
       "ROSTER_AGENT_NODE_ID, --broker from ROSTER_AGENT_BROKER (endpoints separated by commas), "
       "--config from ROSTER_AGENT_CONFIG (precedence: command line, then config file, then "
@@ -57,14 +58,22 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
   std::string lease = "3s";
   std::string interval;
   std::string leave_timeout = "1s";
+  std::string dead_after = "5s";
+  std::string broker_mode(to_string(config.broker_mode));
   config.node_id = hostname();
 
   app.add_option("--broker", config.brokers,
-                 "broker agent endpoint, e.g. tcp://broker:7400; repeat for failover (tried in "
-                 "order)")
+                 "broker agent endpoint, e.g. tcp://broker:7400; repeat for redundant brokers "
+                 "(see --broker-mode)")
       ->required()
       ->take_all()
       ->delimiter(',');
+  app.add_option("--broker-mode", broker_mode,
+                 "with several --broker: 'all' heartbeats every broker independently (each "
+                 "keeps this node in its view); 'failover' uses one at a time, in order, moving "
+                 "on when it is lost")
+      ->check(CLI::IsMember({"all", "failover"}))
+      ->capture_default_str();
   app.add_option("--node-id", config.node_id, "node id: 1..128 bytes of [A-Za-z0-9._:-]")
       ->capture_default_str();
   app.add_option("--addr", config.addr, "address published for controllers");
@@ -78,6 +87,12 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
       ->type_name("DURATION");
   app.add_option("--leave-timeout", leave_timeout,
                  "how long to wait for the ack of the leave on SIGTERM/SIGINT")
+      ->check(kDuration)
+      ->type_name("DURATION")
+      ->capture_default_str();
+  app.add_option("--dead-after", dead_after,
+                 "the broker's --dead-after: refused stale_incarnation by a live holder for "
+                 "longer than lease + dead-after, the agent exits 4 (another agent holds the id)")
       ->check(kDuration)
       ->type_name("DURATION")
       ->capture_default_str();
@@ -107,6 +122,8 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
   config.lease_ms = *parse_duration_ms(lease);
   if (!interval.empty()) config.interval_ms = *parse_duration_ms(interval);
   config.leave_timeout_ms = *parse_duration_ms(leave_timeout);
+  config.dead_after_ms = *parse_duration_ms(dead_after);
+  config.broker_mode = *broker_mode_from_name(broker_mode);
   std::optional<std::string> error = parse_labels(labels, config.labels);
   if (!error) error = validate_agent_config(config);
   if (error) {

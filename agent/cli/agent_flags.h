@@ -9,10 +9,11 @@
 namespace roster {
 
 // Exit statuses of roster-agent (documented in docs/OPERATIONS.md).
-inline constexpr int kExitOk = 0;       // left (or stopped) after SIGTERM/SIGINT
-inline constexpr int kExitFailure = 1;  // refused by the broker (bad_request...), runtime error
-inline constexpr int kExitUsage = 2;    // invalid command line
-inline constexpr int kExitRemoved = 3;  // removed by the operator: must not be restarted blindly
+inline constexpr int kExitOk = 0;         // left (or stopped) after SIGTERM/SIGINT
+inline constexpr int kExitFailure = 1;    // refused by the broker (bad_request...), runtime error
+inline constexpr int kExitUsage = 2;      // invalid command line
+inline constexpr int kExitRemoved = 3;    // removed by the operator: must not be restarted blindly
+inline constexpr int kExitDuplicate = 4;  // another agent holds this node id: fix the config
 
 // Prefix of the environment variables that flags can come from: --node-id
 // from ROSTER_AGENT_NODE_ID, --config from ROSTER_AGENT_CONFIG. Distinct from

@@ -1,6 +1,7 @@
 // roster-agent: registers this node with a roster broker and keeps it alive
-// until SIGTERM/SIGINT (then leaves), or until the broker says the operator
-// removed it (exit status 3). Under systemd (Type=notify) it reports
+// until SIGTERM/SIGINT (then leaves), until the broker says the operator
+// removed it (exit status 3), or until another live agent has held its node
+// id for longer than lease + dead-after (exit status 4). Under systemd (Type=notify) it reports
 // READY=1 once started, STATUS= on every change of state, WATCHDOG=1 and
 // STOPPING=1 (docs/OPERATIONS.md, "Agent under systemd").
 #include <pthread.h>
@@ -32,6 +33,8 @@ int exit_status_for(roster::AgentEvent event) {
       return roster::kExitRemoved;
     case roster::AgentEvent::kConfigError:
       return roster::kExitFailure;
+    case roster::AgentEvent::kDuplicate:
+      return roster::kExitDuplicate;
     default:
       return -1;
   }
@@ -113,6 +116,12 @@ int main(int argc, char** argv) {
       if (status == roster::kExitRemoved) {
         spdlog::error("removed by the operator; exiting with status {} (do not restart blindly)",
                       status);
+      }
+      if (status == roster::kExitDuplicate) {
+        spdlog::error(
+            "another agent holds node id {}; exiting with status {} (give every node "
+            "its own --node-id)",
+            parsed.flags->config.node_id, status);
       }
       return status;
     }

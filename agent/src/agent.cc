@@ -1,6 +1,8 @@
-// The I/O shell of roster::Agent: one thread owns the DEALER (BrokerLink)
-// and the protocol logic (AgentSession); other threads hand it commands
-// under a mutex and wake it through an inproc PAIR.
+// The I/O shell of roster::Agent: one thread owns a DEALER per broker
+// session (BrokerLink) and the protocol logic (AgentSessions); other
+// threads hand it commands under a mutex and wake it through an inproc
+// PAIR. Every link is polled without blocking: a broker that is down never
+// delays the others.
 #include "roster/agent.h"
 
 #include <spdlog/spdlog.h>
@@ -11,7 +13,7 @@
 #include <thread>
 #include <zmq.hpp>
 
-#include "agent_session.h"
+#include "agent_sessions.h"
 #include "broker_link.h"
 #include "roster/codec.h"
 
@@ -43,11 +45,12 @@ struct Agent::Impl {
   Impl(AgentConfig c, AgentCallback cb, const Clock& clk)
       : config(std::move(c)), callback(std::move(cb)), clock(clk) {}
 
-  void run(AgentSession session, zmq::socket_t& wake_rx);
-  void apply(AgentSession& session, BrokerLink& link);
-  void take_commands(AgentSession& session, TimeMs now);
-  void receive_replies(AgentSession& session, BrokerLink& link, TimeMs now);
-  void publish_status(const AgentSession& session);
+  void run(AgentSessions sessions, zmq::socket_t& wake_rx);
+  void apply(AgentSessions& sessions, std::vector<BrokerLink>& links);
+  void take_commands(AgentSessions& sessions, TimeMs now);
+  void receive_replies(AgentSessions& sessions, std::vector<BrokerLink>& links, size_t link,
+                       TimeMs now);
+  void publish_status(const AgentSessions& sessions);
   void wake();
 
   AgentConfig config;
@@ -76,17 +79,30 @@ void Agent::Impl::wake() {
   }
 }
 
-void Agent::Impl::publish_status(const AgentSession& session) {
+void Agent::Impl::publish_status(const AgentSessions& sessions) {
   std::lock_guard<std::mutex> lock(mu);
-  status.phase = session.phase();
-  status.incarnation = session.incarnation();
-  status.broker = config.brokers[session.endpoint()];
+  status.phase = sessions.phase();
+  status.incarnation = sessions.incarnation();
+  status.broker = sessions.broker();
+  status.links.resize(sessions.links());
+  for (size_t i = 0; i < sessions.links(); ++i) {
+    const AgentSession& session = sessions.session(i);
+    BrokerLinkStatus& link = status.links[i];
+    if (link.broker != session.broker()) link.broker = session.broker();
+    link.phase = session.phase();
+    link.up = session.up();
+    link.joins_sent = session.counters().joins_sent;
+    link.heartbeats_sent = session.counters().heartbeats_sent;
+    link.heartbeats_acked = session.counters().heartbeats_acked;
+    link.broker_losses = session.counters().broker_losses;
+  }
 }
 
-void Agent::Impl::apply(AgentSession& session, BrokerLink& link) {
-  for (auto& action : session.take_actions()) {
+void Agent::Impl::apply(AgentSessions& sessions, std::vector<BrokerLink>& links) {
+  for (auto& [index, action] : sessions.take_actions()) {
+    BrokerLink& link = links[index];
     if (auto* open = std::get_if<OpenSocket>(&action)) {
-      if (auto error = link.open(config.brokers[open->endpoint])) {
+      if (auto error = link.open(sessions.endpoint(index, open->endpoint))) {
         spdlog::error("agent: {}", *error);
         link.close();
       }
@@ -98,20 +114,21 @@ void Agent::Impl::apply(AgentSession& session, BrokerLink& link) {
       const auto& change = std::get<AgentStateChange>(action);
       // kRefused comes at most once per backoff wait: no further limit.
       auto level = spdlog::level::info;
-      if (change.event == AgentEvent::kRemoved || change.event == AgentEvent::kConfigError) {
+      if (change.event == AgentEvent::kRemoved || change.event == AgentEvent::kConfigError ||
+          change.event == AgentEvent::kDuplicate) {
         level = spdlog::level::err;
       } else if (change.event == AgentEvent::kRefused) {
         level = spdlog::level::warn;
       }
       spdlog::log(level, "agent {} inc {}: {} ({}): {}", config.node_id, change.incarnation,
                   to_string(change.event), change.broker, change.detail);
-      publish_status(session);
+      publish_status(sessions);
       if (callback) callback(change);
     }
   }
 }
 
-void Agent::Impl::take_commands(AgentSession& session, TimeMs now) {
+void Agent::Impl::take_commands(AgentSessions& session, TimeMs now) {
   std::optional<Labels> labels;
   bool stop = false;
   bool leave = false;
@@ -121,13 +138,14 @@ void Agent::Impl::take_commands(AgentSession& session, TimeMs now) {
     stop = stop_requested;
     leave = stop_with_leave;
   }
-  if (labels) session.update_labels(std::move(*labels), now);
+  if (labels) session.update_labels(*labels, now);
   if (stop && leave) session.leave(now);
-  if (stop && !leave) session.abandon();
+  if (stop && !leave) session.abandon(now);
 }
 
-void Agent::Impl::receive_replies(AgentSession& session, BrokerLink& link, TimeMs now) {
-  while (auto body = link.receive()) {
+void Agent::Impl::receive_replies(AgentSessions& sessions, std::vector<BrokerLink>& links,
+                                  size_t link, TimeMs now) {
+  while (auto body = links[link].receive()) {
     auto reply = decode_agent_reply(*body);
     if (!reply.ok()) {
       if (worth_logging(++undecodable)) {
@@ -136,38 +154,46 @@ void Agent::Impl::receive_replies(AgentSession& session, BrokerLink& link, TimeM
       }
       continue;
     }
+    const AgentSession& session = sessions.session(link);
     const uint64_t stale_before = session.stale_replies();
-    session.on_reply(reply.value(), now);
+    sessions.on_reply(link, reply.value(), now);
     if (session.stale_replies() != stale_before) {
       spdlog::debug("agent: ignored a stale reply ({} so far)", session.stale_replies());
     }
     // Open/close actions must run before the next receive on this link.
-    apply(session, link);
+    apply(sessions, links);
   }
 }
 
-void Agent::Impl::run(AgentSession session, zmq::socket_t& wake_rx) {
-  BrokerLink link(context);
+void Agent::Impl::run(AgentSessions sessions, zmq::socket_t& wake_rx) {
+  std::vector<BrokerLink> links;
+  links.reserve(sessions.links());
+  for (size_t i = 0; i < sessions.links(); ++i) links.emplace_back(context);
+  // Which link each polled item (after the wake socket) is.
+  std::vector<zmq_pollitem_t> items;
+  std::vector<size_t> polled;
   // stop() may have come before this thread ran: look before starting.
-  take_commands(session, clock.now_ms());
-  session.start(clock.now_ms());
+  take_commands(sessions, clock.now_ms());
+  sessions.start(clock.now_ms());
   while (true) {
-    apply(session, link);
-    publish_status(session);
-    if (session.finished()) break;
+    apply(sessions, links);
+    publish_status(sessions);
+    if (sessions.finished()) break;
     TimeMs now = clock.now_ms();
     std::chrono::milliseconds timeout{-1};
-    if (auto deadline = session.next_deadline()) {
+    if (auto deadline = sessions.next_deadline()) {
       timeout = std::chrono::milliseconds(std::max<TimeMs>(0, *deadline - now));
     }
-    zmq_pollitem_t items[2] = {{wake_rx.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, 0, 0, 0}};
-    size_t count = 1;
-    if (link.is_open()) {
-      link.poll_item(items[1]);
-      count = 2;
+    items.assign(1, zmq_pollitem_t{wake_rx.handle(), 0, ZMQ_POLLIN, 0});
+    polled.clear();
+    for (size_t i = 0; i < links.size(); ++i) {
+      if (!links[i].is_open()) continue;
+      items.emplace_back();
+      links[i].poll_item(items.back());
+      polled.push_back(i);
     }
     try {
-      zmq::poll(items, count, timeout);
+      zmq::poll(items.data(), items.size(), timeout);
     } catch (const zmq::error_t& e) {
       if (e.num() != EINTR) spdlog::error("agent: poll failed: {}", e.what());
     }
@@ -176,16 +202,20 @@ void Agent::Impl::run(AgentSession session, zmq::socket_t& wake_rx) {
       zmq::message_t drained;
       while (wake_rx.recv(drained, zmq::recv_flags::dontwait)) {
       }
-      take_commands(session, now);
-      apply(session, link);
+      take_commands(sessions, now);
+      apply(sessions, links);
     }
-    if (count == 2 && link.is_open()) {
-      if (items[1].revents & ZMQ_POLLOUT) link.flush();
-      if (items[1].revents & ZMQ_POLLIN) receive_replies(session, link, now);
+    for (size_t k = 0; k < polled.size(); ++k) {
+      const size_t i = polled[k];
+      // A command or an earlier link's reply may have closed it (reading a
+      // reopened one without waiting is harmless).
+      if (!links[i].is_open()) continue;
+      if (items[k + 1].revents & ZMQ_POLLOUT) links[i].flush();
+      if (items[k + 1].revents & ZMQ_POLLIN) receive_replies(sessions, links, i, now);
     }
-    session.tick(now);
+    sessions.tick(now);
   }
-  link.close();
+  for (auto& link : links) link.close();
 }
 
 Agent::Agent(AgentConfig config, AgentCallback on_state)
@@ -203,7 +233,7 @@ std::optional<std::string> Agent::start() {
   if (impl_->started) return std::string("the agent was already started");
   if (auto error = validate_agent_config(impl_->config)) return error;
   const uint64_t inc = impl_->config.incarnation ? impl_->config.incarnation : wall_clock_ns();
-  AgentSession session(impl_->config, inc, std::random_device{}());
+  AgentSessions sessions(impl_->config, inc, std::random_device{}());
   // The agent's thread owns wake_rx; the bind precedes the connect.
   zmq::socket_t wake_rx;
   try {
@@ -214,7 +244,10 @@ std::optional<std::string> Agent::start() {
     impl_->wake_tx.emplace(impl_->context, zmq::socket_type::pair);
     impl_->wake_tx->set(zmq::sockopt::linger, 0);
     impl_->wake_tx->connect(kWakeEndpoint);
-    impl_->status = {AgentPhase::kJoining, inc, impl_->config.brokers.front()};
+    impl_->status = AgentStatus{};
+    impl_->status.phase = AgentPhase::kJoining;
+    impl_->status.incarnation = inc;
+    impl_->status.broker = impl_->config.brokers.front();
   } catch (const zmq::error_t& e) {
     std::lock_guard<std::mutex> lock(impl_->mu);
     impl_->wake_tx.reset();
@@ -222,8 +255,8 @@ std::optional<std::string> Agent::start() {
   }
   impl_->started = true;
   impl_->thread =
-      std::thread([this, session = std::move(session), wake_rx = std::move(wake_rx)]() mutable {
-        impl_->run(std::move(session), wake_rx);
+      std::thread([this, sessions = std::move(sessions), wake_rx = std::move(wake_rx)]() mutable {
+        impl_->run(std::move(sessions), wake_rx);
       });
   return std::nullopt;
 }

@@ -1,10 +1,15 @@
 #include "roster/agent_config.h"
 
 #include <algorithm>
+#include <set>
+
+#include "roster/enum_names.h"
 
 namespace roster {
 
 namespace {
+constexpr std::string_view kBrokerModeNames[] = {"all", "failover"};
+
 // "transport://address" with a transport ZeroMQ knows and a non-empty address.
 bool looks_like_endpoint(const std::string& endpoint) {
   static const char* const kTransports[] = {"tcp",  "ipc",  "inproc", "pgm", "epgm",
@@ -16,6 +21,14 @@ bool looks_like_endpoint(const std::string& endpoint) {
                      [&](const char* t) { return transport == t; });
 }
 }  // namespace
+
+std::string_view to_string(BrokerMode mode) {
+  return enum_name(mode, kBrokerModeNames, std::string_view("unknown"));
+}
+
+std::optional<BrokerMode> broker_mode_from_name(std::string_view name) {
+  return enum_from_name<BrokerMode>(name, kBrokerModeNames);
+}
 
 std::optional<std::string> validate_labels(const Labels& labels) {
   if (labels.size() > kMaxLabels) {
@@ -39,6 +52,13 @@ std::optional<std::string> validate_agent_config(const AgentConfig& config) {
     if (!looks_like_endpoint(endpoint)) {
       return "broker endpoint '" + endpoint + "' is not of the form transport://address";
     }
+  }
+  if (std::set<std::string>(config.brokers.begin(), config.brokers.end()).size() !=
+      config.brokers.size()) {
+    return "a broker endpoint is listed twice";
+  }
+  if (config.broker_mode != BrokerMode::kAll && config.broker_mode != BrokerMode::kFailover) {
+    return "unknown broker mode";
   }
   if (!is_valid_node_id(config.node_id)) {
     return "node id '" + config.node_id + "' must be 1.." + std::to_string(kMaxNodeIdBytes) +

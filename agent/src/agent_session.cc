@@ -13,6 +13,9 @@ namespace {
 constexpr uint64_t kNanosPerMilli = 1'000'000;
 // Decorrelates the refusal backoff's jitter from the reconnection one.
 constexpr uint64_t kRefusalSeedSalt = 0x9e3779b97f4a7c15ull;
+// Slack on top of lease + dead_after before a live holder counts as another
+// agent: the broker's tick granularity and the requests' transit.
+constexpr uint64_t kDuplicateGraceMs = 500;
 
 uint64_t backoff_max(const AgentConfig& config) {
   return config.backoff_max_ms ? config.backoff_max_ms : config.lease_ms;
@@ -48,7 +51,7 @@ void AgentSession::start(TimeMs now) {
 
 bool AgentSession::finished() const {
   return phase_ == AgentPhase::kStopped || phase_ == AgentPhase::kRemoved ||
-         phase_ == AgentPhase::kConfigError;
+         phase_ == AgentPhase::kConfigError || phase_ == AgentPhase::kDuplicate;
 }
 
 void AgentSession::send_join(TimeMs now) {
@@ -61,6 +64,7 @@ void AgentSession::send_join(TimeMs now) {
   join.labels = config_.labels;
   outstanding_.push_back({join.seq, now, true});
   actions_.push_back(SendRequest{std::move(join)});
+  ++counters_.joins_sent;
   next_send_at_ = now + static_cast<TimeMs>(interval_ms_);
 }
 
@@ -68,6 +72,7 @@ void AgentSession::send_heartbeat(TimeMs now) {
   HeartbeatRequest heartbeat{config_.node_id, inc_, next_seq_++};
   outstanding_.push_back({heartbeat.seq, now, false});
   actions_.push_back(SendRequest{std::move(heartbeat)});
+  ++counters_.heartbeats_sent;
   next_send_at_ = now + static_cast<TimeMs>(interval_ms_);
 }
 
@@ -89,9 +94,13 @@ void AgentSession::rejoin(TimeMs now, const std::string& why) {
 
 // Waits the refusal backoff before the next join (on the same socket) and
 // reports it once: "<why><waiting><delay> ms".
-void AgentSession::rejoin_later(TimeMs now, const std::string& why, const std::string& waiting) {
+void AgentSession::rejoin_later(TimeMs now, const std::string& why, const std::string& waiting,
+                                std::optional<TimeMs> not_after) {
   rejoin_reason_ = why;
-  const uint64_t delay = refusal_backoff_.next_delay_ms();
+  uint64_t delay = refusal_backoff_.next_delay_ms();
+  if (not_after && *not_after > now) {
+    delay = std::min(delay, static_cast<uint64_t>(*not_after - now));
+  }
   outstanding_.clear();
   phase_ = AgentPhase::kJoining;
   next_send_at_ = now + static_cast<TimeMs>(delay);
@@ -135,6 +144,8 @@ void AgentSession::lose_broker(TimeMs now) {
   actions_.push_back(CloseSocket{});
   socket_open_ = false;
   outstanding_.clear();
+  contested_since_.reset();
+  ++counters_.broker_losses;
   const size_t next = (endpoint_ + 1) % config_.brokers.size();
   report(AgentEvent::kBrokerLost, "no reply within " + std::to_string(lease_ms_) + " ms; trying " +
                                       config_.brokers[next] + " in " + std::to_string(delay) +
@@ -197,11 +208,12 @@ void AgentSession::on_reply(const AgentReply& reply, TimeMs now) {
     return;
   }
   const bool was_join = it->is_join;
+  const TimeMs sent_at = it->sent_at;
   outstanding_.erase(outstanding_.begin(), it + 1);
   if (const auto* ack = std::get_if<Ack>(&reply)) {
     on_ack(*ack, was_join, seq, now);
   } else {
-    on_error(std::get<ErrorReply>(reply), now);
+    on_error(std::get<ErrorReply>(reply), sent_at, now);
   }
 }
 
@@ -213,6 +225,7 @@ void AgentSession::on_ack(const Ack& ack, bool was_join, uint64_t seq, TimeMs no
     const uint64_t wanted = effective_interval_ms(lease_ms_, config_.interval_ms);
     interval_ms_ = wanted * 2 <= lease_ms_ ? wanted : effective_interval_ms(lease_ms_, 0);
   }
+  if (!was_join) ++counters_.heartbeats_acked;
   if (was_join && labels_dirty_ && seq >= labels_from_seq_) labels_dirty_ = false;
   if (phase_ != AgentPhase::kJoining) return;
   // Heartbeats acked while a join is out do not end the joining.
@@ -221,6 +234,7 @@ void AgentSession::on_ack(const Ack& ack, bool was_join, uint64_t seq, TimeMs no
   backoff_.reset();
   refusal_backoff_.reset();
   quick_rejoin_ = true;
+  contested_since_.reset();
   next_send_at_ = now + static_cast<TimeMs>(interval_ms_);
   std::string detail = "lease " + std::to_string(lease_ms_) + " ms, heartbeat every " +
                        std::to_string(interval_ms_) + " ms, broker epoch " +
@@ -231,8 +245,13 @@ void AgentSession::on_ack(const Ack& ack, bool was_join, uint64_t seq, TimeMs no
   ever_joined_ = true;
 }
 
-void AgentSession::on_error(const ErrorReply& error, TimeMs now) {
+void AgentSession::on_error(const ErrorReply& error, TimeMs sent_at, TimeMs now) {
   const std::string detail = describe(error);
+  // Only stale_incarnation refusals in a row make a contest.
+  if (error.code != ErrorCode::kStaleIncarnation && error.code != ErrorCode::kOverCapacity &&
+      error.code != ErrorCode::kUnrecognized) {
+    contested_since_.reset();
+  }
   switch (error.code) {
     case ErrorCode::kUnknownNode:
       // The broker does not hold this incarnation (it restarted, or forgot
@@ -245,17 +264,9 @@ void AgentSession::on_error(const ErrorReply& error, TimeMs now) {
       // since, e.g. after a long pause): start a new, higher one.
       start_new_incarnation(error, detail, now);
       return;
-    case ErrorCode::kStaleIncarnation: {
-      // A live, newer incarnation holds the id: another process claims it,
-      // or this node's own previous one has not expired yet. Do not take
-      // the id back; ask again after a backoff until the holder is over
-      // (then the broker answers expired or left).
-      std::string holder = error.inc ? std::to_string(*error.inc) : std::string("unknown");
-      rejoin_later(
-          now, detail,
-          " (the holder's incarnation: " + holder + "); not taking the id back, joining again in ");
+    case ErrorCode::kStaleIncarnation:
+      on_stale_incarnation(error, detail, sent_at, now);
       return;
-    }
     case ErrorCode::kRemoved:
       // The operator removed this node: coming back would make it a zombie.
       finish(AgentPhase::kRemoved, AgentEvent::kRemoved, detail);
@@ -273,6 +284,36 @@ void AgentSession::on_error(const ErrorReply& error, TimeMs now) {
       return;
     }
   }
+}
+
+// A live, newer incarnation holds the id: another process claims it, or
+// this node's own previous one has not expired yet. Do not take the id
+// back; ask again after a backoff until the holder is over (then the broker
+// answers expired or left). A crashed predecessor is over within its lease
+// plus dead_after: a holder still live after that (judged by when the
+// refused request was sent) is another agent, and this one stops.
+void AgentSession::on_stale_incarnation(const ErrorReply& error, const std::string& detail,
+                                        TimeMs sent_at, TimeMs now) {
+  const std::string holder = error.inc ? std::to_string(*error.inc) : std::string("unknown");
+  if (!contested_since_) contested_since_ = sent_at;
+  const TimeMs give_up_at = *contested_since_ + static_cast<TimeMs>(duplicate_wait_ms());
+  if (sent_at >= give_up_at) {
+    finish(AgentPhase::kDuplicate, AgentEvent::kDuplicate,
+           detail + " (the holder's incarnation: " + holder + "); a live holder for " +
+               std::to_string(sent_at - *contested_since_) +
+               " ms, longer than lease + dead_after + grace (" +
+               std::to_string(duplicate_wait_ms()) + " ms): another agent holds node id " +
+               config_.node_id);
+    return;
+  }
+  rejoin_later(
+      now, detail,
+      " (the holder's incarnation: " + holder + "); not taking the id back, joining again in ",
+      give_up_at);
+}
+
+uint64_t AgentSession::duplicate_wait_ms() const {
+  return std::max(config_.lease_ms, lease_ms_) + config_.dead_after_ms + kDuplicateGraceMs;
 }
 
 void AgentSession::on_leave_reply(const AgentReply& reply) {
@@ -314,6 +355,19 @@ void AgentSession::leave(TimeMs now) {
   actions_.push_back(SendRequest{std::move(leave)});
   phase_ = AgentPhase::kLeaving;
   leave_deadline_ = now + static_cast<TimeMs>(config_.leave_timeout_ms);
+}
+
+void AgentSession::adopt_incarnation(uint64_t inc, TimeMs now) {
+  if (inc <= inc_ || finished() || phase_ == AgentPhase::kLeaving) return;
+  const uint64_t previous = inc_;
+  inc_ = inc;
+  contested_since_.reset();
+  rejoin_reason_ = "incarnation " + std::to_string(inc) + " taken after " +
+                   std::to_string(previous) + " was refused by another broker";
+  if (phase_ != AgentPhase::kJoining && phase_ != AgentPhase::kJoined) return;
+  outstanding_.clear();
+  phase_ = AgentPhase::kJoining;
+  send_join(now);
 }
 
 void AgentSession::abandon() {

@@ -9,7 +9,9 @@
 // any further one before the next acked join waits a jittered backoff, as
 // do stale_incarnation (another live process holds the id: the agent does
 // not take it back, it waits for the holder to be over), over_capacity and
-// unknown codes. Only `removed` means the operator removed the node.
+// unknown codes. Only `removed` means the operator removed the node. A
+// holder still live lease + dead_after (+ grace) after the first
+// stale_incarnation is another agent: the session stops (kDuplicate).
 //
 // Thread safety: none; the agent's thread owns it.
 #pragma once
@@ -44,6 +46,16 @@ struct SendRequest {
 };
 using SessionAction = std::variant<OpenSocket, CloseSocket, SendRequest, AgentStateChange>;
 
+// What a session has sent and received, for status and metrics.
+struct SessionCounters {
+  uint64_t joins_sent = 0;
+  uint64_t heartbeats_sent = 0;
+  uint64_t heartbeats_acked = 0;
+  // No reply within the lease: the socket was closed (and, with several
+  // endpoints, the next one tried).
+  uint64_t broker_losses = 0;
+};
+
 class AgentSession {
  public:
   // REQUIRES: validate_agent_config(config) is nullopt; incarnation > 0.
@@ -71,6 +83,13 @@ class AgentSession {
   // Stops at once without a leave. Does nothing once finished.
   void abandon();
 
+  // Moves to incarnation `inc`, taken by another session of the same agent
+  // (AgentSessions): while joining or joined, sends a join of it at once
+  // (replies to requests of the old one are then stale); while backing
+  // off, the next join carries it. Does nothing if `inc` is not above the
+  // current one, while leaving, or once finished.
+  void adopt_incarnation(uint64_t inc, TimeMs now);
+
   // The earliest time tick() has work to do; nullopt when nothing is armed.
   std::optional<TimeMs> next_deadline() const;
 
@@ -78,10 +97,18 @@ class AgentSession {
   std::vector<SessionAction> take_actions();
 
   AgentPhase phase() const { return phase_; }
-  // True once stopped, removed or refused: nothing more will be sent.
+  // True once stopped, removed, refused or a duplicate: nothing more will be
+  // sent.
   bool finished() const;
   uint64_t incarnation() const { return inc_; }
   size_t endpoint() const { return endpoint_; }
+  // The endpoint in use (or tried next while backing off).
+  const std::string& broker() const { return config_.brokers[endpoint_]; }
+  // Endpoint `endpoint` of this session's list (an OpenSocket's).
+  const std::string& broker(size_t endpoint) const { return config_.brokers[endpoint]; }
+  // True while joined: the last join was acked and the broker not lost since.
+  bool up() const { return phase_ == AgentPhase::kJoined; }
+  const SessionCounters& counters() const { return counters_; }
   // Replies ignored because they answered no outstanding request.
   uint64_t stale_replies() const { return stale_replies_; }
 
@@ -95,13 +122,20 @@ class AgentSession {
   void send_join(TimeMs now);
   void send_heartbeat(TimeMs now);
   void rejoin(TimeMs now, const std::string& why);
-  void rejoin_later(TimeMs now, const std::string& why, const std::string& waiting);
+  // Joins again after the refusal backoff, but no later than `not_after`.
+  void rejoin_later(TimeMs now, const std::string& why, const std::string& waiting,
+                    std::optional<TimeMs> not_after = std::nullopt);
   void start_new_incarnation(const ErrorReply& error, const std::string& detail, TimeMs now);
   void lose_broker(TimeMs now);
   void finish(AgentPhase phase, AgentEvent event, std::string detail);
   void report(AgentEvent event, std::string detail);
   void on_ack(const Ack& ack, bool was_join, uint64_t seq, TimeMs now);
-  void on_error(const ErrorReply& error, TimeMs now);
+  void on_error(const ErrorReply& error, TimeMs sent_at, TimeMs now);
+  void on_stale_incarnation(const ErrorReply& error, const std::string& detail, TimeMs sent_at,
+                            TimeMs now);
+  // How long a live holder may refuse this agent before it counts as
+  // another agent: the lease, dead_after and a grace.
+  uint64_t duplicate_wait_ms() const;
   void on_leave_reply(const AgentReply& reply);
 
   AgentConfig config_;
@@ -123,6 +157,10 @@ class AgentSession {
   Backoff backoff_;
   // Waits between joins the broker refused; reset by an acked join.
   Backoff refusal_backoff_;
+  // When the refused request of the current run of stale_incarnation
+  // refusals was sent; reset by any other reply but over_capacity and
+  // unknown codes, and by a broker loss.
+  std::optional<TimeMs> contested_since_;
   // One immediate rejoin is allowed per acked join (see the file comment).
   bool quick_rejoin_ = true;
   // Why the agent is joining again, for the kRejoined event; empty if new.
@@ -131,6 +169,7 @@ class AgentSession {
   uint64_t leave_seq_ = 0;
   TimeMs leave_deadline_ = 0;
   uint64_t stale_replies_ = 0;
+  SessionCounters counters_;
   std::vector<SessionAction> actions_;
 };
 

@@ -6,10 +6,12 @@ namespace roster {
 
 namespace {
 constexpr std::string_view kPhaseNames[] = {
-    "idle", "joining", "joined", "backoff", "leaving", "stopped", "removed", "config_error",
+    "idle",    "joining", "joined",       "backoff",   "leaving",
+    "stopped", "removed", "config_error", "duplicate",
 };
 constexpr std::string_view kEventNames[] = {
-    "joined", "rejoined", "broker_lost", "removed", "config_error", "left", "stopped", "refused",
+    "joined", "rejoined", "broker_lost", "removed",   "config_error",
+    "left",   "stopped",  "refused",     "duplicate", "broker_done",
 };
 }  // namespace
 
@@ -23,7 +25,8 @@ std::string_view to_string(AgentEvent event) {
 
 bool is_terminal(AgentEvent event) {
   return event == AgentEvent::kRemoved || event == AgentEvent::kConfigError ||
-         event == AgentEvent::kLeft || event == AgentEvent::kStopped;
+         event == AgentEvent::kLeft || event == AgentEvent::kStopped ||
+         event == AgentEvent::kDuplicate;
 }
 
 }  // namespace roster

@@ -246,7 +246,7 @@ TEST_F(AgentBroker, OperatorRemovalMakesTheAgentExitWithStatus3ForGood) {
 
 TEST_F(AgentBroker, FirstEndpointDownWorksThroughTheSecond) {
   start_broker();
-  auto agent = start_alive_agent("failover", {"--lease", "1s"},
+  auto agent = start_alive_agent("failover", {"--lease", "1s", "--broker-mode", "failover"},
                                  {dead_endpoint(), broker_->endpoints().agents});
   ASSERT_NE(agent, nullptr);
   EXPECT_NE(agent->output().find("broker_lost"), std::string::npos) << agent->output();
@@ -403,6 +403,64 @@ TEST_F(AgentBroker, ClockBehindItsPreviousIncarnationConverges) {
   EXPECT_EQ(log.count(AgentEvent::kRemoved), 0u);
   EXPECT_LE(errors_sent(admin, ErrorCode::kStaleIncarnation), 15u);
   agent.stop(true);
+}
+
+// Two roster-agent processes with one node id (a copy-pasted config). The
+// later one (higher incarnation) takes the node at once; the earlier one
+// does not take it back and, the holder being live for longer than its
+// lease + dead-after, exits 4. The broker names both peers, and a
+// subscriber sees the node change hands once instead of flapping. (The old
+// agent retried forever.)
+TEST_F(AgentBroker, SecondAgentWithTheSameNodeIdMakesTheFirstExitFour) {
+  start_broker({"--dead-after", "1s"});
+  const std::vector<std::string> flags = {"--lease", "1s", "--dead-after", "1s"};
+  auto first = start_alive_agent("twin", flags);
+  ASSERT_NE(first, nullptr);
+  const uint64_t first_inc = alive_->record.inc;
+  auto second = start_agent({broker_->endpoints().agents}, "twin", flags);
+  ASSERT_NE(second, nullptr);
+  auto taken = watcher_->wait_delta("twin", NodeState::kAlive, kEventually,
+                                    [&](const NodeRecord& r) { return r.inc > first_inc; });
+  ASSERT_TRUE(taken.has_value()) << second->output();
+  const uint64_t second_inc = taken->record.inc;
+
+  // lease 1 s + dead-after 1 s + 0.5 s grace, and room for a loaded machine.
+  const auto exit_within = milliseconds(static_cast<int64_t>(4000 * kSlowdown));
+  EXPECT_EQ(first->wait_exit(kEventually), 4) << first->output();
+  const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - taken->at);
+  RecordProperty("duplicate_exit_after_takeover_ms", static_cast<int>(took.count()));
+  EXPECT_LE(took, exit_within) << first->output();
+  EXPECT_GE(took, milliseconds(2000)) << "gave up before lease + dead-after\n" << first->output();
+  EXPECT_NE(first->output().find("another agent holds node id twin"), std::string::npos)
+      << first->output();
+  EXPECT_EQ(logged_incarnations(first->output()), std::set<uint64_t>{first_inc}) << first->output();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return broker_->process().output().find("two agents claim node id twin") !=
+               std::string::npos;
+      },
+      kEventually))
+      << broker_->process().output();
+
+  // Two more leases: the later agent keeps the node, and the subscriber saw
+  // it change hands once.
+  EXPECT_FALSE(wait_until(
+      [&] {
+        for (const auto& seen : watcher_->seen("twin")) {
+          if (seen.record.state != NodeState::kAlive) return true;
+        }
+        return false;
+      },
+      milliseconds(2000)));
+  size_t changes_of_hands = 0;
+  uint64_t inc = first_inc;
+  for (const auto& seen : watcher_->seen("twin")) {
+    if (seen.record.inc != inc) ++changes_of_hands;
+    inc = seen.record.inc;
+  }
+  EXPECT_EQ(changes_of_hands, 1u);
+  EXPECT_EQ(inc, second_inc);
+  EXPECT_TRUE(second->running()) << second->output();
 }
 
 }  // namespace

@@ -50,6 +50,8 @@ TEST(AgentCli, HelpExitsZeroAndDocumentsTheExitStatuses) {
   EXPECT_EQ(result.exit_status, 0);
   EXPECT_NE(result.out.find("--broker"), std::string::npos);
   EXPECT_NE(result.out.find("3 removed"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("4 another agent holds this node id"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("--dead-after"), std::string::npos) << result.out;
 }
 
 // --version: one line on stdout, the name, project(VERSION) and the git
@@ -88,6 +90,10 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--bogus"}, "--bogus"},
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--lease", "30s1m"}, "not a duration"},
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--log-format", "xml"}, "--log-format"},
+        UsageCase{{"--broker", "tcp://127.0.0.1:1", "--broker-mode", "some"}, "--broker-mode"},
+        UsageCase{{"--broker", "tcp://127.0.0.1:1", "--broker", "tcp://127.0.0.1:1"},
+                  "listed twice"},
+        UsageCase{{"--broker", "tcp://127.0.0.1:1", "--dead-after", "soon"}, "not a duration"},
         UsageCase{{"--broker", "tcp://127.0.0.1:1", "--config", "/nonexistent/agent.toml"},
                   "/nonexistent/agent.toml"}));
 

@@ -26,9 +26,10 @@ constexpr milliseconds kEventually = seconds(10);
 // was woken: it acts at once when something is due).
 constexpr milliseconds kQuiet = milliseconds(100);
 
-AgentConfig test_config(std::vector<std::string> brokers) {
+AgentConfig test_config(std::vector<std::string> brokers, BrokerMode mode = BrokerMode::kAll) {
   AgentConfig config;
   config.brokers = std::move(brokers);
+  config.broker_mode = mode;
   config.node_id = "node-1";
   config.addr = "10.0.0.1:8080";
   config.labels = {{"zone", "a"}};
@@ -241,6 +242,41 @@ TEST(AgentFakeBroker, StaleIncarnationKeepsTheIncarnationAndRetriesAfterABackoff
   EXPECT_EQ(sim.agent.status().phase, AgentPhase::kJoined);
 }
 
+// A live holder for longer than lease + dead_after (+ 0.5 s grace): another
+// agent holds the node id. The agent stops for good with kDuplicate.
+TEST(AgentFakeBroker, LiveHolderPastLeasePlusDeadAfterStopsTheAgentAsADuplicate) {
+  FakeAgentChannel broker;
+  AgentConfig config = test_config({broker.endpoint()});
+  config.dead_after_ms = 1'000;
+  SimulatedAgent sim(config);
+  auto join = join_and_ack(broker, sim.agent, sim.log);
+  const uint64_t holder = inc_of(join.request) + 1'000;
+  sim.advance(sim.config.interval_ms);
+  auto request = broker.next_of<HeartbeatRequest>(kEventually);
+  ASSERT_TRUE(request.has_value());
+  uint64_t elapsed = 0;
+  size_t refusals = 0;
+  // 600 ms lease + 1 s dead_after + 0.5 s grace.
+  while (elapsed <= 2'100) {
+    EXPECT_EQ(inc_of(request->request), inc_of(join.request));
+    broker.reply(*request, ErrorReply{seq_of(request->request), ErrorCode::kStaleIncarnation,
+                                      "older", holder});
+    if (elapsed == 2'100) break;
+    ASSERT_TRUE(sim.log.wait_for(AgentEvent::kRefused, ++refusals));
+    const uint64_t wait = announced_wait(last(sim.log, AgentEvent::kRefused));
+    sim.advance(wait);
+    elapsed += wait;
+    request = broker.next(kEventually);
+    ASSERT_TRUE(request.has_value());
+  }
+  ASSERT_TRUE(sim.log.wait_for(AgentEvent::kDuplicate)) << elapsed;
+  EXPECT_TRUE(
+      wait_until([&] { return sim.agent.status().phase == AgentPhase::kDuplicate; }, kEventually));
+  // Nothing more is sent.
+  sim.advance(10'000);
+  EXPECT_FALSE(broker.next(kQuiet).has_value());
+}
+
 TEST(AgentFakeBroker, RemovedStopsHeartbeatingForGood) {
   FakeAgentChannel broker;
   SimulatedAgent sim(test_config({broker.endpoint()}));
@@ -334,7 +370,7 @@ TEST(AgentFakeBroker, MalformedRepliesAreDroppedWithoutHarm) {
 TEST(AgentFakeBroker, SilentBrokerIsLostAndTheNextEndpointIsTried) {
   FakeAgentChannel silent;
   FakeAgentChannel second;
-  SimulatedAgent sim(test_config({silent.endpoint(), second.endpoint()}));
+  SimulatedAgent sim(test_config({silent.endpoint(), second.endpoint()}, BrokerMode::kFailover));
   ASSERT_EQ(sim.agent.start(), std::nullopt);
   // The first broker receives the join and never answers.
   ASSERT_TRUE(silent.next_of<JoinRequest>(kEventually).has_value());
@@ -362,7 +398,7 @@ TEST(AgentFakeBroker, SilentBrokerIsLostAndTheNextEndpointIsTried) {
 TEST(AgentFakeBroker, JoinedAgentLosingItsBrokerFailsOverAndRejoins) {
   FakeAgentChannel first;
   FakeAgentChannel second;
-  SimulatedAgent sim(test_config({first.endpoint(), second.endpoint()}));
+  SimulatedAgent sim(test_config({first.endpoint(), second.endpoint()}, BrokerMode::kFailover));
   auto join = join_and_ack(first, sim.agent, sim.log);
   // The first broker stops answering heartbeats: lost a lease later.
   sim.advance(sim.config.interval_ms);
@@ -513,6 +549,11 @@ TEST(AgentFakeBroker, StartRefusesAnInvalidConfiguration) {
   config.interval_ms = config.lease_ms;
   Agent slow_heartbeat(config);
   EXPECT_NE(slow_heartbeat.start(), std::nullopt);
+
+  // One session per endpoint: each is listed once.
+  config = test_config({"tcp://127.0.0.1:1", "tcp://127.0.0.1:1"});
+  Agent twice(config);
+  EXPECT_NE(twice.start(), std::nullopt);
 }
 
 TEST(AgentFakeBroker, StartsOnlyOnce) {
@@ -520,6 +561,120 @@ TEST(AgentFakeBroker, StartsOnlyOnce) {
   Agent agent(test_config({broker.endpoint()}));
   EXPECT_EQ(agent.start(), std::nullopt);
   EXPECT_NE(agent.start(), std::nullopt);
+}
+
+// --- several brokers (BrokerMode::kAll) --------------------------------------
+
+// Starts `agent` and acks its join on every broker of `brokers`; returns
+// the joins.
+std::vector<FakeAgentChannel::Received> join_all(const std::vector<FakeAgentChannel*>& brokers,
+                                                 Agent& agent, EventLog& log) {
+  EXPECT_EQ(agent.start(), std::nullopt);
+  std::vector<FakeAgentChannel::Received> joins;
+  for (FakeAgentChannel* broker : brokers) {
+    auto join = broker->next_of<JoinRequest>(kEventually);
+    EXPECT_TRUE(join.has_value());
+    if (!join) return joins;
+    broker->ack(*join);
+    joins.push_back(*join);
+  }
+  EXPECT_TRUE(log.wait_for(AgentEvent::kJoined, brokers.size()));
+  return joins;
+}
+
+TEST(AgentFakeBroker, TwoBrokersOneSilentHeartbeatsToTheOtherKeepTheirInterval) {
+  FakeAgentChannel live;
+  FakeAgentChannel silent;
+  SimulatedAgent sim(test_config({silent.endpoint(), live.endpoint()}));
+  ASSERT_EQ(sim.agent.start(), std::nullopt);
+  // The silent broker receives the join and never answers anything.
+  ASSERT_TRUE(silent.next_of<JoinRequest>(kEventually).has_value());
+  auto join = live.next_of<JoinRequest>(kEventually);
+  ASSERT_TRUE(join.has_value());
+  live.ack(*join);
+  ASSERT_TRUE(sim.log.wait_for(AgentEvent::kJoined));
+  // Four leases: one heartbeat to the live broker every interval, through
+  // the silent one's loss and reconnections.
+  const uint64_t beats = 4 * sim.config.lease_ms / sim.config.interval_ms;
+  for (uint64_t i = 0; i < beats; ++i) {
+    sim.advance(sim.config.interval_ms);
+    auto beat = live.next(kEventually);
+    ASSERT_TRUE(beat.has_value()) << "beat " << i;
+    ASSERT_TRUE(std::holds_alternative<HeartbeatRequest>(beat->request)) << "beat " << i;
+    live.ack(*beat);
+    // Exactly one per interval.
+    EXPECT_FALSE(live.next(milliseconds(5)).has_value()) << "beat " << i;
+  }
+  EXPECT_GE(sim.log.count(AgentEvent::kBrokerLost), 1u);
+  for (const auto& change : sim.log.changes()) {
+    if (change.event == AgentEvent::kBrokerLost) {
+      EXPECT_EQ(change.broker, silent.endpoint());
+    }
+  }
+  const AgentStatus status = sim.agent.status();
+  EXPECT_EQ(status.phase, AgentPhase::kJoined);
+  EXPECT_EQ(status.broker, live.endpoint());
+  ASSERT_EQ(status.links.size(), 2u);
+  EXPECT_EQ(status.links[0].broker, silent.endpoint());
+  EXPECT_FALSE(status.links[0].up);
+  EXPECT_GE(status.links[0].broker_losses, 1u);
+  EXPECT_EQ(status.links[0].heartbeats_acked, 0u);
+  EXPECT_EQ(status.links[1].broker, live.endpoint());
+  EXPECT_TRUE(status.links[1].up);
+  EXPECT_EQ(status.links[1].broker_losses, 0u);
+  EXPECT_EQ(status.links[1].heartbeats_sent, beats);
+  EXPECT_TRUE(wait_until([&] { return sim.agent.status().links[1].heartbeats_acked == beats; },
+                         kEventually));
+}
+
+TEST(AgentFakeBroker, StopWithLeaveLeavesEveryBroker) {
+  FakeAgentChannel a;
+  FakeAgentChannel b;
+  EventLog log;
+  Agent agent(test_config({a.endpoint(), b.endpoint()}), log.callback());
+  auto joins = join_all({&a, &b}, agent, log);
+  ASSERT_EQ(joins.size(), 2u);
+  std::thread stopper([&] { agent.stop(true); });
+  auto leave_a = a.next_of<LeaveRequest>(kEventually);
+  auto leave_b = b.next_of<LeaveRequest>(kEventually);
+  ASSERT_TRUE(leave_a.has_value());
+  ASSERT_TRUE(leave_b.has_value());
+  EXPECT_EQ(inc_of(leave_a->request), inc_of(joins[0].request));
+  EXPECT_EQ(inc_of(leave_b->request), inc_of(joins[0].request));
+  a.ack(*leave_a);
+  b.ack(*leave_b);
+  stopper.join();
+  EXPECT_EQ(log.count(AgentEvent::kLeft), 1u);
+  EXPECT_EQ(log.count(AgentEvent::kBrokerDone), 2u);
+  EXPECT_TRUE(is_terminal(log.changes().back().event));
+  EXPECT_EQ(agent.status().phase, AgentPhase::kStopped);
+}
+
+TEST(AgentFakeBroker, RemovalAtOneBrokerLeavesTheOtherThenReportsRemoved) {
+  FakeAgentChannel a;
+  FakeAgentChannel b;
+  SimulatedAgent sim(test_config({a.endpoint(), b.endpoint()}));
+  join_all({&a, &b}, sim.agent, sim.log);
+  sim.advance(sim.config.interval_ms);
+  auto beat_a = a.next_of<HeartbeatRequest>(kEventually);
+  auto beat_b = b.next_of<HeartbeatRequest>(kEventually);
+  ASSERT_TRUE(beat_a.has_value());
+  ASSERT_TRUE(beat_b.has_value());
+  a.ack(*beat_a);
+  b.refuse(*beat_b, ErrorCode::kRemoved);
+  // Broker a is told goodbye before the agent reports the removal.
+  auto leave = a.next_of<LeaveRequest>(kEventually);
+  ASSERT_TRUE(leave.has_value());
+  EXPECT_EQ(sim.log.count(AgentEvent::kRemoved), 0u);
+  a.ack(*leave);
+  ASSERT_TRUE(sim.log.wait_for(AgentEvent::kRemoved));
+  EXPECT_EQ(last(sim.log, AgentEvent::kRemoved).broker, b.endpoint());
+  EXPECT_TRUE(
+      wait_until([&] { return sim.agent.status().phase == AgentPhase::kRemoved; }, kEventually));
+  // Nothing more to either broker.
+  sim.advance(10'000);
+  EXPECT_FALSE(a.next(kQuiet).has_value());
+  EXPECT_FALSE(b.next(kQuiet).has_value());
 }
 
 }  // namespace

@@ -441,7 +441,9 @@ TEST(AgentSession, AnAckedJoinResetsTheRefusalBackoff) {
 TEST(AgentSession, NoRefusalEverMakesATightLoop) {
   for (ErrorCode code : {ErrorCode::kUnknownNode, ErrorCode::kStaleIncarnation, ErrorCode::kExpired,
                          ErrorCode::kLeft, ErrorCode::kOverCapacity, ErrorCode::kUnrecognized}) {
-    AgentSession session(config(), 5, 1);
+    AgentConfig c = config();
+    c.dead_after_ms = 60'000;  // no giving up as a duplicate within the 10 s
+    AgentSession session(c, 5, 1);
     session.start(kStart);
     TimeMs now = kStart;
     size_t requests = 0;
@@ -466,6 +468,122 @@ TEST(AgentSession, NoRefusalEverMakesATightLoop) {
     EXPECT_LE(requests, 30u) << to_string(code);
     EXPECT_GE(requests, 5u) << to_string(code);
   }
+}
+
+// --- one agent per node id ---------------------------------------------------
+
+// Refuses every request of `session` stale_incarnation (holder `holder`) at
+// once, moving time to each next deadline, until it finishes or its next
+// deadline is past `until`. Returns when the last refused request was sent.
+TimeMs refuse_stale_until(AgentSession& session, uint64_t holder, TimeMs now, TimeMs until,
+                          size_t* requests = nullptr) {
+  TimeMs last_sent = now;
+  while (now <= until && !session.finished()) {
+    auto requests_now = sent(session.take_actions());
+    for (const auto& request : requests_now) {
+      if (requests) ++*requests;
+      EXPECT_EQ(std::visit([](const auto& r) { return r.inc; }, request), 5u);
+      last_sent = now;
+      session.on_reply(ErrorReply{seq_of(request), ErrorCode::kStaleIncarnation, "", holder}, now);
+    }
+    if (requests_now.empty() && !session.finished()) {
+      now = *session.next_deadline();
+      if (now > until) break;
+      session.tick(now);
+    }
+  }
+  return last_sent;
+}
+
+// Lease 3 s + dead_after 5 s + the 0.5 s grace.
+constexpr TimeMs kDuplicateWait = 8'500;
+
+TEST(AgentSession, LiveHolderPastLeasePlusDeadAfterIsAnotherAgent) {
+  AgentConfig c = config();
+  c.dead_after_ms = 5'000;
+  AgentSession session(c, 5, 1);
+  joined(session);
+  session.tick(kStart + 1001);  // a heartbeat, refused below: the contest starts
+  size_t requests = 0;
+  const TimeMs last_sent =
+      refuse_stale_until(session, 5 + kHourNs, kStart + 1001, kStart + 60'000, &requests);
+  ASSERT_TRUE(session.finished());
+  EXPECT_EQ(session.phase(), AgentPhase::kDuplicate);
+  // It gave up on the first request sent once the wait was over, which it
+  // sent as soon as the wait was over (not a whole backoff later).
+  EXPECT_EQ(last_sent, kStart + 1001 + kDuplicateWait);
+  EXPECT_LE(requests, 20u);              // still backing off meanwhile
+  EXPECT_EQ(session.incarnation(), 5u);  // never took the id back
+  EXPECT_EQ(session.next_deadline(), std::nullopt);
+}
+
+TEST(AgentSession, DuplicateIsReportedOnceWithBothIncarnationsAndTheSocketClosed) {
+  AgentSession session(config(), 5, 1);
+  joined(session);
+  session.tick(kStart + 1001);
+  const uint64_t holder = 5 + kHourNs;
+  // Every request but the last refused, its actions dropped.
+  refuse_stale_until(session, holder, kStart + 1001, kStart + 1001 + kDuplicateWait - 1);
+  ASSERT_FALSE(session.finished());
+  session.tick(kStart + 1001 + kDuplicateWait);
+  auto requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  session.on_reply(ErrorReply{seq_of(requests[0]), ErrorCode::kStaleIncarnation, "", holder},
+                   kStart + 1001 + kDuplicateWait + 2);
+  auto actions = session.take_actions();
+  EXPECT_EQ(only<CloseSocket>(actions).size(), 1u);
+  const AgentStateChange change = one_change(actions, AgentEvent::kDuplicate);
+  EXPECT_NE(change.detail.find(std::to_string(holder)), std::string::npos) << change.detail;
+  EXPECT_NE(change.detail.find("another agent holds node id n1"), std::string::npos)
+      << change.detail;
+  EXPECT_TRUE(is_terminal(AgentEvent::kDuplicate));
+}
+
+TEST(AgentSession, HolderOverBeforeTheWaitEndsIsACrashedPredecessorAndTheAgentRejoins) {
+  AgentSession session(config(), 5, 1);
+  const uint64_t holder = 5 + kHourNs;
+  session.start(kStart);
+  // Refused until just before the wait ends...
+  refuse_stale_until(session, holder, kStart, kStart + kDuplicateWait - 1);
+  ASSERT_FALSE(session.finished());
+  // ...then the predecessor is declared dead: the agent goes above it.
+  const TimeMs at = *session.next_deadline();
+  session.tick(at);
+  auto requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  session.on_reply(ErrorReply{seq_of(requests[0]), ErrorCode::kExpired, "", holder}, at + 1);
+  requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  const auto& join = std::get<JoinRequest>(requests[0]);
+  EXPECT_GT(join.inc, holder);
+  session.on_reply(ack(join.seq), at + 2);
+  EXPECT_EQ(session.phase(), AgentPhase::kJoined);
+}
+
+TEST(AgentSession, AnAckEndsTheContestAndANewOneWaitsAgainInFull) {
+  AgentSession session(config(), 5, 1);
+  joined(session);
+  session.tick(kStart + 1001);
+  const uint64_t holder = 5 + kHourNs;
+  refuse_stale_until(session, holder, kStart + 1001, kStart + 1001 + 6'000);
+  TimeMs now;
+  ASSERT_FALSE(session.finished());
+  // The holder went away (left and forgotten, say): the join is acked.
+  now = *session.next_deadline();
+  session.tick(now);
+  auto requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  session.on_reply(ack(seq_of(requests[0])), now + 1);
+  ASSERT_EQ(session.phase(), AgentPhase::kJoined);
+  session.take_actions();
+  // A new holder 6 s later is not taken for a duplicate at once.
+  now = *session.next_deadline();
+  session.tick(now);
+  const TimeMs contest = now;
+  refuse_stale_until(session, holder + 1, now, contest + kDuplicateWait - 1);
+  EXPECT_FALSE(session.finished());
+  refuse_stale_until(session, holder + 1, contest + kDuplicateWait - 1, contest + 60'000);
+  EXPECT_EQ(session.phase(), AgentPhase::kDuplicate);
 }
 
 TEST(AgentSession, OnlyRemovedStopsTheAgentAsRemoved) {

@@ -2,9 +2,12 @@
 // process. It joins, renews its lease every interval, rejoins when the broker
 // does not hold it, takes a higher incarnation (above the broker's hint)
 // when its old one is over (dead or left, even if forgotten since), waits
-// with backoff while a newer incarnation holds its node id, fails over
-// between broker endpoints, and leaves on stop(). It stops for good only
-// when the operator removed the node. Every refusal-driven retry backs off.
+// with backoff while a newer incarnation holds its node id (and stops,
+// kDuplicate, when that holder stays live for longer than lease +
+// dead_after: another agent holds the id), heartbeats every broker
+// endpoint independently (or fails over between them: BrokerMode), and
+// leaves on stop(). Otherwise it stops for good only when
+// the operator removed the node. Every refusal-driven retry backs off.
 // The protocol is in docs/PROTOCOL.md; the behaviour in docs/OPERATIONS.md
 // ("Agent").
 //
@@ -18,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "roster/agent_config.h"
 #include "roster/agent_state.h"
@@ -32,11 +36,34 @@ namespace roster {
 // fine.
 using AgentCallback = std::function<void(const AgentStateChange&)>;
 
-// Where an agent is: its phase, incarnation and current broker endpoint.
+// One session with a broker (AgentConfig::broker_mode): with kAll one per
+// broker, with kFailover one for the whole list.
+struct BrokerLinkStatus {
+  // The endpoint in use (kFailover: the current one, or the next to try).
+  std::string broker;
+  AgentPhase phase = AgentPhase::kIdle;
+  // Joined: the last join was acked and no reply has been missing for a
+  // lease since.
+  bool up = false;
+  uint64_t joins_sent = 0;
+  uint64_t heartbeats_sent = 0;
+  uint64_t heartbeats_acked = 0;
+  // Times no reply came within the lease: the socket was closed, and
+  // reopened after a backoff (kFailover: to the next endpoint, a failover).
+  uint64_t broker_losses = 0;
+};
+
+// Where an agent is: its phase, incarnation and current broker endpoint,
+// and each broker session.
 struct AgentStatus {
+  // With several sessions: kJoined while any is joined (see
+  // AgentSessions::phase()).
   AgentPhase phase = AgentPhase::kIdle;
   uint64_t incarnation = 0;
+  // The first joined session's broker, else the first session's.
   std::string broker;
+  // One entry per session, in the order of AgentConfig::brokers (kAll).
+  std::vector<BrokerLinkStatus> links;
 };
 
 class Agent {
@@ -69,7 +96,8 @@ class Agent {
   // until acked. Returns nullopt when accepted, else why not (over a limit).
   std::optional<std::string> update_labels(Labels labels);
 
-  // The agent's current phase, incarnation and broker endpoint.
+  // The agent's current phase, incarnation and broker endpoint, and the
+  // state and counters of each broker session.
   AgentStatus status() const;
 
   // Makes the agent's thread read its clock at once and do what is due,

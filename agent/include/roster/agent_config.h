@@ -5,18 +5,41 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "roster/protocol.h"
 
 namespace roster {
 
+// How an agent uses several broker endpoints.
+enum class BrokerMode : uint8_t {
+  // An independent session with every broker: join, heartbeats, lease and
+  // reconnection backoff per broker, one incarnation for all; so that
+  // redundant brokers each observe the node directly. Costs one heartbeat
+  // per broker per interval.
+  kAll,
+  // One broker at a time: an agent that loses its broker moves on to the
+  // next one, wrapping around.
+  kFailover,
+};
+
+// "all" or "failover".
+std::string_view to_string(BrokerMode mode);
+// The mode named `name`, or nullopt.
+std::optional<BrokerMode> broker_mode_from_name(std::string_view name);
+
 // What an agent announces and how it talks to the broker. Defaults suit a
 // LAN cluster: a 3 s lease renewed every second.
 struct AgentConfig {
-  // Broker agent endpoints (e.g. "tcp://broker-a:7400"), tried in order: an
-  // agent that loses its broker moves on to the next one, wrapping around.
+  // Broker agent endpoints (e.g. "tcp://broker-a:7400"), each listed once:
+  // all heartbeated (BrokerMode::kAll) or tried in order (kFailover).
   std::vector<std::string> brokers;
+  // What to do with several brokers. kAll (the default) keeps every
+  // broker's view complete at the cost of one heartbeat per broker per
+  // interval; kFailover sends one, and a second broker sees the node only
+  // after a failover.
+  BrokerMode broker_mode = BrokerMode::kAll;
   // This node's id: 1..128 bytes of [A-Za-z0-9._:-].
   std::string node_id;
   // Where controllers reach the node (opaque to roster); may be empty.
@@ -45,6 +68,15 @@ struct AgentConfig {
   // refused stale_incarnation until that one is over; the agent then goes
   // above it.
   uint64_t incarnation = 0;
+  // The broker's --dead-after (its default here). An agent refused
+  // stale_incarnation by a live holder keeps retrying only as long as the
+  // holder could still be its own crashed predecessor, whose lease runs out
+  // and which the broker declares dead dead_after later: refused that way
+  // for longer than lease + dead_after (+ a grace of half a second), it
+  // stops (AgentEvent::kDuplicate): another agent holds the node id. Set it
+  // to at least the broker's value, or an agent restarted after a crash may
+  // give up before its predecessor is declared dead.
+  uint64_t dead_after_ms = 5'000;
 };
 
 // Returns nullopt if `config` is usable, else a message naming the bad field.

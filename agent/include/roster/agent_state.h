@@ -18,6 +18,7 @@ enum class AgentPhase : uint8_t {
   kStopped,      // stopped by stop(), with or without a leave
   kRemoved,      // the broker said `removed`: the operator removed this node
   kConfigError,  // the broker refused the request (bad_request/unsupported_version)
+  kDuplicate,    // another live agent held this node id for longer than lease + dead_after
 };
 
 // Returns a lower-case name, e.g. "joined".
@@ -36,6 +37,13 @@ enum class AgentEvent : uint8_t {
   kRefused,      // refused in a way that may pass (stale_incarnation, over_capacity, an
                  // unknown code, or the same refusal again before an ack): the join is
                  // retried after a backoff, at most one such event per wait
+  kDuplicate,    // refused stale_incarnation by a live holder for longer than the holder
+                 // could be this node's own crashed predecessor (lease + dead_after):
+                 // another agent holds this node id; stopped for good (terminal)
+  kBrokerDone,   // with several brokers (BrokerMode::kAll): the session with one broker
+                 // ended (DETAIL: how, e.g. "removed: ...; leaving the other brokers",
+                 // "left: leave acknowledged"); the agent's own terminal event follows
+                 // once every session has ended
 };
 
 // Returns a lower-case name, e.g. "broker_lost".
