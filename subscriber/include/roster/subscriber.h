@@ -33,7 +33,8 @@
 // missing from a warming-up (complete: false) snapshot are held over as
 // after a restart. The view stays readable throughout. on_stale(true) fires
 // only when every listed broker in turn was silent for a whole window
-// (no broker reachable); after that each window doubles, up to 8 times
+// (no state message, and no reply to the snapshot request: no broker
+// reachable); after that each window doubles, up to 8 times
 // stale_after_beats, so a dead pair costs few reconnects. Following is
 // sticky: once on a broker it stays there, even when an earlier-listed one
 // comes back, until this one goes silent (no flapping between two healthy
