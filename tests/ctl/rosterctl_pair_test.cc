@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -143,6 +144,29 @@ TEST_F(RosterctlPairTest, EnvironmentListsWork) {
   EXPECT_EQ(r.exit_status, 0) << r.err;
   json out = json::parse(r.out, nullptr, false);
   EXPECT_EQ(out["brokers"].size(), 2u) << r.out;
+}
+
+TEST_F(RosterctlPairTest, WatchFailsOverToTheOtherBrokerWithoutAChange) {
+  const std::string states =
+      brokers_[0]->endpoints().publish + "," + brokers_[1]->endpoints().publish;
+  auto watch = testing::Process::start({bin("rosterctl"), "--admin", admins(), "--state", states,
+                                        "--json", "watch", "--beat-interval", "100ms"});
+  ASSERT_NE(watch, nullptr);
+  ASSERT_TRUE(watch->wait_for_output("\"reason\":\"initial\"", 20s)) << watch->output();
+  ASSERT_TRUE(watch->wait_for_output("\"node\":\"web-1\"", 20s)) << watch->output();
+  kill(0);
+  std::string output;
+  EXPECT_TRUE(watch->wait_for_output("\"reason\":\"failover\"", 20s, &output)) << output;
+  // The other broker holds the same nodes: the failover changes nothing.
+  size_t changes = 0;
+  std::istringstream lines(watch->output());
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.find("\"event\":\"change\"") != std::string::npos) ++changes;
+  }
+  EXPECT_EQ(changes, 2u) << "only the first snapshot's two nodes:\n" << watch->output();
+  EXPECT_EQ(watch->output().find("\"stale\":true"), std::string::npos) << watch->output();
+  EXPECT_EQ(watch->stop(5s), 0);
 }
 
 TEST(RosterctlPairUsageTest, EmptyItemOrUnpairedWatchListIsAUsageError) {
