@@ -65,12 +65,17 @@ SubscriberCallbacks printing_callbacks(const CtlOptions& options, const WatchOpt
               << view.epoch() << ", version " << view.version() << ", " << view.nodes().size()
               << " nodes" << (view.complete() ? "" : ", broker warming up") << std::endl;
   };
-  callbacks.on_stale = [json, stale_after_ms](bool stale) {
+  const size_t brokers = options.admin_endpoints.size();
+  callbacks.on_stale = [json, stale_after_ms, brokers](bool stale) {
     if (json) {
       std::cout << dump_line(stale_event(stale, now_ms())) << std::endl;
       return;
     }
-    if (stale) {
+    if (stale && brokers > 1) {
+      std::cout << format_time(now_ms()) << "  STALE: nothing from any of the " << brokers
+                << " brokers for " << format_duration_ms(stale_after_ms)
+                << " each; the view may be out of date" << std::endl;
+    } else if (stale) {
       std::cout << format_time(now_ms()) << "  STALE: nothing from the broker for "
                 << format_duration_ms(stale_after_ms) << "; the view may be out of date"
                 << std::endl;
