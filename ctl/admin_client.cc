@@ -115,7 +115,10 @@ AdminCall call_admin(const std::string& endpoint, const AdminRequest& request,
 
 std::optional<AdminReply> call_admin_or_report(const std::string& endpoint,
                                                const AdminRequest& request, uint64_t timeout_ms) {
-  AdminCall call = call_admin(endpoint, request, timeout_ms);
+  return reply_or_report(call_admin(endpoint, request, timeout_ms));
+}
+
+std::optional<AdminReply> reply_or_report(AdminCall call) {
   if (!call.reply) {
     std::cerr << "rosterctl: " << call.error << "\n";
     return std::nullopt;

@@ -71,4 +71,9 @@ AdminCall call_admin(const std::string& endpoint, const AdminRequest& request, u
 std::optional<AdminReply> call_admin_or_report(const std::string& endpoint,
                                                const AdminRequest& request, uint64_t timeout_ms);
 
+// What call_admin_or_report() does with the outcome of a call: reports a
+// missing reply or an ErrorReply (and replaced strings) on stderr; returns
+// the reply only when it is not an ErrorReply.
+std::optional<AdminReply> reply_or_report(AdminCall call);
+
 }  // namespace roster::ctl

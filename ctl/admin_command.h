@@ -6,20 +6,21 @@
 #include <variant>
 
 #include "admin_client.h"
+#include "broker_list.h"
 #include "commands.h"
 #include "json_format.h"
 
 namespace roster::ctl {
 
-// Asks the broker `request`; when it answers with a Reply, prints it as one
-// JSON line (options.json) or with `print_text`. Returns the exit status:
-// 0, or 1 (reported on stderr) when there is no reply, an error reply
-// (call_admin_or_report()) or a reply of another kind ("unexpected reply
-// to a `what` request").
+// Asks `request` of the first broker that answers (call_first_or_report());
+// when it answers with a Reply, prints it as one JSON line (options.json)
+// or with `print_text`. Returns the exit status: 0, or 1 (reported on
+// stderr) when no broker replies, on an error reply or on a reply of
+// another kind ("unexpected reply to a `what` request").
 template <typename Reply, typename PrintText>
 int run_admin_command(const CtlOptions& options, const AdminRequest& request, const char* what,
                       PrintText print_text) {
-  auto reply = call_admin_or_report(options.admin_endpoint, request, options.timeout_ms);
+  auto reply = call_first_or_report(options.admin_endpoints, request, options.timeout_ms);
   if (!reply) return 1;
   const auto* answer = std::get_if<Reply>(&*reply);
   if (!answer) {

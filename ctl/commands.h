@@ -13,8 +13,13 @@ namespace roster::ctl {
 
 // Options shared by every subcommand.
 struct CtlOptions {
-  std::string admin_endpoint;
-  std::string state_endpoint;
+  // The brokers' admin and state endpoints (--admin A,B and --state A,B),
+  // at least one each; state_endpoints[i] is admin_endpoints[i]'s broker.
+  // Reads (members, node, stats) ask the first admin endpoint that
+  // answers; remove asks every one; watch follows one broker and fails
+  // over (SubscriberOptions::brokers).
+  std::vector<std::string> admin_endpoints;
+  std::vector<std::string> state_endpoints;
   // How long to wait for the broker before giving up with status 1.
   uint64_t timeout_ms = 3'000;
   // Print JSON (nlohmann_json) instead of text.
@@ -36,11 +41,16 @@ int run_members(const CtlOptions& options);
 // `node NODE`: one node's record and when it was last heard from.
 // REQUIRES: is_valid_node_id(node)
 int run_node(const CtlOptions& options, const std::string& node);
-// `remove NODE [--inc N]`: the operator removal.
+// `remove NODE [--inc N]`: the operator removal, sent to every broker. With
+// one broker: 0 when it removed the node. With several: one result per
+// broker; 0 only when at least one removed the node and every broker that
+// answered removed it (those that did not answer are named as
+// unreachable, which alone does not fail the command).
 // REQUIRES: is_valid_node_id(node)
 int run_remove(const CtlOptions& options, const std::string& node, std::optional<uint64_t> inc);
-// `stats`: the broker's counters.
-int run_stats(const CtlOptions& options);
+// `stats`: the counters of the first broker that answers; with `all`,
+// every broker's (0 only when every one answered).
+int run_stats(const CtlOptions& options, bool all);
 // `watch`: every change as it happens, plus resyncs and staleness.
 int run_watch(const CtlOptions& options, const WatchOptions& watch);
 

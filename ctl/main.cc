@@ -1,9 +1,13 @@
 // rosterctl: the operator and controller command line of roster.
 //
-//   rosterctl [--admin EP] [--state EP] [--timeout D] [--json] COMMAND
+//   rosterctl [--admin EP[,EP...]] [--state EP[,EP...]] [--timeout D] [--json]
+//     COMMAND
 //     members | watch [--count N] [--duration D] [--beat-interval D]
-//     | node NODE | remove NODE [--inc N] | stats
+//     | node NODE | remove NODE [--inc N] | stats [--all]
 //     | keygen NAME [--node GLOB]... [--force]
+//
+// Several endpoints name redundant brokers (commands.h says what each
+// command does with them).
 //
 // Exit status: 0 success, 1 error (message on stderr), 2 usage error. It
 // never aborts on what a broker sends: strings are repaired (invalid UTF-8)
@@ -16,7 +20,9 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "broker_list.h"
 #include "commands.h"
 #include "roster/duration.h"
 #include "roster/protocol.h"
@@ -53,13 +59,15 @@ int main(int argc, char** argv) {
   app.fallthrough();
 
   CtlOptions options;
-  options.admin_endpoint = std::string(roster::kDefaultAdminEndpoint);
-  options.state_endpoint = "tcp://127.0.0.1:7401";
+  std::string admin_list(roster::kDefaultAdminEndpoint);
+  std::string state_list = "tcp://127.0.0.1:7401";
   std::string timeout = "3s";
-  app.add_option("--admin", options.admin_endpoint, "broker admin endpoint")
+  app.add_option("--admin", admin_list,
+                 "broker admin endpoint; several (redundant brokers) comma-separated")
       ->envname("ROSTER_ADMIN")
       ->capture_default_str();
-  app.add_option("--state", options.state_endpoint, "broker state (publish) endpoint")
+  app.add_option("--state", state_list,
+                 "broker state (publish) endpoint; several comma-separated, in --admin's order")
       ->envname("ROSTER_STATE")
       ->capture_default_str();
   app.add_option("--timeout", timeout, "give up on an unreachable broker after this long")
@@ -93,7 +101,9 @@ int main(int argc, char** argv) {
   remove_cmd->add_option("NODE", remove_node, "node id")->required()->check(check_node_id);
   remove_cmd->add_option("--inc", inc, "remove only this incarnation");
 
-  app.add_subcommand("stats", "show the broker's counters");
+  bool stats_all = false;
+  auto* stats_cmd = app.add_subcommand("stats", "show the broker's counters");
+  stats_cmd->add_flag("--all", stats_all, "every broker's counters, not only the first's");
 
   roster::ctl::KeygenOptions keygen;
   auto* keygen_cmd = app.add_subcommand(
@@ -116,12 +126,28 @@ int main(int argc, char** argv) {
     return status == 0 ? 0 : kUsageError;
   }
 
+  std::string list_error;
+  auto admin_endpoints = roster::ctl::split_endpoints(admin_list, &list_error);
+  auto state_endpoints = roster::ctl::split_endpoints(state_list, &list_error);
+  if (!admin_endpoints || !state_endpoints) {
+    std::cerr << "rosterctl: " << list_error << "\n";
+    return kUsageError;
+  }
+  options.admin_endpoints = std::move(*admin_endpoints);
+  options.state_endpoints = std::move(*state_endpoints);
   options.timeout_ms = *roster::parse_duration_ms(timeout);
   if (options.timeout_ms == 0) {
     std::cerr << "rosterctl: --timeout must be more than 0\n";
     return kUsageError;
   }
   if (app.got_subcommand(watch_cmd)) {
+    // watch pairs the lists: the i-th state endpoint is the i-th broker's.
+    if (options.admin_endpoints.size() != options.state_endpoints.size()) {
+      std::cerr << "rosterctl: watch needs as many --state endpoints as --admin endpoints ("
+                << options.state_endpoints.size() << " and " << options.admin_endpoints.size()
+                << ")\n";
+      return kUsageError;
+    }
     watch.duration_ms = *roster::parse_duration_ms(duration);
     watch.beat_interval_ms = *roster::parse_duration_ms(beat_interval);
     if (watch.beat_interval_ms == 0) {
@@ -136,7 +162,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand(watch_cmd)) return roster::ctl::run_watch(options, watch);
     if (app.got_subcommand(node_cmd)) return roster::ctl::run_node(options, node);
     if (app.got_subcommand(remove_cmd)) return roster::ctl::run_remove(options, remove_node, inc);
-    if (app.got_subcommand("stats")) return roster::ctl::run_stats(options);
+    if (app.got_subcommand(stats_cmd)) return roster::ctl::run_stats(options, stats_all);
     if (app.got_subcommand(keygen_cmd)) return roster::ctl::run_keygen(keygen);
   } catch (const std::exception& e) {
     std::cerr << "rosterctl: error: " << roster::escape_for_terminal(e.what()) << std::endl;

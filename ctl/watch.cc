@@ -65,12 +65,17 @@ SubscriberCallbacks printing_callbacks(const CtlOptions& options, const WatchOpt
               << view.epoch() << ", version " << view.version() << ", " << view.nodes().size()
               << " nodes" << (view.complete() ? "" : ", broker warming up") << std::endl;
   };
-  callbacks.on_stale = [json, stale_after_ms](bool stale) {
+  const size_t brokers = options.admin_endpoints.size();
+  callbacks.on_stale = [json, stale_after_ms, brokers](bool stale) {
     if (json) {
       std::cout << dump_line(stale_event(stale, now_ms())) << std::endl;
       return;
     }
-    if (stale) {
+    if (stale && brokers > 1) {
+      std::cout << format_time(now_ms()) << "  STALE: nothing from any of the " << brokers
+                << " brokers for " << format_duration_ms(stale_after_ms)
+                << " each; the view may be out of date" << std::endl;
+    } else if (stale) {
       std::cout << format_time(now_ms()) << "  STALE: nothing from the broker for "
                 << format_duration_ms(stale_after_ms) << "; the view may be out of date"
                 << std::endl;
@@ -87,8 +92,9 @@ int run_watch(const CtlOptions& options, const WatchOptions& watch) {
   install_stop_handlers();
   uint64_t changes_seen = 0;
   SubscriberOptions sub_options;
-  sub_options.state_endpoint = options.state_endpoint;
-  sub_options.admin_endpoint = options.admin_endpoint;
+  for (size_t i = 0; i < options.admin_endpoints.size(); ++i) {
+    sub_options.brokers.push_back({options.state_endpoints[i], options.admin_endpoints[i]});
+  }
   sub_options.beat_interval_ms = watch.beat_interval_ms;
   sub_options.snapshot_timeout_ms = std::min<uint64_t>(options.timeout_ms, 2'000);
   std::string error;
@@ -104,15 +110,20 @@ int run_watch(const CtlOptions& options, const WatchOptions& watch) {
                                      std::chrono::steady_clock::now() - start)
                                      .count());
   };
+  // Several brokers: the first may be down; give the next ones their
+  // failover window (three beats each) before giving up.
+  const uint64_t sync_deadline_ms =
+      options.timeout_ms + (options.admin_endpoints.size() - 1) * 3 * watch.beat_interval_ms;
   bool ever_synced = false;
   while (!stop_requested) {
     if (watch.count > 0 && changes_seen >= watch.count) break;
     if (watch.duration_ms > 0 && elapsed_ms() >= watch.duration_ms) break;
     if (!ever_synced) {
       ever_synced = subscriber->synced();
-      if (!ever_synced && elapsed_ms() >= options.timeout_ms) {
-        std::cerr << "rosterctl: no snapshot from the broker at " << options.admin_endpoint << " / "
-                  << options.state_endpoint << " within " << format_duration_ms(options.timeout_ms)
+      if (!ever_synced && elapsed_ms() >= sync_deadline_ms) {
+        const BrokerChannels tried = subscriber->following();
+        std::cerr << "rosterctl: no snapshot from the broker at " << tried.admin_endpoint << " / "
+                  << tried.state_endpoint << " within " << format_duration_ms(sync_deadline_ms)
                   << "\n";
         return 1;
       }

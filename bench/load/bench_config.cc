@@ -45,6 +45,8 @@ BenchConfig config_for(Mode mode) {
     c.memory_nodes = 20'000;
     c.churn_rounds = 3;
     c.real_connections = 1'000;
+    c.failover_nodes = 200;
+    c.failover_kills = 10;
     c.connections_for = Millis(4'000);
     return c;
   }
@@ -63,6 +65,8 @@ BenchConfig config_for(Mode mode) {
   c.memory_nodes = 2'000;
   c.churn_rounds = 2;
   c.real_connections = 100;
+  c.failover_nodes = 50;
+  c.failover_kills = 3;
   c.connections_for = Millis(1'500);
   return c;
 }

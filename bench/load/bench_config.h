@@ -63,6 +63,12 @@ struct BenchConfig {
   // 1 Hz for `connections_for`.
   size_t real_connections = 10'000;
   Millis connections_for{20'000};
+
+  // failover: a redundant pair, `failover_nodes` nodes on both, one
+  // roster::Subscriber following the pair; the followed broker is killed
+  // `failover_kills` times (and restarted each time).
+  size_t failover_nodes = 1'000;
+  size_t failover_kills = 20;
 };
 
 // The sizes for `mode` (paths are left empty).

@@ -28,8 +28,8 @@
 namespace roster::bench {
 namespace {
 
-const std::vector<std::string> kScenarioOrder = {"ceiling",  "ingest", "detection",  "leave",
-                                                 "snapshot", "memory", "connections"};
+const std::vector<std::string> kScenarioOrder = {"ceiling",  "ingest", "detection",   "leave",
+                                                 "snapshot", "memory", "connections", "failover"};
 
 std::string self_executable() {
   char path[4096];
@@ -154,10 +154,10 @@ int run(int argc, char** argv) {
     return false;
   }();
   const std::map<std::string, std::function<ScenarioResult(BenchContext&)>> scenarios = {
-      {"ceiling", run_ceiling},        {"ingest", run_ingest},
-      {"detection", run_detection},    {"leave", run_leave},
-      {"snapshot", run_snapshot},      {"memory", run_memory},
-      {"connections", run_connections}};
+      {"ceiling", run_ceiling},         {"ingest", run_ingest},
+      {"detection", run_detection},     {"leave", run_leave},
+      {"snapshot", run_snapshot},       {"memory", run_memory},
+      {"connections", run_connections}, {"failover", run_failover}};
   BenchContext ctx{config, zmq, 0};
   std::vector<ScenarioResult> results;
   std::string command_line;

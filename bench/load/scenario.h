@@ -115,5 +115,6 @@ ScenarioResult run_leave(BenchContext& ctx);
 ScenarioResult run_snapshot(BenchContext& ctx);
 ScenarioResult run_memory(BenchContext& ctx);
 ScenarioResult run_connections(BenchContext& ctx);
+ScenarioResult run_failover(BenchContext& ctx);
 
 }  // namespace roster::bench

@@ -41,7 +41,7 @@ std::atomic<uint64_t> next_pipe_id{0};
 }  // namespace
 
 const char* to_string(ResyncReason reason) {
-  static constexpr const char* kNames[] = {"initial", "gap", "epoch_change"};
+  static constexpr const char* kNames[] = {"initial", "gap", "epoch_change", "failover"};
   return enum_name(reason, kNames, static_cast<const char*>("unknown"));
 }
 
@@ -50,10 +50,10 @@ class Subscriber::Impl {
   // Reads `clock`, or the system clock when it is null.
   Impl(SubscriberOptions options, SubscriberCallbacks callbacks, Clock* clock)
       : options_(std::move(options)),
+        brokers_(broker_list(options_)),
         callbacks_(std::move(callbacks)),
         clock_(clock != nullptr ? *clock : system_clock_),
-        sync_(options_),
-        sub_(context_, zmq::socket_type::sub) {}
+        sync_(options_) {}
 
   ~Impl() {
     stop();
@@ -62,21 +62,19 @@ class Subscriber::Impl {
     context_.close();
   }
 
-  // Connects the SUB, subscribes, then asks for the first snapshot.
+  // Connects the SUB to the first broker, subscribes, then asks for the
+  // first snapshot.
   bool open(std::string* error) {
     try {
-      sub_.set(zmq::sockopt::linger, 0);
-      sub_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
-      if (options_.receive_hwm > 0) sub_.set(zmq::sockopt::rcvhwm, options_.receive_hwm);
-      if (options_.receive_buffer_bytes > 0) {
-        sub_.set(zmq::sockopt::rcvbuf, options_.receive_buffer_bytes);
+      // Checks every endpoint now, so a typo is an error, not a retry loop.
+      for (const BrokerChannels& broker : brokers_) {
+        for (const std::string* endpoint : {&broker.state_endpoint, &broker.admin_endpoint}) {
+          zmq::socket_t probe(context_, zmq::socket_type::dealer);
+          probe.set(zmq::sockopt::linger, 0);
+          probe.connect(*endpoint);
+        }
       }
-      sub_.set(zmq::sockopt::subscribe, std::string(kTopicPrefix));
-      sub_.connect(options_.state_endpoint);
-      // Checks the admin endpoint now, so a typo is an error, not a retry loop.
-      zmq::socket_t probe(context_, zmq::socket_type::dealer);
-      probe.set(zmq::sockopt::linger, 0);
-      probe.connect(options_.admin_endpoint);
+      connect_state(brokers_.front().state_endpoint);
     } catch (const zmq::error_t& e) {
       if (error) *error = std::string("cannot connect: ") + e.what();
       return false;
@@ -179,6 +177,10 @@ class Subscriber::Impl {
     stats.bad_messages = bad_messages_;
     stats.replaced_strings = replaced_strings_;
     return stats;
+  }
+  BrokerChannels following() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return brokers_[sync_.following()];
   }
 
  private:
@@ -316,8 +318,49 @@ class Subscriber::Impl {
     spdlog::warn("roster subscriber: {}", text);
   }
 
+  // The brokers to follow: options.brokers, or the single broker of
+  // options.state_endpoint and options.admin_endpoint.
+  static std::vector<BrokerChannels> broker_list(const SubscriberOptions& options) {
+    if (!options.brokers.empty()) return options.brokers;
+    return {BrokerChannels{options.state_endpoint, options.admin_endpoint}};
+  }
+
+  // The broker the core follows now. Only this thread changes sync_.
+  const BrokerChannels& current() const { return brokers_[sync_.following()]; }
+
+  // (Re)creates the SUB socket, connected to `endpoint` and subscribed.
+  // Throws zmq::error_t on a bad endpoint.
+  void connect_state(const std::string& endpoint) {
+    sub_ = zmq::socket_t(context_, zmq::socket_type::sub);
+    sub_.set(zmq::sockopt::linger, 0);
+    sub_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
+    if (options_.receive_hwm > 0) sub_.set(zmq::sockopt::rcvhwm, options_.receive_hwm);
+    if (options_.receive_buffer_bytes > 0) {
+      sub_.set(zmq::sockopt::rcvbuf, options_.receive_buffer_bytes);
+    }
+    sub_.set(zmq::sockopt::subscribe, std::string(kTopicPrefix));
+    sub_.connect(endpoint);
+  }
+
+  // Follows the broker the core chose: fresh sockets, so nothing queued by
+  // or for the broker left behind is read or delivered later.
+  void switch_broker() {
+    const BrokerChannels& next = current();
+    warn("failover", "the followed broker went silent; following the broker at " +
+                         next.state_endpoint + " / " + next.admin_endpoint);
+    if (admin_) wake_.remove(admin_->get(zmq::sockopt::fd));
+    admin_.reset();
+    wake_.remove(sub_.get(zmq::sockopt::fd));
+    // The endpoints were checked by open(), so this cannot throw.
+    connect_state(next.state_endpoint);
+    if (!wake_.add(sub_.get(zmq::sockopt::fd))) {
+      warn("wake_fd", "cannot watch the state socket's descriptor");
+    }
+  }
+
   // Sends what the core asked for, then calls back with no lock held.
   void act(subscriber::SyncOutput& out) {
+    if (out.switch_broker) switch_broker();
     if (out.request_snapshot) send_snapshot_request();
     for (const auto& event : out.events) {
       if (auto* change = std::get_if<NodeChange>(&event)) {
@@ -340,18 +383,20 @@ class Subscriber::Impl {
     admin_->set(zmq::sockopt::linger, 0);
     admin_->set(zmq::sockopt::sndhwm, 1);
     admin_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
-    admin_->connect(options_.admin_endpoint);
+    admin_->connect(current().admin_endpoint);
     if (!wake_.add(admin_->get(zmq::sockopt::fd))) {
       // The reply is still read when process() runs for a timer.
       warn("wake_fd", "cannot watch the admin socket's descriptor");
     }
     const std::string request = encode(AdminRequest{SnapshotQuery{}});
     if (!admin_->send(zmq::buffer(request), zmq::send_flags::dontwait)) {
-      warn("admin_send", "cannot queue a snapshot request to " + options_.admin_endpoint);
+      warn("admin_send", "cannot queue a snapshot request to " + current().admin_endpoint);
     }
   }
 
   const SubscriberOptions options_;
+  // At least one; the core's following() indexes it.
+  const std::vector<BrokerChannels> brokers_;
   const SubscriberCallbacks callbacks_;
   SystemClock system_clock_;
   Clock& clock_;
@@ -429,6 +474,9 @@ bool Subscriber::synced() const {
 }
 SubscriberStats Subscriber::stats() const {
   return impl_->stats();
+}
+BrokerChannels Subscriber::following() const {
+  return impl_->following();
 }
 
 }  // namespace roster

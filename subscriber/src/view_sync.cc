@@ -14,6 +14,9 @@ namespace {
 
 // Retries wait at most this many times options.snapshot_timeout_ms.
 constexpr TimeMs kMaxBackoff = 16;
+// With several brokers, a silent round stretches the window at most this
+// many times stale_after_beats beat intervals.
+constexpr TimeMs kMaxSilenceBackoff = 8;
 
 NodeRecord removed_record(const NodeRecord& gone) {
   NodeRecord record;
@@ -23,13 +26,23 @@ NodeRecord removed_record(const NodeRecord& gone) {
   return record;
 }
 
+// True when `a` and `b` differ at most in since_ms. Two brokers (or one
+// broker before and after a restart) that both see a node alive record
+// since when each saw it: that is no change of the node.
+bool same_but_since(const NodeRecord& a, const NodeRecord& b) {
+  NodeRecord a_at_b = a;
+  a_at_b.since_ms = b.since_ms;
+  return a_at_b == b;
+}
+
 // Appends one NodeChange per difference between `before` (what the
 // controller was told it has, with the epoch each record was learnt in) and
 // `after` (both in id order), as found when a snapshot replaces the view.
 // When `holdover` is set (the snapshot is incomplete: the broker is warming
 // up), a node missing from `after` that was learnt in another epoch is not
 // gone: it moves to `holdover` instead of being reported removed. One learnt
-// in after's own epoch is gone: that broker saw it and forgot it.
+// in after's own epoch is gone: that broker saw it and forgot it. A record
+// learnt in another epoch that differs only in since_ms is no change.
 void emit_differences(const std::map<std::string, HeldRecord>& before, const View& after,
                       uint64_t time_ms, std::map<std::string, HeldRecord>* holdover,
                       SyncOutput& out) {
@@ -58,7 +71,11 @@ void emit_differences(const std::map<std::string, HeldRecord>& before, const Vie
       change(std::nullopt, a->second);
       ++a;
     } else {
-      if (b->second.record != a->second) change(b->second.record, a->second);
+      const HeldRecord& was = b->second;
+      const bool other_lineage = was.epoch != after.epoch();
+      if (was.record != a->second && !(other_lineage && same_but_since(was.record, a->second))) {
+        change(was.record, a->second);
+      }
       ++a;
       ++b;
     }
@@ -67,7 +84,8 @@ void emit_differences(const std::map<std::string, HeldRecord>& before, const Vie
 
 }  // namespace
 
-ViewSync::ViewSync(const SubscriberOptions& options) : options_(options) {}
+ViewSync::ViewSync(const SubscriberOptions& options)
+    : options_(options), broker_count_(std::max<size_t>(1, options.brokers.size())) {}
 
 void ViewSync::start(TimeMs now, SyncOutput& out) {
   last_message_at_ = now;
@@ -75,6 +93,10 @@ void ViewSync::start(TimeMs now, SyncOutput& out) {
 }
 
 void ViewSync::on_admin_snapshot(const Snapshot& snapshot, TimeMs now, SyncOutput& out) {
+  // The followed broker answered: it is reachable, so the brokers were not
+  // all silent in a row (whether its state channel is heard stays the
+  // staleness rule).
+  silent_windows_ = 0;
   // A late reply once a published snapshot already synced the view.
   if (synced_) return;
   accept_snapshot(snapshot, pending_reason_, now, out);
@@ -143,7 +165,10 @@ void ViewSync::on_beat(const Beat& beat, TimeMs now, SyncOutput& out) {
 void ViewSync::tick(TimeMs now, SyncOutput& out) {
   const TimeMs stale_after =
       static_cast<TimeMs>(options_.beat_interval_ms) * options_.stale_after_beats;
-  if (!stale_ && now - last_message_at_ >= stale_after) {
+  if (broker_count_ > 1) {
+    // Several brokers: a silent one is left for the next.
+    if (now - last_message_at_ >= silence_window()) fail_over(now, out);
+  } else if (!stale_ && now - last_message_at_ >= stale_after) {
     stale_ = true;
     ++stats_.stale_periods;
     out.events.emplace_back(StaleEvent{true});
@@ -157,7 +182,9 @@ void ViewSync::tick(TimeMs now, SyncOutput& out) {
 
 TimeMs ViewSync::next_deadline() const {
   TimeMs deadline = std::numeric_limits<TimeMs>::max();
-  if (!stale_) {
+  if (broker_count_ > 1) {
+    deadline = last_message_at_ + silence_window();
+  } else if (!stale_) {
     deadline = last_message_at_ +
                static_cast<TimeMs>(options_.beat_interval_ms) * options_.stale_after_beats;
   }
@@ -168,8 +195,38 @@ TimeMs ViewSync::next_deadline() const {
   return deadline;
 }
 
+TimeMs ViewSync::silence_window() const {
+  const TimeMs stale_after =
+      static_cast<TimeMs>(options_.beat_interval_ms) * options_.stale_after_beats;
+  const uint64_t silent_rounds = silent_windows_ / broker_count_;
+  const TimeMs factor = silent_rounds >= 3
+                            ? kMaxSilenceBackoff
+                            : std::min<TimeMs>(TimeMs{1} << silent_rounds, kMaxSilenceBackoff);
+  return stale_after * factor;
+}
+
+void ViewSync::fail_over(TimeMs now, SyncOutput& out) {
+  ++silent_windows_;
+  // Every broker in turn was silent for a whole window: none is reachable.
+  if (!stale_ && silent_windows_ >= broker_count_) {
+    stale_ = true;
+    ++stats_.stale_periods;
+    out.events.emplace_back(StaleEvent{true});
+  }
+  following_ = (following_ + 1) % broker_count_;
+  stats_.broker_index = following_;
+  ++stats_.failovers;
+  out.switch_broker = true;
+  // The next broker gets a whole window from now to be heard.
+  last_message_at_ = now;
+  // Its snapshot replaces the view (another lineage: another epoch); the
+  // view stays readable meanwhile.
+  begin_resync(view_.has_base() ? ResyncReason::kFailover : ResyncReason::kInitial, now, out);
+}
+
 void ViewSync::message_seen(TimeMs now, SyncOutput& out) {
   last_message_at_ = now;
+  silent_windows_ = 0;
   if (!stale_) return;
   stale_ = false;
   out.events.emplace_back(StaleEvent{false});
@@ -255,11 +312,14 @@ void ViewSync::apply_delta(const Delta& delta, TimeMs now, SyncOutput& out) {
   for (View::Change& applied_change : applied) {
     std::optional<NodeRecord> old = std::move(applied_change.old);
     if (!old) {
-      // A node held over from before the broker restarted shows up again:
-      // from now on its record is this epoch's.
+      // A node held over from before the broker restarted (or from the
+      // broker followed before a failover) shows up again: from now on its
+      // record is this epoch's; the same record seen since another time is
+      // no change.
       if (auto held = holdover_.find(applied_change.record.node); held != holdover_.end()) {
         old = std::move(held->second.record);
         holdover_.erase(held);
+        if (same_but_since(*old, applied_change.record)) continue;
       }
     }
     // Removing a node the view never held changes nothing.

@@ -1,5 +1,6 @@
 // The subscriber's logic without sockets: the Clone pattern, gap and epoch
-// detection, snapshot request retries and staleness. It takes decoded
+// detection, snapshot request retries, staleness and failover between
+// redundant brokers. It takes decoded
 // messages and `now` and says what happened (events, in order) and whether a
 // snapshot request must be sent. The Subscriber shell owns the sockets.
 //
@@ -39,6 +40,10 @@ using SyncEvent = std::variant<NodeChange, ResyncEvent, StaleEvent>;
 
 // What the shell must do after a call, filled in by the call.
 struct SyncOutput {
+  // Stop following the current broker and follow following() instead:
+  // fresh state and admin sockets, nothing more read from the old ones.
+  // Done before the snapshot request below.
+  bool switch_broker = false;
   // Send a snapshot request on a fresh admin socket.
   bool request_snapshot = false;
   std::vector<SyncEvent> events;
@@ -64,6 +69,8 @@ class ViewSync {
   TimeMs next_deadline() const;
 
   const View& view() const { return view_; }
+  // The broker followed: an index into the broker list (always 0 with one).
+  size_t following() const { return following_; }
   bool synced() const { return synced_; }
   bool stale() const { return stale_; }
   const SubscriberStats& stats() const { return stats_; }
@@ -77,6 +84,13 @@ class ViewSync {
   void buffer_delta(const Delta& delta);
   // Reports every held-over node removed (the view became complete).
   void release_holdover(uint64_t time_ms, SyncOutput& out);
+  // The followed broker was silent for a window: follow the next.
+  void fail_over(TimeMs now, SyncOutput& out);
+  // How long the followed broker may be silent before staleness (one
+  // broker) or failover (several): stale_after_beats beat intervals, and
+  // with several brokers twice that after every round in which all of
+  // them were silent, up to kMaxSilenceBackoff times.
+  TimeMs silence_window() const;
   TimeMs base_timeout() const {
     return std::max<TimeMs>(1, static_cast<TimeMs>(options_.snapshot_timeout_ms));
   }
@@ -105,6 +119,11 @@ class ViewSync {
   TimeMs snapshot_timeout_ms_ = 0;
   TimeMs last_message_at_ = 0;
   bool stale_ = false;
+  // How many brokers the options list (at least 1), which one is followed,
+  // and how many windows in a row the followed ones were silent.
+  size_t broker_count_ = 1;
+  size_t following_ = 0;
+  uint64_t silent_windows_ = 0;
   SubscriberStats stats_;
 };
 

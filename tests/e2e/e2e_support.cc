@@ -65,13 +65,25 @@ std::unique_ptr<testing::Process> start_agent(const std::string& agents_endpoint
 
 std::unique_ptr<RecordingSubscriber> RecordingSubscriber::start(
     const testing::BrokerEndpoints& broker, uint64_t beat_interval_ms, int receive_hwm) {
-  std::unique_ptr<RecordingSubscriber> recorder(new RecordingSubscriber());
-  RecordingSubscriber* self = recorder.get();
   SubscriberOptions options;
   options.state_endpoint = broker.publish;
   options.admin_endpoint = broker.admin;
   options.beat_interval_ms = beat_interval_ms;
   options.receive_hwm = receive_hwm;
+  return start_with(std::move(options));
+}
+
+std::unique_ptr<RecordingSubscriber> RecordingSubscriber::start(
+    const std::vector<testing::BrokerEndpoints>& brokers, uint64_t beat_interval_ms) {
+  SubscriberOptions options;
+  for (const auto& broker : brokers) options.brokers.push_back({broker.publish, broker.admin});
+  options.beat_interval_ms = beat_interval_ms;
+  return start_with(std::move(options));
+}
+
+std::unique_ptr<RecordingSubscriber> RecordingSubscriber::start_with(SubscriberOptions options) {
+  std::unique_ptr<RecordingSubscriber> recorder(new RecordingSubscriber());
+  RecordingSubscriber* self = recorder.get();
   SubscriberCallbacks callbacks;
   callbacks.on_change = [self](const NodeChange& change) {
     std::lock_guard<std::mutex> lock(self->mutex_);

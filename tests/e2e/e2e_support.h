@@ -111,12 +111,17 @@ class RecordingSubscriber {
   // nullptr) if the subscriber cannot be created.
   static std::unique_ptr<RecordingSubscriber> start(const testing::BrokerEndpoints& broker,
                                                     uint64_t beat_interval_ms, int receive_hwm = 0);
+  // The same, following redundant `brokers` (SubscriberOptions::brokers)
+  // in that order.
+  static std::unique_ptr<RecordingSubscriber> start(
+      const std::vector<testing::BrokerEndpoints>& brokers, uint64_t beat_interval_ms);
   ~RecordingSubscriber();
 
   View view() const { return subscriber_->view(); }
   bool synced() const { return subscriber_->synced(); }
   bool stale() const { return subscriber_->stale(); }
   SubscriberStats stats() const { return subscriber_->stats(); }
+  BrokerChannels following() const { return subscriber_->following(); }
 
   std::vector<NodeChange> changes() const;
   std::vector<ResyncRecord> resyncs() const;
@@ -128,6 +133,7 @@ class RecordingSubscriber {
 
  private:
   RecordingSubscriber() = default;
+  static std::unique_ptr<RecordingSubscriber> start_with(SubscriberOptions options);
   mutable std::mutex mutex_;
   std::vector<NodeChange> changes_;
   std::vector<ResyncRecord> resyncs_;

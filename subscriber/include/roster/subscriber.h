@@ -21,6 +21,24 @@
 // forgot it while the subscriber missed deltas.
 // It reports the view stale when nothing arrives on the state channel for
 // `stale_after_beats` beat intervals, and fresh again when messages return.
+//
+// Redundant brokers (SubscriberOptions::brokers, two or more): it follows
+// one broker at a time, the first listed at start. When that one is silent
+// for `stale_after_beats` beat intervals it fails over: it follows the next
+// (in list order, wrapping around) and resyncs from that broker's snapshot
+// (ResyncReason::kFailover). Brokers that observe the same agents hold the
+// same membership under different epochs, so the resync reports only real
+// differences: a record that differs only in since_ms (each broker saw the
+// node enter its state at its own time) is taken silently, and nodes
+// missing from a warming-up (complete: false) snapshot are held over as
+// after a restart. The view stays readable throughout. on_stale(true) fires
+// only when every listed broker in turn was silent for a whole window
+// (no state message, and no reply to the snapshot request: no broker
+// reachable); after that each window doubles, up to 8 times
+// stale_after_beats, so a dead pair costs few reconnects. Following is
+// sticky: once on a broker it stays there, even when an earlier-listed one
+// comes back, until this one goes silent (no flapping between two healthy
+// brokers).
 // A buggy or hostile broker cannot stop it: an undecodable message is
 // dropped and counted; a string that is not valid UTF-8 is kept with U+FFFD
 // in place of the ill-formed bytes, counted and warned about (stats()).
@@ -51,6 +69,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "roster/clock.h"
 #include "roster/protocol.h"
@@ -77,12 +96,14 @@ enum class ResyncReason : uint8_t {
   kGap,          // deltas were missed (prev_version mismatch, beat ahead,
                  // or a newer snapshot published on the state channel)
   kEpochChange,  // the broker's state lineage changed (restart)
+  kFailover,     // the followed broker went silent; the next one's snapshot
 };
 
-// Wire-like spelling: "initial", "gap", "epoch_change".
+// Wire-like spelling: "initial", "gap", "epoch_change", "failover".
 const char* to_string(ResyncReason reason);
 
-// Counters, for monitoring and tests. All grow monotonically.
+// Counters, for monitoring and tests. All grow monotonically, except
+// broker_index.
 struct SubscriberStats {
   uint64_t deltas_applied = 0;
   uint64_t deltas_old = 0;  // already contained in the view, ignored
@@ -97,14 +118,34 @@ struct SubscriberStats {
   // valid UTF-8 and were kept with U+FFFD in place of the ill-formed bytes
   // (see codec.h); a warning is logged (rate-limited) when this grows.
   uint64_t replaced_strings = 0;
+  // Times the subscriber stopped following a silent broker for the next.
+  uint64_t failovers = 0;
+  // The broker followed now: an index into the broker list (0 with one
+  // broker). See Subscriber::following().
+  size_t broker_index = 0;
+};
+
+// One broker a subscriber can follow: its state channel (XPUB) and admin
+// channel (ROUTER).
+struct BrokerChannels {
+  std::string state_endpoint;
+  std::string admin_endpoint;
 };
 
 // Settings of a subscriber. Durations are milliseconds.
 struct SubscriberOptions {
-  // The broker's state channel (XPUB) and admin channel (ROUTER).
+  // The broker's state channel (XPUB) and admin channel (ROUTER). Used
+  // only when `brokers` is empty.
   std::string state_endpoint = "tcp://127.0.0.1:7401";
   std::string admin_endpoint{kDefaultAdminEndpoint};
-  // Must match the broker's --beat-interval: staleness is measured in beats.
+  // Redundant brokers that observe the same agents (a pair: see
+  // docs/OPERATIONS.md), in order of preference; the subscriber follows
+  // one and fails over to the next (see the top of this file). Empty: the
+  // one broker of state_endpoint and admin_endpoint. One entry behaves
+  // exactly like that single broker.
+  std::vector<BrokerChannels> brokers;
+  // Must match the broker's --beat-interval (every listed broker's):
+  // staleness and failover are measured in beats.
   uint64_t beat_interval_ms = 1'000;
   // The view is stale after this many beat intervals with no message; three
   // tolerates a late beat or two on a loaded host.
@@ -145,10 +186,11 @@ struct SubscriberCallbacks {
 
 class Subscriber {
  public:
-  // Creates the sockets, connects them (connecting does not need the broker
-  // to be up) and sends the first snapshot request. Returns nullptr with
-  // *error set (when error is not null) if an endpoint is invalid, a
-  // duration option is 0 or the system refuses a descriptor.
+  // Creates the sockets, connects them to the first broker (connecting does
+  // not need the broker to be up) and sends the first snapshot request.
+  // Returns nullptr with *error set (when error is not null) if an endpoint
+  // (of any listed broker) is invalid, a duration option is 0 or the system
+  // refuses a descriptor.
   // Time (staleness, snapshot request retries, log rate limits) comes from
   // the system clock.
   static std::unique_ptr<Subscriber> create(SubscriberOptions options,
@@ -215,12 +257,16 @@ class Subscriber {
   // snapshot, has_base() is false. While a resync is pending, the last view
   // (see synced()).
   View view() const;
-  // True while no message arrived for stale_after_beats beat intervals.
+  // True while no message arrived for stale_after_beats beat intervals
+  // (with several brokers: while none of them was heard in its window).
   bool stale() const;
   // True when the view follows the broker (false before the first snapshot
   // and while a resync is pending).
   bool synced() const;
   SubscriberStats stats() const;
+  // The broker followed now (stats().broker_index of the broker list;
+  // state_endpoint and admin_endpoint when `brokers` was empty).
+  BrokerChannels following() const;
 
  private:
   class Impl;
