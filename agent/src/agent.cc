@@ -13,6 +13,7 @@
 
 #include "agent_session.h"
 #include "broker_link.h"
+#include "curve_client.h"
 #include "roster/codec.h"
 
 namespace roster {
@@ -37,6 +38,10 @@ const Clock& system_clock() {
 bool worth_logging(uint64_t count) {
   return (count & (count - 1)) == 0;
 }
+
+// A refused CURVE key is logged at error at most this often (the agent
+// retries it after every backoff).
+constexpr TimeMs kAuthFailureLogEveryMs = 10'000;
 }  // namespace
 
 struct Agent::Impl {
@@ -48,9 +53,13 @@ struct Agent::Impl {
   void take_commands(AgentSession& session, TimeMs now);
   void receive_replies(AgentSession& session, BrokerLink& link, TimeMs now);
   void publish_status(const AgentSession& session);
+  void check_handshake(AgentSession& session, BrokerLink& link, TimeMs now);
+  void log_change(const AgentStateChange& change);
   void wake();
 
   AgentConfig config;
+  // The CURVE keys resolved from config.curve by start(); nullopt: plaintext.
+  std::optional<CurveClientKeys> curve;
   AgentCallback callback;
   const Clock& clock;
   zmq::context_t context{1};
@@ -66,6 +75,9 @@ struct Agent::Impl {
   bool stop_with_leave = false;
   AgentStatus status;
   uint64_t undecodable = 0;  // agent thread only
+  // Rate limit of the kAuthFailed error lines (agent thread only).
+  std::optional<TimeMs> auth_failure_logged_at;
+  uint64_t auth_failures_unlogged = 0;
 };
 
 void Agent::Impl::wake() {
@@ -96,18 +108,54 @@ void Agent::Impl::apply(AgentSession& session, BrokerLink& link) {
       if (link.is_open()) link.send(encode(send->request));
     } else {
       const auto& change = std::get<AgentStateChange>(action);
-      // kRefused comes at most once per backoff wait: no further limit.
-      auto level = spdlog::level::info;
-      if (change.event == AgentEvent::kRemoved || change.event == AgentEvent::kConfigError) {
-        level = spdlog::level::err;
-      } else if (change.event == AgentEvent::kRefused) {
-        level = spdlog::level::warn;
-      }
-      spdlog::log(level, "agent {} inc {}: {} ({}): {}", config.node_id, change.incarnation,
-                  to_string(change.event), change.broker, change.detail);
+      log_change(change);
       publish_status(session);
       if (callback) callback(change);
     }
+  }
+}
+
+void Agent::Impl::log_change(const AgentStateChange& change) {
+  // kRefused and kForbidden come at most once per backoff wait: no further
+  // limit. kAuthFailed repeats with every reconnection: at most one line
+  // per kAuthFailureLogEveryMs, with the count of those not logged.
+  auto level = spdlog::level::info;
+  std::string suppressed;
+  switch (change.event) {
+    case AgentEvent::kRemoved:
+    case AgentEvent::kConfigError:
+    case AgentEvent::kForbidden:
+      level = spdlog::level::err;
+      break;
+    case AgentEvent::kRefused:
+      level = spdlog::level::warn;
+      break;
+    case AgentEvent::kAuthFailed: {
+      const TimeMs now = clock.now_ms();
+      if (auth_failure_logged_at && now - *auth_failure_logged_at < kAuthFailureLogEveryMs) {
+        ++auth_failures_unlogged;
+        level = spdlog::level::debug;
+        break;
+      }
+      level = spdlog::level::err;
+      if (auth_failures_unlogged > 0) {
+        suppressed = " (" + std::to_string(auth_failures_unlogged) + " more since the last line)";
+      }
+      auth_failure_logged_at = now;
+      auth_failures_unlogged = 0;
+      break;
+    }
+    default:
+      break;
+  }
+  spdlog::log(level, "agent {} inc {}: {} ({}): {}{}", config.node_id, change.incarnation,
+              to_string(change.event), change.broker, change.detail, suppressed);
+}
+
+void Agent::Impl::check_handshake(AgentSession& session, BrokerLink& link, TimeMs now) {
+  if (auto failure = link.take_handshake_failure()) {
+    session.on_handshake_failure(failure->describe(), now);
+    apply(session, link);
   }
 }
 
@@ -147,7 +195,7 @@ void Agent::Impl::receive_replies(AgentSession& session, BrokerLink& link, TimeM
 }
 
 void Agent::Impl::run(AgentSession session, zmq::socket_t& wake_rx) {
-  BrokerLink link(context);
+  BrokerLink link(context, curve);
   // stop() may have come before this thread ran: look before starting.
   take_commands(session, clock.now_ms());
   session.start(clock.now_ms());
@@ -160,11 +208,13 @@ void Agent::Impl::run(AgentSession session, zmq::socket_t& wake_rx) {
     if (auto deadline = session.next_deadline()) {
       timeout = std::chrono::milliseconds(std::max<TimeMs>(0, *deadline - now));
     }
-    zmq_pollitem_t items[2] = {{wake_rx.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, 0, 0, 0}};
+    zmq_pollitem_t items[3] = {
+        {wake_rx.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, 0, 0, 0}, {nullptr, 0, 0, 0}};
     size_t count = 1;
     if (link.is_open()) {
       link.poll_item(items[1]);
-      count = 2;
+      link.monitor_poll_item(items[2]);
+      count = 3;
     }
     try {
       zmq::poll(items, count, timeout);
@@ -179,9 +229,12 @@ void Agent::Impl::run(AgentSession session, zmq::socket_t& wake_rx) {
       take_commands(session, now);
       apply(session, link);
     }
-    if (count == 2 && link.is_open()) {
+    if (count == 3 && link.is_open()) {
       if (items[1].revents & ZMQ_POLLOUT) link.flush();
       if (items[1].revents & ZMQ_POLLIN) receive_replies(session, link, now);
+    }
+    if (count == 3 && link.is_open() && (items[2].revents & ZMQ_POLLIN)) {
+      check_handshake(session, link, now);
     }
     session.tick(now);
   }
@@ -202,6 +255,9 @@ std::optional<std::string> Agent::start() {
   std::lock_guard<std::mutex> guard(impl_->start_stop_mu);
   if (impl_->started) return std::string("the agent was already started");
   if (auto error = validate_agent_config(impl_->config)) return error;
+  std::string curve_error;
+  impl_->curve = resolve_curve_client(impl_->config.curve, &curve_error);
+  if (!curve_error.empty()) return curve_error;
   const uint64_t inc = impl_->config.incarnation ? impl_->config.incarnation : wall_clock_ns();
   AgentSession session(impl_->config, inc, std::random_device{}());
   // The agent's thread owns wake_rx; the bind precedes the connect.

@@ -127,21 +127,25 @@ void AgentSession::finish(AgentPhase phase, AgentEvent event, std::string detail
   report(event, std::move(detail));
 }
 
-// No reply within the lease: the broker (or the path to it) is gone. Close
-// the socket so nothing queued for it is ever delivered, and try the next
-// endpoint after a jittered backoff.
-void AgentSession::lose_broker(TimeMs now) {
+// No reply within the lease, or a refused handshake: the broker (or the
+// path to it) is gone for this agent. Close the socket so nothing queued
+// for it is ever delivered, and try the next endpoint after a jittered
+// backoff.
+void AgentSession::lose_broker(TimeMs now, AgentEvent event, const std::string& why) {
   const uint64_t delay = backoff_.next_delay_ms();
   actions_.push_back(CloseSocket{});
   socket_open_ = false;
   outstanding_.clear();
   const size_t next = (endpoint_ + 1) % config_.brokers.size();
-  report(AgentEvent::kBrokerLost, "no reply within " + std::to_string(lease_ms_) + " ms; trying " +
-                                      config_.brokers[next] + " in " + std::to_string(delay) +
-                                      " ms");
+  report(event, why + "; trying " + config_.brokers[next] + " in " + std::to_string(delay) + " ms");
   endpoint_ = next;
   phase_ = AgentPhase::kBackoff;
   reconnect_at_ = now + static_cast<TimeMs>(delay);
+}
+
+void AgentSession::on_handshake_failure(const std::string& detail, TimeMs now) {
+  if (!socket_open_ || (phase_ != AgentPhase::kJoining && phase_ != AgentPhase::kJoined)) return;
+  lose_broker(now, AgentEvent::kAuthFailed, detail);
 }
 
 void AgentSession::tick(TimeMs now) {
@@ -150,7 +154,8 @@ void AgentSession::tick(TimeMs now) {
     case AgentPhase::kJoined:
       if (!outstanding_.empty() &&
           now - outstanding_.front().sent_at >= static_cast<TimeMs>(lease_ms_)) {
-        lose_broker(now);
+        lose_broker(now, AgentEvent::kBrokerLost,
+                    "no reply within " + std::to_string(lease_ms_) + " ms");
         return;
       }
       if (now < next_send_at_) return;

@@ -56,6 +56,12 @@ class AgentSession {
   // outstanding (stale) are counted and ignored.
   void on_reply(const AgentReply& reply, TimeMs now);
 
+  // The broker refused this agent's CURVE handshake on the open socket (or
+  // the handshake failed): no reply will come on it. Reports kAuthFailed
+  // with `detail` and goes on as for a lost broker: close, back off, try
+  // the next endpoint. Ignored unless joining or joined.
+  void on_handshake_failure(const std::string& detail, TimeMs now);
+
   // Runs whatever is due at `now`: heartbeat, join retry, broker loss,
   // reconnection after the backoff, the end of the leave wait.
   void tick(TimeMs now);
@@ -97,7 +103,7 @@ class AgentSession {
   void rejoin(TimeMs now, const std::string& why);
   void rejoin_later(TimeMs now, const std::string& why, const std::string& waiting);
   void start_new_incarnation(const ErrorReply& error, const std::string& detail, TimeMs now);
-  void lose_broker(TimeMs now);
+  void lose_broker(TimeMs now, AgentEvent event, const std::string& why);
   void finish(AgentPhase phase, AgentEvent event, std::string detail);
   void report(AgentEvent event, std::string detail);
   void on_ack(const Ack& ack, bool was_join, uint64_t seq, TimeMs now);

@@ -9,7 +9,8 @@ constexpr std::string_view kPhaseNames[] = {
     "idle", "joining", "joined", "backoff", "leaving", "stopped", "removed", "config_error",
 };
 constexpr std::string_view kEventNames[] = {
-    "joined", "rejoined", "broker_lost", "removed", "config_error", "left", "stopped", "refused",
+    "joined", "rejoined", "broker_lost", "removed",     "config_error",
+    "left",   "stopped",  "refused",     "auth_failed", "forbidden",
 };
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "roster/curve_client_options.h"
 #include "roster/protocol.h"
 
 namespace roster {
@@ -45,6 +46,12 @@ struct AgentConfig {
   // refused stale_incarnation until that one is over; the agent then goes
   // above it.
   uint64_t incarnation = 0;
+  // CURVE on the connections to every broker (roster-agent --curve-secret
+  // and --broker-key): certificate files, read by Agent::start(), or keys
+  // already loaded; see curve_client_options.h. Empty: plaintext. A broker
+  // that refuses the key is reported as AgentEvent::kAuthFailed, not as a
+  // lost broker.
+  CurveClientOptions curve;
 };
 
 // Returns nullopt if `config` is usable, else a message naming the bad field.
