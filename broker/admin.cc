@@ -75,6 +75,12 @@ Stats AdminHandler::stats(TimeMs now) const {
   c["busy_rounds"] = loop_counters_.busy_rounds;
   c["accept_failures"] = loop_counters_.accept_failures;
   c["close_failures"] = loop_counters_.close_failures;
+  c["handshakes_admitted"] = loop_counters_.handshakes_admitted;
+  c["handshakes_failed"] = loop_counters_.handshakes_failed;
+  for (size_t i = 0; i < kEndpointCount; ++i) {
+    c[std::string("handshakes_refused_") + endpoint_name(static_cast<Endpoint>(i))] =
+        loop_counters_.handshakes_refused[i];
+  }
   c["deltas"] = loop_counters_.deltas;
   c["stalls"] = core.stalls;
   c["stalled_ms"] = core.stalled_ms;

@@ -20,6 +20,23 @@ int startup_error(const StartupError& error) {
   std::cerr << "roster-broker: " << error.message << std::endl;
   return error.exit_status;
 }
+// Without CURVE, every peer that reaches an endpoint is trusted: say so
+// for each endpoint another host can reach.
+void warn_if_exposed(const BrokerOptions& options) {
+  if (!options.curve_secret.empty()) return;
+  const std::pair<const char*, const std::string*> endpoints[] = {
+      {"--agents", &options.agents_endpoint},
+      {"--publish", &options.publish_endpoint},
+      {"--admin", &options.admin_endpoint}};
+  for (const auto& [flag, endpoint] : endpoints) {
+    if (is_local_endpoint(*endpoint)) continue;
+    spdlog::warn(
+        "{} {} is reachable from other hosts and CURVE is off (no --curve-secret): any peer that "
+        "reaches it is trusted (docs/OPERATIONS.md, \"Securing roster\")",
+        flag, *endpoint);
+  }
+}
+
 }  // namespace
 
 // STATUS= lines for `systemctl status` at most this often.
@@ -49,6 +66,8 @@ int run_broker(const BrokerOptions& options, int signal_fd, const FdLimit& fd_li
   publisher_options.pacing.interval_ms = static_cast<TimeMs>(options.snapshot_interval_ms);
   publisher_options.beat_interval_ms = options.beat_interval_ms;
   publisher_options.monitor_endpoint = loop.publish_monitor_endpoint();
+  publisher_options.curve_secret_key = loop.access().secret_key();
+  publisher_options.zap_domain = AccessControl::zap_domain(Endpoint::kState);
   auto started = Publisher::start(context, clock, publisher_options, loop.initial_snapshot());
   if (auto* error = std::get_if<StartupError>(&started)) return startup_error(*error);
   Publisher& publisher = *std::get<std::unique_ptr<Publisher>>(started);
@@ -64,6 +83,7 @@ int run_broker(const BrokerOptions& options, int signal_fd, const FdLimit& fd_li
     }
   }
   log_fd_limit(fd_limit);
+  warn_if_exposed(options);
   spdlog::info("roster-broker started: epoch={} pid={} bound agents={} publish={} admin={} ({})",
                epoch, ready.pid, ready.agents, ready.publish, ready.admin, describe(options));
 

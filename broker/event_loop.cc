@@ -76,13 +76,18 @@ EventLoop::EventLoop(zmq::context_t& context, const Clock& clock, const BrokerOp
       membership_(options.membership, epoch, start),
       warnings_(kWarningsPerWindow, kWarningWindowMs),
       failures_(context, counters_, warnings_),
+      access_(context, counters_, warnings_),
       last_commit_(start) {}
 
 std::optional<StartupError> EventLoop::bind() {
+  // The ZAP handler first: a CURVE socket bound without one admits any key.
+  if (auto error = access_.start(options_)) return error;
   agents_ = zmq::socket_t(context_, zmq::socket_type::router);
   admin_ = zmq::socket_t(context_, zmq::socket_type::router);
   configure_router(agents_);
   configure_router(admin_);
+  access_.secure(agents_, Endpoint::kAgents);
+  access_.secure(admin_, Endpoint::kAdmin);
   agents_.set(zmq::sockopt::backlog, kAgentsBacklog);
   if (auto error = failures_.watch(agents_, "--agents")) spdlog::warn("{}", *error);
   if (auto error = failures_.watch(admin_, "--admin")) spdlog::warn("{}", *error);
@@ -123,13 +128,16 @@ void EventLoop::run_round(TimeMs max_wait_ms) {
 }
 
 int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
-  std::array<zmq::pollitem_t, 4> items = {{
+  std::array<zmq::pollitem_t, 5> items = {{
       {agents_.handle(), 0, ZMQ_POLLIN, 0},
       {admin_.handle(), 0, ZMQ_POLLIN, 0},
       {publisher_->pipe().handle(), 0, ZMQ_POLLIN, 0},
-      {nullptr, signal_fd, ZMQ_POLLIN, 0},
   }};
-  const size_t polled = signal_fd >= 0 ? items.size() : items.size() - 1;
+  size_t polled = 3;
+  // ZAP requests wake the loop: a handshake waits for its answer.
+  if (access_.enabled()) items[polled++] = {access_.zap().handle(), 0, ZMQ_POLLIN, 0};
+  const size_t signal_item = polled;
+  if (signal_fd >= 0) items[polled++] = {nullptr, signal_fd, ZMQ_POLLIN, 0};
   TimeMs now = clock_.now_ms();
   TimeMs wake = now + max_wait_ms;
   if (auto deadline = membership_.next_deadline()) wake = std::min(wake, *deadline);
@@ -142,12 +150,16 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
     if (e.num() != EINTR) throw;
     return 0;
   }
-  if (polled == items.size() && (items[3].revents & ZMQ_POLLIN)) {
+  if (signal_fd >= 0 && (items[signal_item].revents & ZMQ_POLLIN)) {
     int signal = take_signal(signal_fd);
     if (is_stop_signal(signal)) return signal;
-    if (signal == SIGHUP) reload_settings(options_);
+    if (signal == SIGHUP) {
+      reload_settings(options_);
+      access_.reload();
+    }
     if (signal == SIGUSR1 || signal == SIGUSR2) log_status(signal, clock_.now_ms());
   }
+  if (access_.enabled()) access_.serve_zap(clock_.now_ms());
   int reads = 0;
   for (; reads < kReadsPerRound; ++reads) {
     auto request = receive_routed(agents_);
@@ -184,7 +196,15 @@ void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
   } else {
     Decoded<AgentRequest> decoded = decode_agent_request(request.body.to_string_view());
     if (decoded.ok()) {
-      reply = membership_.handle(decoded.value(), now);
+      const AgentRequest& agent_request = decoded.value();
+      const std::string& node =
+          std::visit([](const auto& r) -> const std::string& { return r.node; }, agent_request);
+      if (auto refusal = access_.check_agent(request.body, node)) {
+        const uint64_t seq = std::visit([](const auto& r) { return r.seq; }, agent_request);
+        reply = ErrorReply{seq, ErrorCode::kForbidden, std::move(*refusal)};
+      } else {
+        reply = membership_.handle(agent_request, now);
+      }
     } else {
       const DecodeError& e = decoded.error();
       reply = ErrorReply{e.seq, e.code, e.message};
@@ -202,6 +222,8 @@ void EventLoop::handle_admin(RoutedRequest& request, TimeMs now) {
   if (!request.well_formed) {
     ++counters_.bad_frames;
     answer = AdminHandler::error(ErrorCode::kBadRequest, frame_layout_message(request.frames));
+  } else if (auto refusal = access_.check_admin(request.body)) {
+    answer = AdminHandler::error(ErrorCode::kForbidden, std::move(*refusal));
   } else {
     answer = admin_handler_->handle(request.body.to_string_view(), now);
   }
@@ -349,7 +371,7 @@ void EventLoop::count_error(ErrorCode code, std::string_view channel, const Rout
   // Malformed input and capacity limits are for the operator to look at;
   // lifecycle refusals are routine.
   bool notable = code == ErrorCode::kBadRequest || code == ErrorCode::kUnsupportedVersion ||
-                 code == ErrorCode::kOverCapacity;
+                 code == ErrorCode::kOverCapacity || code == ErrorCode::kForbidden;
   auto level = notable ? spdlog::level::warn : spdlog::level::info;
   const std::string peer = peer_of(request);
   spdlog::log(level, "{} request refused ({}) from {} peer {}: {}", channel, kind,

@@ -17,6 +17,7 @@
 
 #include <zmq.hpp>
 
+#include "access_control.h"
 #include "admin.h"
 #include "counters.h"
 #include "envelope.h"
@@ -38,10 +39,13 @@ class EventLoop {
   EventLoop(zmq::context_t& context, const Clock& clock, const BrokerOptions& options,
             uint64_t epoch, TimeMs start);
 
-  // Creates and binds the agents and admin sockets, and watches their
-  // accept failures. Returns the error (naming the flag and endpoint,
-  // bind_failure()) or nullopt.
+  // Starts CURVE when configured (access_control.h: keys, ZAP handler),
+  // then creates and binds the agents and admin sockets, and watches their
+  // accept and handshake failures. Returns the error (naming the flag and
+  // endpoint, bind_failure()) or nullopt.
   std::optional<StartupError> bind();
+  // CURVE settings for the publisher's XPUB. REQUIRES: bind() succeeded.
+  const AccessControl& access() const { return access_; }
   // An inproc endpoint for the publisher's XPUB to report its accept
   // failures on (PublisherOptions::monitor_endpoint); the loop reads it.
   std::string publish_monitor_endpoint();
@@ -121,6 +125,7 @@ class EventLoop {
   SnapshotGate snapshot_gate_;
   RateLimitedLog warnings_;
   SocketFailures failures_;
+  AccessControl access_;
   TimeMs last_commit_ = 0;
   bool warm_ = false;  // warm-up over and the publisher told
   std::function<void(TimeMs)> round_hook_;

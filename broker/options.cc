@@ -40,6 +40,31 @@ void add_endpoint(CLI::App& app, const std::string& name, std::string& target,
   app.add_option(name, target, help)->type_name("ENDPOINT")->capture_default_str();
 }
 
+// The CURVE settings go together; without them the admin endpoint stays
+// on this host unless --insecure-admin says otherwise.
+std::string check_curve(const BrokerOptions& o) {
+  if (o.curve_secret.empty()) {
+    for (const auto* flag : {&o.agent_keys, &o.admin_keys, &o.subscriber_keys}) {
+      if (!flag->empty()) {
+        return "--agent-keys, --admin-keys and --subscriber-keys need --curve-secret (CURVE is "
+               "off without it)";
+      }
+    }
+    if (!o.insecure_admin && !is_local_endpoint(o.admin_endpoint)) {
+      return "--admin " + o.admin_endpoint +
+             " is not a loopback address and CURVE is off: anyone who reaches it could remove "
+             "nodes. Bind it to 127.0.0.1, or turn CURVE on (--curve-secret, --admin-keys), or "
+             "accept the risk with --insecure-admin";
+    }
+    return {};
+  }
+  if (o.agent_keys.empty() || o.admin_keys.empty() || o.subscriber_keys.empty()) {
+    return "--curve-secret needs --agent-keys DIR, --admin-keys DIR and --subscriber-keys "
+           "DIR|any: say which keys each endpoint admits";
+  }
+  return {};
+}
+
 // Checks that hold between options; an error message or empty.
 std::string check_combination(const BrokerOptions& o) {
   const MembershipOptions& m = o.membership;
@@ -65,7 +90,7 @@ std::string check_combination(const BrokerOptions& o) {
   if (o.agents_endpoint.empty() || o.publish_endpoint.empty() || o.admin_endpoint.empty()) {
     return "endpoints must not be empty";
   }
-  return {};
+  return check_curve(o);
 }
 
 }  // namespace
@@ -88,6 +113,25 @@ ParseResult parse_options(int argc, const char* const* argv) {
   add_endpoint(app, "--publish", o.publish_endpoint, "State channel (XPUB) to bind");
   add_endpoint(app, "--admin", o.admin_endpoint,
                "Admin channel (ROUTER) to bind; keep it on loopback or a trusted network");
+  app.add_option("--curve-secret", o.curve_secret,
+                 "The broker's secret CURVE certificate (rosterctl keygen): turns CURVE on for "
+                 "all three endpoints; needs --agent-keys, --admin-keys and --subscriber-keys")
+      ->type_name("FILE");
+  app.add_option("--agent-keys", o.agent_keys,
+                 "Directory of the public certificates admitted on the agents endpoint; each may "
+                 "claim the node ids its metadata 'node' globs match. SIGHUP reloads it")
+      ->type_name("DIR");
+  app.add_option("--admin-keys", o.admin_keys,
+                 "Directory of the public certificates admitted on the admin endpoint. SIGHUP "
+                 "reloads it")
+      ->type_name("DIR");
+  app.add_option("--subscriber-keys", o.subscriber_keys,
+                 "Directory of the public certificates admitted on the publish endpoint, or "
+                 "'any' (any CURVE client: encryption without authorization). SIGHUP reloads it")
+      ->type_name("DIR|any");
+  app.add_flag("--insecure-admin", o.insecure_admin,
+               "Allow an admin endpoint off loopback without CURVE (anyone reaching it can "
+               "remove nodes)");
   add_duration(app, "--min-lease", m.min_lease_ms, "Shortest lease granted to an agent");
   add_duration(app, "--max-lease", m.max_lease_ms,
                "Longest lease granted to an agent; also the warm-up after a start "
@@ -152,11 +196,42 @@ ParseResult parse_options(int argc, const char* const* argv) {
   return o;
 }
 
+bool is_local_endpoint(std::string_view endpoint) {
+  const auto scheme_end = endpoint.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  const std::string_view scheme = endpoint.substr(0, scheme_end);
+  if (scheme == "ipc" || scheme == "inproc") return true;
+  if (scheme != "tcp" && scheme != "ws") return false;
+  std::string_view host = endpoint.substr(scheme_end + 3);
+  // tcp://HOST:PORT (ws:// may add a path): the host is before the last ':'.
+  const auto slash = host.find('/');
+  if (slash != std::string_view::npos) host = host.substr(0, slash);
+  const auto colon = host.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  host = host.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host == "localhost" || host == "lo" || host == "::1") return true;
+  // 127.0.0.0/8, as a dotted quad.
+  if (host.substr(0, 4) != "127.") return false;
+  int dots = 0;
+  for (char c : host) {
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
 std::string describe(const BrokerOptions& o) {
   const MembershipOptions& m = o.membership;
   std::ostringstream out;
   out << "agents=" << o.agents_endpoint << " publish=" << o.publish_endpoint
-      << " admin=" << o.admin_endpoint << " min_lease=" << format_duration_ms(m.min_lease_ms)
+      << " admin=" << o.admin_endpoint << " curve=" << (o.curve_secret.empty() ? "off" : "on")
+      << " min_lease=" << format_duration_ms(m.min_lease_ms)
       << " max_lease=" << format_duration_ms(m.max_lease_ms)
       << " dead_after=" << format_duration_ms(m.dead_after_ms)
       << " forget_dead_after=" << format_duration_ms(m.forget_dead_after_ms)

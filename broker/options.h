@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -28,6 +29,19 @@ struct BrokerOptions {
   std::string agents_endpoint{kDefaultAgentsEndpoint};
   std::string publish_endpoint{kDefaultPublishEndpoint};
   std::string admin_endpoint{kDefaultAdminEndpoint};
+  // CURVE (docs/OPERATIONS.md, "Securing roster"). curve_secret: the
+  // broker's secret certificate; set, it turns CURVE on for all three
+  // endpoints and requires the three key settings. agent_keys and
+  // admin_keys: directories of the public certificates admitted there;
+  // subscriber_keys: a directory, or "any" (any CURVE client: encryption
+  // without authorization).
+  std::string curve_secret;
+  std::string agent_keys;
+  std::string admin_keys;
+  std::string subscriber_keys;
+  // Without CURVE, an admin endpoint off loopback is refused unless this
+  // is set.
+  bool insecure_admin = false;
   // Lifecycle knobs, passed to the membership core as they are.
   MembershipOptions membership;
   // Coalescing window for deltas: 0 publishes after every round of the
@@ -66,6 +80,12 @@ using ParseResult = std::variant<BrokerOptions, ParseExit>;
 // variables). Checks durations, ranges and option combinations; endpoints
 // are checked when bound.
 ParseResult parse_options(int argc, const char* const* argv);
+
+// True iff `endpoint` cannot be reached from another host: ipc://,
+// inproc://, or tcp:// (also ws://) bound to a loopback address
+// (127.0.0.0/8, ::1, localhost, the interface lo). A wildcard, another
+// address or a host name is not.
+bool is_local_endpoint(std::string_view endpoint);
 
 // One line listing every endpoint and setting, for the startup log.
 std::string describe(const BrokerOptions& options);

@@ -119,6 +119,11 @@ class PublisherThread {
       xpub_.set(zmq::sockopt::sndhwm, kPublishHwm);
       xpub_.set(zmq::sockopt::tcp_maxrt, kPublishTcpMaxRtMs);
       xpub_.set(zmq::sockopt::maxmsgsize, kMaxSubscriptionBytes);
+      if (!options_.curve_secret_key.empty()) {
+        xpub_.set(zmq::sockopt::curve_server, 1);
+        xpub_.set(zmq::sockopt::curve_secretkey, options_.curve_secret_key);
+        xpub_.set(zmq::sockopt::zap_domain, options_.zap_domain);
+      }
       if (!options_.monitor_endpoint.empty()) {
         if (auto error = monitor_failures(xpub_, options_.monitor_endpoint)) {
           spdlog::warn("publisher: {}", *error);

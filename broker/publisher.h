@@ -44,7 +44,7 @@
 namespace roster::broker {
 
 struct PublisherOptions {
-  std::string endpoint;                    // XPUB endpoint to bind
+  std::string endpoint;  // XPUB endpoint to bind
   uint64_t beat_interval_ms = 1'000;
   // The periodic snapshot (pacing.interval_ms; 0: only on subscriptions)
   // and the spacing of snapshots triggered by subscriptions.
@@ -52,6 +52,11 @@ struct PublisherOptions {
   // When set, the XPUB's accept and close failures are published on this
   // inproc endpoint (monitor_failures(), socket_monitor.h).
   std::string monitor_endpoint;
+  // When set (Z85), the XPUB is a CURVE server with this secret key, and
+  // its handshakes go to the ZAP handler under `zap_domain`
+  // (access_control.h), which must be bound already.
+  std::string curve_secret_key;
+  std::string zap_domain;
 };
 
 // What the publisher has done, readable from any thread.

@@ -11,7 +11,11 @@ namespace roster::broker {
 
 namespace {
 
-constexpr int kEvents = ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_CLOSE_FAILED;
+// Handshake failures before ZAP: a client without CURVE on a CURVE
+// endpoint, or one with the wrong broker key (ZAP refusals are counted by
+// the ZAP handler, access_control.h).
+constexpr int kEvents = ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_CLOSE_FAILED |
+                        ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
 // Events read per socket per drain(): while descriptors are exhausted
 // libzmq reports a failure per retry, far more than anyone needs to read.
 constexpr int kEventsPerDrain = 64;
@@ -80,6 +84,16 @@ void SocketFailures::handle(const Reader& reader, uint16_t event, uint32_t error
     } else {
       spdlog::warn("accept failed on {} {}: {}", reader.flag, address, std::strerror(err));
     }
+    return;
+  }
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+      event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+    ++counters_.handshakes_failed;
+    if (!warnings_.allow("handshake_failed", now)) return;
+    spdlog::warn(
+        "handshake failed on {} {} (protocol error {:#x}): a client without CURVE on a CURVE "
+        "endpoint (or the reverse), or one with the wrong broker key",
+        reader.flag, address, error);
     return;
   }
   if (event == ZMQ_EVENT_CLOSE_FAILED) {

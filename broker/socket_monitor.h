@@ -1,7 +1,9 @@
 // Failures of the broker's bound sockets that libzmq reports only to a
 // socket monitor (zmq_socket_monitor): a connection it could not accept
 // (ZMQ_EVENT_ACCEPT_FAILED, e.g. EMFILE when the process is out of file
-// descriptors) or close (ZMQ_EVENT_CLOSE_FAILED). Unmonitored they are
+// descriptors) or close (ZMQ_EVENT_CLOSE_FAILED), and handshakes that failed
+// before authentication (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL/_NO_DETAIL: a
+// client without CURVE on a CURVE endpoint, or with the wrong broker key). Unmonitored they are
 // silent: at the descriptor limit libzmq retries the pending accept at once
 // (a busy I/O thread) while new clients wait in the listen backlog.
 // SocketFailures reads the events, counts them (LoopCounters) and logs them

@@ -270,6 +270,7 @@ void AgentSession::on_error(const ErrorReply& error, TimeMs now) {
       finish(AgentPhase::kConfigError, AgentEvent::kConfigError, detail);
       return;
     case ErrorCode::kOverCapacity:
+    case ErrorCode::kForbidden:
     case ErrorCode::kUnrecognized: {
       // A refusal that may pass (a broker limit, or a code from a newer
       // broker): the broker answers, so it is not lost; join again on the

@@ -10,7 +10,7 @@ namespace roster {
 namespace {
 constexpr std::string_view kErrorNames[kErrorCodeCount] = {
     "bad_request", "unsupported_version", "unknown_node", "stale_incarnation", "expired", "left",
-    "removed",     "over_capacity",       "unrecognized",
+    "removed",     "over_capacity",       "forbidden",    "unrecognized",
 };
 constexpr std::string_view kStateNames[kNodeStateCount] = {
     "alive", "suspect", "dead", "left", "removed",

@@ -261,5 +261,52 @@ TEST(OptionsTest, DescribeNamesEverySetting) {
   }
 }
 
+TEST(OptionsTest, LocalEndpointsAreLoopbackIpcAndInproc) {
+  for (const char* local :
+       {"tcp://127.0.0.1:7402", "tcp://127.1.2.3:1", "tcp://localhost:7402", "tcp://[::1]:7402",
+        "tcp://lo:7402", "ipc:///run/roster/admin", "inproc://admin", "ws://127.0.0.1:80/admin"}) {
+    EXPECT_TRUE(is_local_endpoint(local)) << local;
+  }
+  for (const char* remote :
+       {"tcp://*:7402", "tcp://0.0.0.0:7402", "tcp://10.0.0.1:7402", "tcp://[::]:7402",
+        "tcp://eth0:7402", "tcp://example.org:7402", "tcp://127.0.0.1.example.org:1",
+        "tcp://127.0.0:1", "pgm://x", "garbage"}) {
+    EXPECT_FALSE(is_local_endpoint(remote)) << remote;
+  }
+}
+
+TEST(OptionsTest, AdminOffLoopbackNeedsCurveOrInsecureAdmin) {
+  const std::string text = exit_text({"--admin", "tcp://*:7402"}, 2);
+  EXPECT_NE(text.find("--insecure-admin"), std::string::npos) << text;
+  auto insecure = options_from({"--admin", "tcp://*:7402", "--insecure-admin"});
+  ASSERT_TRUE(insecure);
+  EXPECT_TRUE(insecure->insecure_admin);
+  auto curve = options_from({"--admin", "tcp://*:7402", "--curve-secret", "b_secret",
+                             "--agent-keys", "a", "--admin-keys", "o", "--subscriber-keys", "any"});
+  ASSERT_TRUE(curve);
+  EXPECT_EQ(curve->curve_secret, "b_secret");
+  EXPECT_EQ(curve->subscriber_keys, "any");
+}
+
+TEST(OptionsTest, CurveSettingsGoTogether) {
+  EXPECT_NE(exit_text({"--agent-keys", "a"}, 2).find("need --curve-secret"), std::string::npos);
+  EXPECT_NE(exit_text({"--curve-secret", "b_secret", "--agent-keys", "a"}, 2)
+                .find("--curve-secret needs --agent-keys DIR, --admin-keys DIR"),
+            std::string::npos);
+}
+
+TEST(OptionsTest, CurveSettingsComeFromTheEnvironment) {
+  ScopedEnv secret("ROSTER_BROKER_CURVE_SECRET", "/etc/roster/broker_secret");
+  ScopedEnv agents("ROSTER_BROKER_AGENT_KEYS", "/etc/roster/agents");
+  ScopedEnv admin("ROSTER_BROKER_ADMIN_KEYS", "/etc/roster/admins");
+  ScopedEnv subscribers("ROSTER_BROKER_SUBSCRIBER_KEYS", "any");
+  auto o = options_from({});
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->curve_secret, "/etc/roster/broker_secret");
+  EXPECT_EQ(o->agent_keys, "/etc/roster/agents");
+  EXPECT_EQ(o->admin_keys, "/etc/roster/admins");
+  EXPECT_EQ(o->subscriber_keys, "any");
+}
+
 }  // namespace
 }  // namespace roster::broker

@@ -58,9 +58,10 @@ enum class ErrorCode : uint8_t {
   kLeft,                // this incarnation left (or left and was forgotten)
   kRemoved,             // removed by the operator: the agent must stop (fencing)
   kOverCapacity,        // a broker limit (node count, record size) refuses it
+  kForbidden,           // the client's CURVE key may not do this (claim this node id)
   kUnrecognized,        // decoded from a code this version does not know; never sent
 };
-inline constexpr size_t kErrorCodeCount = 9;
+inline constexpr size_t kErrorCodeCount = 10;
 
 // Returns the wire spelling, e.g. "stale_incarnation".
 std::string_view to_string(ErrorCode code);
