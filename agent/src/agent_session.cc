@@ -88,14 +88,15 @@ void AgentSession::rejoin(TimeMs now, const std::string& why) {
 }
 
 // Waits the refusal backoff before the next join (on the same socket) and
-// reports it once: "<why><waiting><delay> ms".
-void AgentSession::rejoin_later(TimeMs now, const std::string& why, const std::string& waiting) {
+// reports it once as `event`: "<why><waiting><delay> ms".
+void AgentSession::rejoin_later(TimeMs now, const std::string& why, const std::string& waiting,
+                                AgentEvent event) {
   rejoin_reason_ = why;
   const uint64_t delay = refusal_backoff_.next_delay_ms();
   outstanding_.clear();
   phase_ = AgentPhase::kJoining;
   next_send_at_ = now + static_cast<TimeMs>(delay);
-  report(AgentEvent::kRefused, why + waiting + std::to_string(delay) + " ms");
+  report(event, why + waiting + std::to_string(delay) + " ms");
 }
 
 // This incarnation is over (dead or left, perhaps forgotten since): take
@@ -269,8 +270,18 @@ void AgentSession::on_error(const ErrorReply& error, TimeMs now) {
     case ErrorCode::kUnsupportedVersion:
       finish(AgentPhase::kConfigError, AgentEvent::kConfigError, detail);
       return;
-    case ErrorCode::kOverCapacity:
     case ErrorCode::kForbidden:
+      // This agent's key may not claim the node id: a configuration error
+      // (the key's node globs or the agent's node id). Not a reason for a
+      // new incarnation; ask again after the refusal backoff, so a fix on
+      // the broker (SIGHUP) is picked up.
+      rejoin_later(now, detail,
+                   "; this agent's CURVE key may not claim node id " + config_.node_id +
+                       " (check --node-id and the node globs of its certificate); joining again "
+                       "in ",
+                   AgentEvent::kForbidden);
+      return;
+    case ErrorCode::kOverCapacity:
     case ErrorCode::kUnrecognized: {
       // A refusal that may pass (a broker limit, or a code from a newer
       // broker): the broker answers, so it is not lost; join again on the

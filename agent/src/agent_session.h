@@ -8,8 +8,9 @@
 // expired/left: a new one above the broker's hint) is answered at once;
 // any further one before the next acked join waits a jittered backoff, as
 // do stale_incarnation (another live process holds the id: the agent does
-// not take it back, it waits for the holder to be over), over_capacity and
-// unknown codes. Only `removed` means the operator removed the node.
+// not take it back, it waits for the holder to be over), forbidden (its
+// CURVE key may not claim the id: reported as kForbidden), over_capacity
+// and unknown codes. Only `removed` means the operator removed the node.
 //
 // Thread safety: none; the agent's thread owns it.
 #pragma once
@@ -101,7 +102,8 @@ class AgentSession {
   void send_join(TimeMs now);
   void send_heartbeat(TimeMs now);
   void rejoin(TimeMs now, const std::string& why);
-  void rejoin_later(TimeMs now, const std::string& why, const std::string& waiting);
+  void rejoin_later(TimeMs now, const std::string& why, const std::string& waiting,
+                    AgentEvent event = AgentEvent::kRefused);
   void start_new_incarnation(const ErrorReply& error, const std::string& detail, TimeMs now);
   void lose_broker(TimeMs now, AgentEvent event, const std::string& why);
   void finish(AgentPhase phase, AgentEvent event, std::string detail);

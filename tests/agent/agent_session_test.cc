@@ -498,6 +498,35 @@ TEST(AgentSession, ControlCharactersInTheBrokersMessageAreEscaped) {
   EXPECT_NE(changes.back().detail.find("\\x1b"), std::string::npos) << changes.back().detail;
 }
 
+TEST(AgentSession, ForbiddenIsAConfigurationErrorRetriedWithBackoffAndTheSameIncarnation) {
+  AgentSession session(config(), 5, 1);
+  joined(session);
+  session.tick(kStart + 1001);  // a heartbeat
+  auto requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  session.on_reply(ErrorReply{seq_of(requests[0]), ErrorCode::kForbidden, "key web may not"},
+                   kStart + 1002);
+  auto actions = session.take_actions();
+  EXPECT_TRUE(only<CloseSocket>(actions).empty());
+  EXPECT_TRUE(sent(actions).empty()) << "no immediate rejoin, no new incarnation";
+  const AgentStateChange change = one_change(actions, AgentEvent::kForbidden);
+  EXPECT_EQ(change.incarnation, 5u);
+  EXPECT_NE(change.detail.find("forbidden: key web may not"), std::string::npos) << change.detail;
+  EXPECT_NE(change.detail.find("may not claim node id n1"), std::string::npos) << change.detail;
+  const TimeMs retry_at = *session.next_deadline();
+  EXPECT_GE(retry_at, kStart + 1002 + 100);
+  EXPECT_LE(retry_at, kStart + 1002 + 200);
+  session.tick(retry_at);
+  requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(std::get<JoinRequest>(requests[0]).inc, 5u);
+  // Refused again: the wait grows (the refusal backoff doubles).
+  session.on_reply(ErrorReply{seq_of(requests[0]), ErrorCode::kForbidden, "still"}, retry_at + 1);
+  one_change(session.take_actions(), AgentEvent::kForbidden);
+  EXPECT_LE(*session.next_deadline(), retry_at + 1 + 400);
+  EXPECT_EQ(session.incarnation(), 5u);
+}
+
 TEST(AgentSession, RefusedHandshakeIsReportedAsAuthFailedAndBacksOffToTheNextEndpoint) {
   AgentSession session(config(), 5, 1);
   session.start(kStart);
