@@ -3,7 +3,8 @@
 // core's next deadline, capped so ticks come far more often than the stall
 // threshold), reads what is waiting (bounded per round), ticks the core,
 // commits the batch and hands the Delta to the publisher. It never encodes
-// a snapshot: the publisher does.
+// a snapshot: the publisher does. With CURVE on it also serves the ZAP
+// handler and checks each request's key (access_control.h).
 //
 // Thread safety: none. Construct, bind(), attach() and run() (or
 // run_round()) on one thread.
@@ -63,8 +64,8 @@ class EventLoop {
   // Serves until a stop signal arrives on `signal_fd` (a signalfd of
   // block_broker_signals(), shutdown_signal.h); returns its number. Pending
   // changes are committed and handed to the publisher before returning.
-  // SIGHUP reloads settings (reload.h); SIGUSR1 and SIGUSR2 log a status
-  // line.
+  // SIGHUP reloads settings (reload.h) and the CURVE key directories
+  // (access_control.h); SIGUSR1 and SIGUSR2 log a status line.
   int run(int signal_fd);
 
   // One round of run() without signals: waits for a request at most

@@ -11,9 +11,9 @@ namespace roster::broker {
 
 namespace {
 
-// Handshake failures before ZAP: a client without CURVE on a CURVE
-// endpoint, or one with the wrong broker key (ZAP refusals are counted by
-// the ZAP handler, access_control.h).
+// Handshake failures before ZAP: a peer that does not speak ZMTP, a client
+// without CURVE on a CURVE endpoint, or one with the wrong broker key (ZAP
+// refusals are counted by the ZAP handler, access_control.h).
 constexpr int kEvents = ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_CLOSE_FAILED |
                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
 // Events read per socket per drain(): while descriptors are exhausted
@@ -91,8 +91,9 @@ void SocketFailures::handle(const Reader& reader, uint16_t event, uint32_t error
     ++counters_.handshakes_failed;
     if (!warnings_.allow("handshake_failed", now)) return;
     spdlog::warn(
-        "handshake failed on {} {} (protocol error {:#x}): a client without CURVE on a CURVE "
-        "endpoint (or the reverse), or one with the wrong broker key",
+        "handshake failed on {} {} (protocol error {:#x}): a peer that does not speak ZMTP, a "
+        "client without CURVE on a CURVE endpoint (or the reverse), or one with the wrong broker "
+        "key",
         reader.flag, address, error);
     return;
   }
