@@ -61,12 +61,13 @@ AdminExchange AdminClient::exchange(const std::string& body, uint64_t timeout_ms
       socket.set(zmq::sockopt::linger, 0);
       socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
       std::string curve_error;
-      if (auto keys = resolve_curve_client(curve_, &curve_error)) {
+      const auto keys = resolve_curve_client(curve_, &curve_error);
+      if (keys) {
         apply_curve_client(socket, *keys);
       } else if (!curve_error.empty()) {
         return no_body(curve_error);
       }
-      connection->monitor.emplace(connection->context, socket);
+      connection->monitor.emplace(connection->context, socket, keys.has_value());
       try {
         socket.connect(endpoint_);
       } catch (const zmq::error_t& e) {

@@ -23,13 +23,20 @@ std::string HandshakeFailure::describe() const {
            " refused this client's key (ZAP status " + std::to_string(value) +
            "); is its public certificate in the broker's key directory for this endpoint?";
   }
+  if (!client_uses_curve) {
+    return "authentication failed: the handshake with the broker at " + endpoint +
+           " failed (libzmq code " + std::to_string(value) +
+           "); the broker probably requires CURVE: give this client --curve-secret and "
+           "--broker-key";
+  }
   return "authentication failed: the CURVE handshake with the broker at " + endpoint +
          " failed (libzmq code " + std::to_string(value) +
          "); is --broker-key the broker's public certificate, and does the broker use CURVE?";
 }
 
-HandshakeMonitor::HandshakeMonitor(zmq::context_t& context, zmq::socket_t& socket)
-    : monitored_(socket) {
+HandshakeMonitor::HandshakeMonitor(zmq::context_t& context, zmq::socket_t& socket,
+                                   bool client_uses_curve)
+    : monitored_(socket), client_uses_curve_(client_uses_curve) {
   const std::string endpoint =
       "inproc://roster-handshake-monitor-" + std::to_string(next_monitor_id.fetch_add(1));
   if (zmq_socket_monitor(socket.handle(), endpoint.c_str(), kEvents) != 0) throw zmq::error_t();
@@ -80,6 +87,7 @@ std::optional<HandshakeFailure> HandshakeMonitor::take_failure() {
                                                       : HandshakeFailure::Kind::kFailed;
     f.value = static_cast<int>(value);
     f.endpoint = frames[1].to_string();
+    f.client_uses_curve = client_uses_curve_;
     failure = std::move(f);
   }
   return failure;

@@ -30,6 +30,9 @@ struct HandshakeFailure {
   Kind kind = Kind::kRefused;
   int value = 0;
   std::string endpoint;  // the endpoint the socket was connected to
+  // Whether this client used CURVE: a plaintext client that fails a
+  // handshake most likely talks to a broker that requires CURVE.
+  bool client_uses_curve = true;
 
   // One line for a log or an error message, starting "authentication
   // failed:", e.g. "authentication failed: the broker at tcp://b:7400
@@ -41,8 +44,10 @@ class HandshakeMonitor {
  public:
   // Starts monitoring `socket`'s handshakes; call it before the socket
   // connects, so that no handshake is missed. Throws zmq::error_t.
-  // REQUIRES: `socket` and `context` outlive the monitor.
-  HandshakeMonitor(zmq::context_t& context, zmq::socket_t& socket);
+  // `client_uses_curve` says whether `socket` is a CURVE client (for the
+  // failure's description). REQUIRES: `socket` and `context` outlive the
+  // monitor.
+  HandshakeMonitor(zmq::context_t& context, zmq::socket_t& socket, bool client_uses_curve);
   // Stops monitoring.
   ~HandshakeMonitor();
   HandshakeMonitor(const HandshakeMonitor&) = delete;
@@ -65,6 +70,7 @@ class HandshakeMonitor {
  private:
   zmq::socket_t& monitored_;
   zmq::socket_t events_;
+  bool client_uses_curve_;
   bool succeeded_ = false;
 };
 

@@ -25,7 +25,7 @@ std::optional<std::string> BrokerLink::open(const std::string& endpoint) {
     socket.set(zmq::sockopt::maxmsgsize, kMaxReplyBytes);
     if (curve_) apply_curve_client(socket, *curve_);
     socket_.emplace(std::move(socket));
-    monitor_.emplace(context_, *socket_);
+    monitor_.emplace(context_, *socket_, curve_.has_value());
     socket_->connect(endpoint);
   } catch (const zmq::error_t& e) {
     close();

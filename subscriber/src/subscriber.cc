@@ -80,7 +80,7 @@ class Subscriber::Impl {
       }
       sub_.set(zmq::sockopt::subscribe, std::string(kTopicPrefix));
       if (curve_) apply_curve_client(sub_, *curve_);
-      sub_monitor_.emplace(context_, sub_);
+      sub_monitor_.emplace(context_, sub_, curve_.has_value());
       sub_.connect(options_.state_endpoint);
       // Checks the admin endpoint now, so a typo is an error, not a retry loop.
       zmq::socket_t probe(context_, zmq::socket_type::dealer);
@@ -421,7 +421,7 @@ class Subscriber::Impl {
     admin_->set(zmq::sockopt::sndhwm, 1);
     admin_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
     if (curve_) apply_curve_client(*admin_, *curve_);
-    admin_monitor_.emplace(context_, *admin_);
+    admin_monitor_.emplace(context_, *admin_, curve_.has_value());
     admin_->connect(options_.admin_endpoint);
     if (!wake_.add(admin_monitor_->events().get(zmq::sockopt::fd))) {
       warn("wake_fd", "cannot watch the admin socket's handshake events");

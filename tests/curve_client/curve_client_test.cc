@@ -130,10 +130,11 @@ TEST(ResolveCurveClient, FilesAndKeysTogetherAreAnError) {
 
 // A DEALER with `client_keys` and a monitor, connected to `server`.
 struct MonitoredClient {
-  MonitoredClient(const std::string& endpoint, const CurveClientKeys& client_keys) {
+  // Without `client_keys`, a plaintext client.
+  MonitoredClient(const std::string& endpoint, const std::optional<CurveClientKeys>& client_keys) {
     socket.set(zmq::sockopt::linger, 0);
-    apply_curve_client(socket, client_keys);
-    monitor.emplace(context, socket);
+    if (client_keys) apply_curve_client(socket, *client_keys);
+    monitor.emplace(context, socket, client_keys.has_value());
     socket.connect(endpoint);
   }
   ~MonitoredClient() {
@@ -196,6 +197,20 @@ TEST(HandshakeMonitor, WrongBrokerKeyIsReportedAsAFailedHandshake) {
   ASSERT_TRUE(failure);
   EXPECT_EQ(failure->kind, HandshakeFailure::Kind::kFailed);
   EXPECT_NE(failure->describe().find("is --broker-key the broker's public certificate"),
+            std::string::npos)
+      << failure->describe();
+}
+
+TEST(HandshakeMonitor, PlaintextClientOfACurveBrokerIsToldThatTheBrokerRequiresCurve) {
+  Keys keys;
+  CurveTestServer server(zmq::socket_type::router, keys.broker, {keys.client.public_key});
+  MonitoredClient client(server.endpoint(), std::nullopt);
+  auto failure = client.wait_failure();
+  ASSERT_TRUE(failure);
+  EXPECT_EQ(failure->kind, HandshakeFailure::Kind::kFailed);
+  EXPECT_FALSE(failure->client_uses_curve);
+  EXPECT_NE(failure->describe().find("the broker probably requires CURVE: give this client "
+                                     "--curve-secret and --broker-key"),
             std::string::npos)
       << failure->describe();
 }

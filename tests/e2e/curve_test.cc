@@ -163,6 +163,17 @@ TEST_F(CurveE2eTest, UnknownKeyIsAnAuthenticationFailureOnEveryEndpoint) {
   EXPECT_EQ(agent->stop(5s), 0);
 }
 
+TEST_F(CurveE2eTest, PlaintextRosterctlIsToldThatTheBrokerRequiresCurve) {
+  CommandResult r = run_command(
+      {bin("rosterctl"), "--admin", broker_->endpoints().admin, "--timeout", "20s", "stats"}, 60s);
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_NE(r.err.find("rosterctl: authentication failed: the handshake with the broker at " +
+                       broker_->endpoints().admin),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("requires CURVE"), std::string::npos) << r.err;
+}
+
 TEST_F(CurveE2eTest, ForbiddenNodeIdIsAConfigurationErrorWithoutANewIncarnation) {
   testing::GuardedList<AgentStateChange> changes;
   AgentConfig config;
