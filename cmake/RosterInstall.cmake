@@ -23,6 +23,12 @@ endforeach()
 install(TARGETS roster_common roster_curve roster_subscriber roster_agent
   EXPORT roster-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development)
+# Used privately by the agent and subscriber libraries (static, so their
+# users link it too); its headers name ZeroMQ types and are not installed.
+set_target_properties(roster_curve_client PROPERTIES EXPORT_NAME curve_client)
+install(TARGETS roster_curve_client
+  EXPORT roster-targets
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development)
 foreach(dir common curve subscriber agent)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/include/roster
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} COMPONENT development

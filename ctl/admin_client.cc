@@ -9,6 +9,8 @@
 #include <variant>
 #include <vector>
 
+#include "curve_client.h"
+#include "handshake_monitor.h"
 #include "roster/codec.h"
 #include "roster/duration.h"
 #include "roster/utf8.h"
@@ -18,6 +20,8 @@ namespace roster::ctl {
 struct AdminClient::Connection {
   zmq::context_t context;
   zmq::socket_t socket{context, zmq::socket_type::dealer};
+  // Declared after the socket: stops monitoring before the socket closes.
+  std::optional<HandshakeMonitor> monitor;
 };
 
 namespace {
@@ -42,7 +46,8 @@ AdminCall failure(std::string error) {
 
 }  // namespace
 
-AdminClient::AdminClient(std::string endpoint) : endpoint_(std::move(endpoint)) {}
+AdminClient::AdminClient(std::string endpoint, CurveClientOptions curve)
+    : endpoint_(std::move(endpoint)), curve_(std::move(curve)) {}
 
 AdminClient::~AdminClient() = default;
 
@@ -55,6 +60,14 @@ AdminExchange AdminClient::exchange(const std::string& body, uint64_t timeout_ms
       zmq::socket_t& socket = connection->socket;
       socket.set(zmq::sockopt::linger, 0);
       socket.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
+      std::string curve_error;
+      const auto keys = resolve_curve_client(curve_, &curve_error);
+      if (keys) {
+        apply_curve_client(socket, *keys);
+      } else if (!curve_error.empty()) {
+        return no_body(curve_error);
+      }
+      connection->monitor.emplace(connection->context, socket, keys.has_value());
       try {
         socket.connect(endpoint_);
       } catch (const zmq::error_t& e) {
@@ -72,14 +85,16 @@ AdminExchange AdminClient::exchange(const std::string& body, uint64_t timeout_ms
         return no_body("no reply from the broker at " + endpoint_ + " within " +
                        format_duration_ms(timeout_ms));
       }
-      zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0},
+                                 {connection->monitor->events().handle(), 0, ZMQ_POLLIN, 0}};
       try {
-        zmq::poll(items, 1, std::chrono::milliseconds(left));
+        zmq::poll(items, 2, std::chrono::milliseconds(left));
       } catch (const zmq::error_t& e) {
         if (e.num() == EINTR) continue;
         throw;
       }
       if (items[0].revents & ZMQ_POLLIN) break;
+      if (auto failure = connection->monitor->take_failure()) return no_body(failure->describe());
     }
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
@@ -108,14 +123,15 @@ AdminCall AdminClient::call(const AdminRequest& request, uint64_t timeout_ms) {
   return call;
 }
 
-AdminCall call_admin(const std::string& endpoint, const AdminRequest& request,
-                     uint64_t timeout_ms) {
-  return AdminClient(endpoint).call(request, timeout_ms);
+AdminCall call_admin(const std::string& endpoint, const AdminRequest& request, uint64_t timeout_ms,
+                     const CurveClientOptions& curve) {
+  return AdminClient(endpoint, curve).call(request, timeout_ms);
 }
 
 std::optional<AdminReply> call_admin_or_report(const std::string& endpoint,
-                                               const AdminRequest& request, uint64_t timeout_ms) {
-  return reply_or_report(call_admin(endpoint, request, timeout_ms));
+                                               const AdminRequest& request, uint64_t timeout_ms,
+                                               const CurveClientOptions& curve) {
+  return reply_or_report(call_admin(endpoint, request, timeout_ms, curve));
 }
 
 std::optional<AdminReply> reply_or_report(AdminCall call) {

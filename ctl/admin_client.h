@@ -1,6 +1,8 @@
 // The client of the broker's admin channel: request/reply with a deadline
 // over a DEALER with ZMQ_LINGER 0, so an unreachable broker is an error
-// after the timeout, never a hang. rosterctl uses it, and so do the tests
+// after the timeout, never a hang. With CURVE, a handshake the broker
+// refuses is an error at once ("authentication failed: ..."), not a
+// timeout. rosterctl uses it, and so do the tests
 // and the load benchmark (through roster_admin_client), so the product's
 // client is the tested one.
 #pragma once
@@ -11,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "roster/curve_client_options.h"
 #include "roster/protocol.h"
 
 namespace roster::ctl {
@@ -37,8 +40,10 @@ struct AdminExchange {
 // Thread safety: none; one owner.
 class AdminClient {
  public:
-  // Connects lazily, at the first request.
-  explicit AdminClient(std::string endpoint);
+  // Connects lazily, at the first request. `curve`: CURVE keys or
+  // certificate files (read at each connection; a bad one fails the
+  // request with an error naming it); empty for plaintext.
+  explicit AdminClient(std::string endpoint, CurveClientOptions curve = {});
   ~AdminClient();
   AdminClient(const AdminClient&) = delete;
   AdminClient& operator=(const AdminClient&) = delete;
@@ -58,18 +63,21 @@ class AdminClient {
   struct Connection;
 
   std::string endpoint_;
+  CurveClientOptions curve_;
   std::unique_ptr<Connection> connection_;
 };
 
-// One request on a fresh connection: AdminClient(endpoint).call(...).
-AdminCall call_admin(const std::string& endpoint, const AdminRequest& request, uint64_t timeout_ms);
+// One request on a fresh connection: AdminClient(endpoint, curve).call(...).
+AdminCall call_admin(const std::string& endpoint, const AdminRequest& request, uint64_t timeout_ms,
+                     const CurveClientOptions& curve = {});
 
 // call_admin(), reporting a missing reply or an ErrorReply on stderr as
 // "rosterctl: ..." (the broker's message escaped for the terminal), and
 // warning on stderr when strings were replaced. Returns the reply only when
 // it is not an ErrorReply.
 std::optional<AdminReply> call_admin_or_report(const std::string& endpoint,
-                                               const AdminRequest& request, uint64_t timeout_ms);
+                                               const AdminRequest& request, uint64_t timeout_ms,
+                                               const CurveClientOptions& curve = {});
 
 // What call_admin_or_report() does with the outcome of a call: reports a
 // missing reply or an ErrorReply (and replaced strings) on stderr; returns

@@ -20,7 +20,8 @@ namespace roster::ctl {
 template <typename Reply, typename PrintText>
 int run_admin_command(const CtlOptions& options, const AdminRequest& request, const char* what,
                       PrintText print_text) {
-  auto reply = call_first_or_report(options.admin_endpoints, request, options.timeout_ms);
+  auto reply =
+      call_first_or_report(options.admin_endpoints, request, options.timeout_ms, options.curve);
   if (!reply) return 1;
   const auto* answer = std::get_if<Reply>(&*reply);
   if (!answer) {

@@ -36,14 +36,15 @@ std::optional<std::vector<std::string>> split_endpoints(const std::string& text,
 }
 
 std::optional<AdminReply> call_first_or_report(const std::vector<std::string>& endpoints,
-                                               const AdminRequest& request, uint64_t timeout_ms) {
+                                               const AdminRequest& request, uint64_t timeout_ms,
+                                               const CurveClientOptions& curve) {
   for (size_t i = 0; i + 1 < endpoints.size(); ++i) {
-    AdminCall call = call_admin(endpoints[i], request, timeout_ms);
+    AdminCall call = call_admin(endpoints[i], request, timeout_ms, curve);
     if (call.reply) return reply_or_report(std::move(call));
     std::cerr << "rosterctl: " << endpoints[i] << ": " << call.error
               << "; asking the next broker\n";
   }
-  return call_admin_or_report(endpoints.back(), request, timeout_ms);
+  return call_admin_or_report(endpoints.back(), request, timeout_ms, curve);
 }
 
 }  // namespace roster::ctl

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "roster/curve_client_options.h"
 #include "roster/protocol.h"
 
 namespace roster::ctl {
@@ -27,6 +28,7 @@ std::optional<std::vector<std::string>> split_endpoints(const std::string& text,
 // call_admin_or_report()'s. nullopt when none replied.
 // REQUIRES: !endpoints.empty()
 std::optional<AdminReply> call_first_or_report(const std::vector<std::string>& endpoints,
-                                               const AdminRequest& request, uint64_t timeout_ms);
+                                               const AdminRequest& request, uint64_t timeout_ms,
+                                               const CurveClientOptions& curve = {});
 
 }  // namespace roster::ctl

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "roster/curve_client_options.h"
+
 namespace roster::ctl {
 
 // Options shared by every subcommand.
@@ -24,6 +26,9 @@ struct CtlOptions {
   uint64_t timeout_ms = 3'000;
   // Print JSON (nlohmann_json) instead of text.
   bool json = false;
+  // CURVE (--curve-secret/--broker-key, or ROSTER_CURVE_SECRET/
+  // ROSTER_BROKER_KEY) on every connection to the broker; empty: plaintext.
+  CurveClientOptions curve;
 };
 
 // Options of `watch`.

@@ -1,7 +1,7 @@
 // rosterctl: the operator and controller command line of roster.
 //
 //   rosterctl [--admin EP[,EP...]] [--state EP[,EP...]] [--timeout D] [--json]
-//     COMMAND
+//             [--curve-secret FILE --broker-key FILE] COMMAND
 //     members | watch [--count N] [--duration D] [--beat-interval D]
 //     | node NODE | remove NODE [--inc N] | stats [--all]
 //     | keygen NAME [--node GLOB]... [--force]
@@ -24,6 +24,7 @@
 
 #include "broker_list.h"
 #include "commands.h"
+#include "curve_client.h"
 #include "roster/duration.h"
 #include "roster/protocol.h"
 #include "roster/utf8.h"
@@ -74,6 +75,15 @@ int main(int argc, char** argv) {
       ->check(check_duration)
       ->capture_default_str();
   app.add_flag("--json", options.json, "print JSON instead of text");
+  app.add_option("--curve-secret", options.curve.secret_certificate_file,
+                 "this client's secret CURVE certificate (the NAME_secret file of `rosterctl "
+                 "keygen NAME`); with --broker-key, talk CURVE to the broker")
+      ->envname("ROSTER_CURVE_SECRET")
+      ->type_name("FILE");
+  app.add_option("--broker-key", options.curve.broker_certificate_file,
+                 "the broker's public CURVE certificate; with --curve-secret")
+      ->envname("ROSTER_BROKER_KEY")
+      ->type_name("FILE");
 
   app.add_subcommand("members", "list every node: node, inc, state, addr, labels, since");
 
@@ -139,6 +149,16 @@ int main(int argc, char** argv) {
   if (options.timeout_ms == 0) {
     std::cerr << "rosterctl: --timeout must be more than 0\n";
     return kUsageError;
+  }
+  {
+    // Both certificates or neither, and both readable: a usage error now
+    // rather than a failed connection later.
+    std::string curve_error;
+    resolve_curve_client(options.curve, &curve_error);
+    if (!curve_error.empty()) {
+      std::cerr << "rosterctl: " << curve_error << "\n";
+      return kUsageError;
+    }
   }
   if (app.got_subcommand(watch_cmd)) {
     // watch pairs the lists: the i-th state endpoint is the i-th broker's.

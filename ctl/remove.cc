@@ -29,7 +29,7 @@ std::vector<BrokerResult> remove_everywhere(const CtlOptions& options,
   std::vector<std::future<AdminCall>> calls;
   for (const std::string& admin : options.admin_endpoints) {
     calls.push_back(std::async(std::launch::async, [&admin, &command, &options] {
-      return call_admin(admin, command, options.timeout_ms);
+      return call_admin(admin, command, options.timeout_ms, options.curve);
     }));
   }
   std::vector<BrokerResult> results;

@@ -37,7 +37,7 @@ int run_stats_all(const CtlOptions& options) {
   std::vector<std::future<AdminCall>> calls;
   for (const std::string& admin : options.admin_endpoints) {
     calls.push_back(std::async(std::launch::async, [&admin, &options] {
-      return call_admin(admin, StatsQuery{}, options.timeout_ms);
+      return call_admin(admin, StatsQuery{}, options.timeout_ms, options.curve);
     }));
   }
   bool all = true;

@@ -97,9 +97,16 @@ int run_watch(const CtlOptions& options, const WatchOptions& watch) {
   }
   sub_options.beat_interval_ms = watch.beat_interval_ms;
   sub_options.snapshot_timeout_ms = std::min<uint64_t>(options.timeout_ms, 2'000);
+  sub_options.curve = options.curve;
   std::string error;
-  auto subscriber =
-      Subscriber::create(sub_options, printing_callbacks(options, watch, changes_seen), &error);
+  // Before the first snapshot a refused handshake ends the watch (exit 1);
+  // after it, the subscriber reports it and keeps retrying.
+  std::string auth_failure;
+  SubscriberCallbacks callbacks = printing_callbacks(options, watch, changes_seen);
+  callbacks.on_auth_failure = [&auth_failure](const std::string& description) {
+    if (auth_failure.empty()) auth_failure = description;
+  };
+  auto subscriber = Subscriber::create(sub_options, std::move(callbacks), &error);
   if (!subscriber) {
     std::cerr << "rosterctl: " << error << "\n";
     return 1;
@@ -120,6 +127,10 @@ int run_watch(const CtlOptions& options, const WatchOptions& watch) {
     if (watch.duration_ms > 0 && elapsed_ms() >= watch.duration_ms) break;
     if (!ever_synced) {
       ever_synced = subscriber->synced();
+      if (!ever_synced && !auth_failure.empty()) {
+        std::cerr << "rosterctl: " << auth_failure << "\n";
+        return 1;
+      }
       if (!ever_synced && elapsed_ms() >= sync_deadline_ms) {
         const BrokerChannels tried = subscriber->following();
         std::cerr << "rosterctl: no snapshot from the broker at " << tried.admin_endpoint << " / "

@@ -10,6 +10,14 @@
 # condition with a deadline (rosterctl --json) and the demo exits non-zero
 # if one does not happen. Everything it started is stopped on exit.
 #
+#   scripts/demo.sh --secure
+# runs the same demo with CURVE on every endpoint: it generates key pairs
+# with `rosterctl keygen` into its temporary directory (the broker's, one
+# per agent bound to its node id, one for the controller), starts the
+# broker with --curve-secret and its key directories, and gives every
+# agent and rosterctl its keys; it also shows that an agent whose key the
+# broker does not know is refused (auth_failed) and never joins.
+#
 # On a fresh machine it first installs the dependencies (scripts/setup.sh)
 # and builds (scripts/build.sh) when the binaries are missing or older than
 # the sources. Environment:
@@ -18,6 +26,21 @@
 #                      never: use the binaries as they are
 #   ROSTER_DEMO_KEEP=1 keep the logs directory (broker, agents, watcher)
 set -euo pipefail
+
+secure=0
+for arg in "$@"; do
+  case "$arg" in
+    --secure) secure=1 ;;
+    -h | --help)
+      sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "usage: scripts/demo.sh [--secure]" >&2
+      exit 2
+      ;;
+  esac
+done
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build_dir="${ROSTER_BUILD_DIR:-$root/build}"
@@ -36,7 +59,8 @@ binaries_stale() {
   for b in roster-agent rosterctl; do
     if [ "$bin/$b" -ot "$oldest" ]; then oldest="$bin/$b"; fi
   done
-  [ -n "$(find "$root/common" "$root/broker" "$root/agent" "$root/ctl" "$root/CMakeLists.txt" \
+  [ -n "$(find "$root/common" "$root/broker" "$root/agent" "$root/ctl" "$root/curve" \
+            "$root/curve_client" "$root/subscriber" "$root/CMakeLists.txt" \
             -newer "$oldest" \( -name '*.cc' -o -name '*.h' -o -name 'CMakeLists.txt' \) \
             -print -quit 2>/dev/null)" ]
 }
@@ -151,12 +175,44 @@ forget_dead=3s    # dead -> forgotten
 forget_left=3s    # left -> forgotten
 beat=500ms        # roster.beat period (the watcher's staleness clock)
 
+# ---------------------------------------------------------------------------
+# --secure: CURVE keys for everyone (rosterctl keygen, CZMQ's certificate
+# format). keys/NAME is a public certificate, keys/NAME_secret its secret
+# one; the broker's directories hold copies of the public ones it admits.
+broker_curve=()
+agent_curve() { :; }
+if [ "$secure" = 1 ]; then
+  keys="$work/keys"
+  mkdir -p "$keys/agents" "$keys/admin" "$keys/subscribers"
+  keygen() { "$bin/rosterctl" keygen "$keys/$1" "${@:2}" >/dev/null; }
+  keygen broker
+  keygen controller
+  cp "$keys/controller" "$keys/admin/controller"
+  cp "$keys/controller" "$keys/subscribers/controller"
+  for node in node-a node-b node-c node-d; do
+    keygen "$node" --node "$node"
+    cp "$keys/$node" "$keys/agents/$node"
+  done
+  # A key the broker does not know (not copied into keys/agents).
+  keygen intruder --node 'node-*'
+  say "--secure: CURVE keys generated with rosterctl keygen in $keys"
+  echo "    broker      --curve-secret keys/broker_secret --agent-keys keys/agents" \
+    "--admin-keys keys/admin --subscriber-keys keys/subscribers"
+  echo "    node-X      --curve-secret keys/node-X_secret --broker-key keys/broker" \
+    "(each key may claim only its own node id)"
+  echo "    rosterctl   ROSTER_CURVE_SECRET=keys/controller_secret ROSTER_BROKER_KEY=keys/broker"
+  broker_curve=(--curve-secret "$keys/broker_secret" --agent-keys "$keys/agents"
+    --admin-keys "$keys/admin" --subscriber-keys "$keys/subscribers")
+  agent_curve() { echo --curve-secret "$keys/$1_secret" --broker-key "$keys/broker"; }
+  export ROSTER_CURVE_SECRET="$keys/controller_secret" ROSTER_BROKER_KEY="$keys/broker"
+fi
+
 say "starting roster-broker on loopback (ephemeral ports)"
 "$bin/roster-broker" \
   --agents 'tcp://127.0.0.1:*' --publish 'tcp://127.0.0.1:*' --admin 'tcp://127.0.0.1:*' \
   --ready-file "$work/ready" --max-lease "$max_lease" --dead-after "$dead_after" \
   --forget-dead-after "$forget_dead" --forget-left-after "$forget_left" \
-  --beat-interval "$beat" >"$work/broker.log" 2>&1 &
+  --beat-interval "$beat" ${broker_curve[@]+"${broker_curve[@]}"} >"$work/broker.log" 2>&1 &
 broker_pid=$!
 pids+=("$broker_pid")
 broker_ready() {
@@ -185,9 +241,10 @@ wait_for 10 "the watcher's first snapshot" grep -q resync "$work/watch.log"
 
 declare -A agent_pid
 start_agent() {
-  local node="$1" port="$2"
+  local node="$1" port="$2" key="${3:-$1}"
+  # shellcheck disable=SC2046 # agent_curve's words are the flags
   "$bin/roster-agent" --broker "$agents_ep" --node-id "$node" --addr "127.0.0.1:$port" \
-    --label role=demo --lease "$lease" >"$work/$node.log" 2>&1 &
+    --label role=demo --lease "$lease" $(agent_curve "$key") >"$work/$node.log" 2>&1 &
   agent_pid[$node]=$!
   pids+=("$!")
 }
@@ -235,6 +292,18 @@ say "step 4: node-d joins"
 start_agent node-d 9004
 expect_state node-d alive 10
 ctl members | sed 's/^/    /'
+
+if [ "$secure" = 1 ]; then
+  say "--secure: an agent with a key the broker does not know is refused"
+  start_agent node-e 9005 intruder
+  wait_for 10 "node-e's agent to report the refused key" \
+    grep -q "auth_failed.*refused this client's key" "$work/node-e.log"
+  grep "auth_failed" "$work/node-e.log" | head -n 1 | sed 's/^/      /'
+  node_is node-e absent || fail "node-e joined with a key the broker does not know"
+  echo "    node-e never joined"
+  kill -TERM "${agent_pid[node-e]}"
+  wait_for 5 "node-e's agent to exit" not_running "${agent_pid[node-e]}"
+fi
 
 say "stopping everything"
 kill -TERM "${agent_pid[node-d]}"

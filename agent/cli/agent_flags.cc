@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli_options.h"
+#include "curve_client.h"
 #include "roster/duration.h"
 #include "roster_build_version.h"
 
@@ -96,6 +97,13 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
       ->check(kDuration)
       ->type_name("DURATION")
       ->capture_default_str();
+  app.add_option("--curve-secret", config.curve.secret_certificate_file,
+                 "this agent's secret CURVE certificate (the NAME_secret file of `rosterctl "
+                 "keygen NAME`); with --broker-key, talk CURVE to the broker")
+      ->type_name("FILE");
+  app.add_option("--broker-key", config.curve.broker_certificate_file,
+                 "the broker's public CURVE certificate; with --curve-secret")
+      ->type_name("FILE");
   add_log_options(app, flags.log_level, "trace, debug, info, warn, error, critical, off",
                   flags.log_format,
                   "log lines as text (under systemd with the <N> priority prefix journald reads) "
@@ -129,6 +137,13 @@ ParsedFlags parse_agent_flags(int argc, char** argv) {
   config.broker_mode = *broker_mode_from_name(broker_mode);
   std::optional<std::string> error = parse_labels(labels, config.labels);
   if (!error) error = validate_agent_config(config);
+  if (!error) {
+    // Read the certificates now: a missing or bad file is a usage error
+    // (exit 2) naming the file, not a runtime failure after the start.
+    std::string curve_error;
+    resolve_curve_client(config.curve, &curve_error);
+    if (!curve_error.empty()) error = curve_error;
+  }
   if (error) {
     std::cerr << "roster-agent: " << *error << "\nRun with --help for more information.\n";
     return {std::nullopt, kExitUsage};

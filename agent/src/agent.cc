@@ -17,6 +17,7 @@
 
 #include "agent_sessions.h"
 #include "broker_link.h"
+#include "curve_client.h"
 #include "roster/codec.h"
 
 namespace roster {
@@ -41,6 +42,10 @@ const Clock& system_clock() {
 bool worth_logging(uint64_t count) {
   return (count & (count - 1)) == 0;
 }
+
+// A refused CURVE key is logged at error at most this often (the agent
+// retries it after every backoff).
+constexpr TimeMs kAuthFailureLogEveryMs = 10'000;
 }  // namespace
 
 struct Agent::Impl {
@@ -53,9 +58,14 @@ struct Agent::Impl {
   void receive_replies(AgentSessions& sessions, std::vector<BrokerLink>& links, size_t link,
                        TimeMs now);
   void publish_status(const AgentSessions& sessions);
+  void check_handshake(AgentSessions& sessions, std::vector<BrokerLink>& links, size_t link,
+                       TimeMs now);
+  void log_change(const AgentStateChange& change);
   void wake();
 
   AgentConfig config;
+  // The CURVE keys resolved from config.curve by start(); nullopt: plaintext.
+  std::optional<CurveClientKeys> curve;
   AgentCallback callback;
   const Clock& clock;
   zmq::context_t context{1};
@@ -71,6 +81,9 @@ struct Agent::Impl {
   bool stop_with_leave = false;
   AgentStatus status;
   uint64_t undecodable = 0;  // agent thread only
+  // Rate limit of the kAuthFailed error lines (agent thread only).
+  std::optional<TimeMs> auth_failure_logged_at;
+  uint64_t auth_failures_unlogged = 0;
 };
 
 void Agent::Impl::wake() {
@@ -120,19 +133,56 @@ void Agent::Impl::apply(AgentSessions& sessions, std::vector<BrokerLink>& links)
       }
     } else {
       const auto& change = std::get<AgentStateChange>(action);
-      // kRefused comes at most once per backoff wait: no further limit.
-      auto level = spdlog::level::info;
-      if (change.event == AgentEvent::kRemoved || change.event == AgentEvent::kConfigError ||
-          change.event == AgentEvent::kDuplicate) {
-        level = spdlog::level::err;
-      } else if (change.event == AgentEvent::kRefused) {
-        level = spdlog::level::warn;
-      }
-      spdlog::log(level, "agent {} inc {}: {} ({}): {}", config.node_id, change.incarnation,
-                  to_string(change.event), change.broker, change.detail);
+      log_change(change);
       publish_status(sessions);
       if (callback) callback(change);
     }
+  }
+}
+
+void Agent::Impl::log_change(const AgentStateChange& change) {
+  // kRefused and kForbidden come at most once per backoff wait: no further
+  // limit. kAuthFailed repeats with every reconnection: at most one line
+  // per kAuthFailureLogEveryMs, with the count of those not logged.
+  auto level = spdlog::level::info;
+  std::string suppressed;
+  switch (change.event) {
+    case AgentEvent::kRemoved:
+    case AgentEvent::kConfigError:
+    case AgentEvent::kForbidden:
+    case AgentEvent::kDuplicate:
+      level = spdlog::level::err;
+      break;
+    case AgentEvent::kRefused:
+      level = spdlog::level::warn;
+      break;
+    case AgentEvent::kAuthFailed: {
+      const TimeMs now = clock.now_ms();
+      if (auth_failure_logged_at && now - *auth_failure_logged_at < kAuthFailureLogEveryMs) {
+        ++auth_failures_unlogged;
+        level = spdlog::level::debug;
+        break;
+      }
+      level = spdlog::level::err;
+      if (auth_failures_unlogged > 0) {
+        suppressed = " (" + std::to_string(auth_failures_unlogged) + " more since the last line)";
+      }
+      auth_failure_logged_at = now;
+      auth_failures_unlogged = 0;
+      break;
+    }
+    default:
+      break;
+  }
+  spdlog::log(level, "agent {} inc {}: {} ({}): {}{}", config.node_id, change.incarnation,
+              to_string(change.event), change.broker, change.detail, suppressed);
+}
+
+void Agent::Impl::check_handshake(AgentSessions& sessions, std::vector<BrokerLink>& links,
+                                  size_t link, TimeMs now) {
+  if (auto failure = links[link].take_handshake_failure()) {
+    sessions.on_handshake_failure(link, failure->describe(), now);
+    apply(sessions, links);
   }
 }
 
@@ -176,8 +226,9 @@ void Agent::Impl::receive_replies(AgentSessions& sessions, std::vector<BrokerLin
 void Agent::Impl::run(AgentSessions sessions, zmq::socket_t& wake_rx) {
   std::vector<BrokerLink> links;
   links.reserve(sessions.links());
-  for (size_t i = 0; i < sessions.links(); ++i) links.emplace_back(context);
-  // Which link each polled item (after the wake socket) is.
+  for (size_t i = 0; i < sessions.links(); ++i) links.emplace_back(context, curve);
+  // Two items per open link after the wake socket: its DEALER and its
+  // handshake monitor; `polled` says which link each pair is.
   std::vector<zmq_pollitem_t> items;
   std::vector<size_t> polled;
   // stop() may have come before this thread ran: look before starting.
@@ -198,6 +249,8 @@ void Agent::Impl::run(AgentSessions sessions, zmq::socket_t& wake_rx) {
       if (!links[i].is_open()) continue;
       items.emplace_back();
       links[i].poll_item(items.back());
+      items.emplace_back();
+      links[i].monitor_poll_item(items.back());
       polled.push_back(i);
     }
     try {
@@ -215,11 +268,16 @@ void Agent::Impl::run(AgentSessions sessions, zmq::socket_t& wake_rx) {
     }
     for (size_t k = 0; k < polled.size(); ++k) {
       const size_t i = polled[k];
+      const zmq_pollitem_t& socket_item = items[1 + 2 * k];
+      const zmq_pollitem_t& monitor_item = items[2 + 2 * k];
       // A command or an earlier link's reply may have closed it (reading a
       // reopened one without waiting is harmless).
       if (!links[i].is_open()) continue;
-      if (items[k + 1].revents & ZMQ_POLLOUT) links[i].flush();
-      if (items[k + 1].revents & ZMQ_POLLIN) receive_replies(sessions, links, i, now);
+      if (socket_item.revents & ZMQ_POLLOUT) links[i].flush();
+      if (socket_item.revents & ZMQ_POLLIN) receive_replies(sessions, links, i, now);
+      if (links[i].is_open() && (monitor_item.revents & ZMQ_POLLIN)) {
+        check_handshake(sessions, links, i, now);
+      }
     }
     sessions.tick(now);
   }
@@ -240,6 +298,9 @@ std::optional<std::string> Agent::start() {
   std::lock_guard<std::mutex> guard(impl_->start_stop_mu);
   if (impl_->started) return std::string("the agent was already started");
   if (auto error = validate_agent_config(impl_->config)) return error;
+  std::string curve_error;
+  impl_->curve = resolve_curve_client(impl_->config.curve, &curve_error);
+  if (!curve_error.empty()) return curve_error;
   const uint64_t inc = impl_->config.incarnation ? impl_->config.incarnation : wall_clock_ns();
   AgentSessions sessions(impl_->config, inc, std::random_device{}());
   // The agent's thread owns wake_rx; the bind precedes the connect.

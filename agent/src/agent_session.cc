@@ -93,9 +93,10 @@ void AgentSession::rejoin(TimeMs now, const std::string& why) {
 }
 
 // Waits the refusal backoff before the next join (on the same socket) and
-// reports it once: "<why><waiting><delay> ms".
+// reports it once as `event`: "<why><waiting><delay> ms"; the wait ends no
+// later than `not_after`.
 void AgentSession::rejoin_later(TimeMs now, const std::string& why, const std::string& waiting,
-                                std::optional<TimeMs> not_after) {
+                                AgentEvent event, std::optional<TimeMs> not_after) {
   rejoin_reason_ = why;
   uint64_t delay = refusal_backoff_.next_delay_ms();
   if (not_after && *not_after > now) {
@@ -104,7 +105,7 @@ void AgentSession::rejoin_later(TimeMs now, const std::string& why, const std::s
   outstanding_.clear();
   phase_ = AgentPhase::kJoining;
   next_send_at_ = now + static_cast<TimeMs>(delay);
-  report(AgentEvent::kRefused, why + waiting + std::to_string(delay) + " ms");
+  report(event, why + waiting + std::to_string(delay) + " ms");
 }
 
 // This incarnation is over (dead or left, perhaps forgotten since): take
@@ -136,10 +137,11 @@ void AgentSession::finish(AgentPhase phase, AgentEvent event, std::string detail
   report(event, std::move(detail));
 }
 
-// No reply within the lease: the broker (or the path to it) is gone. Close
-// the socket so nothing queued for it is ever delivered, and try the next
-// endpoint after a jittered backoff.
-void AgentSession::lose_broker(TimeMs now) {
+// No reply within the lease, or a refused handshake: the broker (or the
+// path to it) is gone for this agent. Close the socket so nothing queued
+// for it is ever delivered, and try the next endpoint after a jittered
+// backoff.
+void AgentSession::lose_broker(TimeMs now, AgentEvent event, const std::string& why) {
   const uint64_t delay = backoff_.next_delay_ms();
   actions_.push_back(CloseSocket{});
   socket_open_ = false;
@@ -147,12 +149,15 @@ void AgentSession::lose_broker(TimeMs now) {
   contested_since_.reset();
   ++counters_.broker_losses;
   const size_t next = (endpoint_ + 1) % config_.brokers.size();
-  report(AgentEvent::kBrokerLost, "no reply within " + std::to_string(lease_ms_) + " ms; trying " +
-                                      config_.brokers[next] + " in " + std::to_string(delay) +
-                                      " ms");
+  report(event, why + "; trying " + config_.brokers[next] + " in " + std::to_string(delay) + " ms");
   endpoint_ = next;
   phase_ = AgentPhase::kBackoff;
   reconnect_at_ = now + static_cast<TimeMs>(delay);
+}
+
+void AgentSession::on_handshake_failure(const std::string& detail, TimeMs now) {
+  if (!socket_open_ || (phase_ != AgentPhase::kJoining && phase_ != AgentPhase::kJoined)) return;
+  lose_broker(now, AgentEvent::kAuthFailed, detail);
 }
 
 void AgentSession::tick(TimeMs now) {
@@ -161,7 +166,8 @@ void AgentSession::tick(TimeMs now) {
     case AgentPhase::kJoined:
       if (!outstanding_.empty() &&
           now - outstanding_.front().sent_at >= static_cast<TimeMs>(lease_ms_)) {
-        lose_broker(now);
+        lose_broker(now, AgentEvent::kBrokerLost,
+                    "no reply within " + std::to_string(lease_ms_) + " ms");
         return;
       }
       if (now < next_send_at_) return;
@@ -275,8 +281,18 @@ void AgentSession::on_error(const ErrorReply& error, TimeMs sent_at, TimeMs now)
     case ErrorCode::kUnsupportedVersion:
       finish(AgentPhase::kConfigError, AgentEvent::kConfigError, detail);
       return;
-    case ErrorCode::kOverCapacity:
     case ErrorCode::kForbidden:
+      // This agent's key may not claim the node id: a configuration error
+      // (the key's node globs or the agent's node id). Not a reason for a
+      // new incarnation; ask again after the refusal backoff, so a fix on
+      // the broker (SIGHUP) is picked up.
+      rejoin_later(now, detail,
+                   "; this agent's CURVE key may not claim node id " + config_.node_id +
+                       " (check --node-id and the node globs of its certificate); joining again "
+                       "in ",
+                   AgentEvent::kForbidden);
+      return;
+    case ErrorCode::kOverCapacity:
     case ErrorCode::kUnrecognized: {
       // A refusal that may pass (a broker limit, or a code from a newer
       // broker): the broker answers, so it is not lost; join again on the
@@ -310,7 +326,7 @@ void AgentSession::on_stale_incarnation(const ErrorReply& error, const std::stri
   rejoin_later(
       now, detail,
       " (the holder's incarnation: " + holder + "); not taking the id back, joining again in ",
-      give_up_at);
+      AgentEvent::kRefused, give_up_at);
 }
 
 uint64_t AgentSession::duplicate_wait_ms() const {

@@ -8,8 +8,9 @@
 // expired/left: a new one above the broker's hint) is answered at once;
 // any further one before the next acked join waits a jittered backoff, as
 // do stale_incarnation (another live process holds the id: the agent does
-// not take it back, it waits for the holder to be over), over_capacity and
-// unknown codes. Only `removed` means the operator removed the node. A
+// not take it back, it waits for the holder to be over), forbidden (its
+// CURVE key may not claim the id: reported as kForbidden), over_capacity
+// and unknown codes. Only `removed` means the operator removed the node. A
 // holder still live lease + dead_after (+ grace) after the first
 // stale_incarnation is another agent: the session stops (kDuplicate).
 //
@@ -68,6 +69,12 @@ class AgentSession {
   // outstanding (stale) are counted and ignored.
   void on_reply(const AgentReply& reply, TimeMs now);
 
+  // The broker refused this agent's CURVE handshake on the open socket (or
+  // the handshake failed): no reply will come on it. Reports kAuthFailed
+  // with `detail` and goes on as for a lost broker: close, back off, try
+  // the next endpoint. Ignored unless joining or joined.
+  void on_handshake_failure(const std::string& detail, TimeMs now);
+
   // Runs whatever is due at `now`: heartbeat, join retry, broker loss,
   // reconnection after the backoff, the end of the leave wait.
   void tick(TimeMs now);
@@ -122,11 +129,13 @@ class AgentSession {
   void send_join(TimeMs now);
   void send_heartbeat(TimeMs now);
   void rejoin(TimeMs now, const std::string& why);
-  // Joins again after the refusal backoff, but no later than `not_after`.
+  // Joins again after the refusal backoff, but no later than `not_after`,
+  // reporting `event`.
   void rejoin_later(TimeMs now, const std::string& why, const std::string& waiting,
+                    AgentEvent event = AgentEvent::kRefused,
                     std::optional<TimeMs> not_after = std::nullopt);
   void start_new_incarnation(const ErrorReply& error, const std::string& detail, TimeMs now);
-  void lose_broker(TimeMs now);
+  void lose_broker(TimeMs now, AgentEvent event, const std::string& why);
   void finish(AgentPhase phase, AgentEvent event, std::string detail);
   void report(AgentEvent event, std::string detail);
   void on_ack(const Ack& ack, bool was_join, uint64_t seq, TimeMs now);

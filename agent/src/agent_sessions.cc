@@ -54,6 +54,12 @@ void AgentSessions::on_reply(size_t link, const AgentReply& reply, TimeMs now) {
   collect(link, now);
 }
 
+void AgentSessions::on_handshake_failure(size_t link, const std::string& detail, TimeMs now) {
+  if (link >= sessions_.size()) return;
+  sessions_[link].on_handshake_failure(detail, now);
+  collect(link, now);
+}
+
 void AgentSessions::tick(TimeMs now) {
   for (size_t i = 0; i < sessions_.size(); ++i) {
     sessions_[i].tick(now);

@@ -51,6 +51,9 @@ class AgentSessions {
   void start(TimeMs now);
   // A reply that arrived on `link`.
   void on_reply(size_t link, const AgentReply& reply, TimeMs now);
+  // The CURVE handshake on `link`'s socket failed
+  // (AgentSession::on_handshake_failure).
+  void on_handshake_failure(size_t link, const std::string& detail, TimeMs now);
   // Runs what is due at `now` in every session.
   void tick(TimeMs now);
   // REQUIRES: validate_labels(labels) is nullopt.

@@ -23,9 +23,12 @@ std::optional<std::string> BrokerLink::open(const std::string& endpoint) {
     socket.set(zmq::sockopt::sndhwm, kHighWaterMark);
     socket.set(zmq::sockopt::rcvhwm, kHighWaterMark * 4);
     socket.set(zmq::sockopt::maxmsgsize, kMaxReplyBytes);
-    socket.connect(endpoint);
+    if (curve_) apply_curve_client(socket, *curve_);
     socket_.emplace(std::move(socket));
+    monitor_.emplace(context_, *socket_, curve_.has_value());
+    socket_->connect(endpoint);
   } catch (const zmq::error_t& e) {
+    close();
     return std::string("cannot connect to ") + endpoint + ": " + e.what();
   }
   return std::nullopt;
@@ -33,7 +36,20 @@ std::optional<std::string> BrokerLink::open(const std::string& endpoint) {
 
 void BrokerLink::close() {
   pending_.reset();
+  monitor_.reset();
   socket_.reset();
+}
+
+void BrokerLink::monitor_poll_item(zmq_pollitem_t& item) {
+  item.socket = monitor_->events().handle();
+  item.fd = 0;
+  item.events = ZMQ_POLLIN;
+  item.revents = 0;
+}
+
+std::optional<HandshakeFailure> BrokerLink::take_handshake_failure() {
+  if (!monitor_) return std::nullopt;
+  return monitor_->take_failure();
 }
 
 bool BrokerLink::try_send(const std::string& body) {

@@ -11,11 +11,16 @@
 
 #include <zmq.hpp>
 
+#include "curve_client.h"
+#include "handshake_monitor.h"
+
 namespace roster {
 
 class BrokerLink {
  public:
-  explicit BrokerLink(zmq::context_t& context) : context_(context) {}
+  // `curve`: the keys of every socket it opens; nullopt for plaintext.
+  explicit BrokerLink(zmq::context_t& context, std::optional<CurveClientKeys> curve = std::nullopt)
+      : context_(context), curve_(std::move(curve)) {}
 
   // Closes any open socket and connects a fresh one to `endpoint`. Returns
   // nullopt on success, else ZeroMQ's reason (e.g. a malformed endpoint).
@@ -40,11 +45,21 @@ class BrokerLink {
   std::optional<std::string> receive();
   uint64_t misframed() const { return misframed_; }
 
+  // Fills `item` to poll the handshake events of the open socket.
+  // REQUIRES: is_open().
+  void monitor_poll_item(zmq_pollitem_t& item);
+  // A handshake of the open socket that failed since the last call, if any
+  // (see handshake_monitor.h); nullopt when closed.
+  std::optional<HandshakeFailure> take_handshake_failure();
+
  private:
   bool try_send(const std::string& body);
 
   zmq::context_t& context_;
+  std::optional<CurveClientKeys> curve_;
   std::optional<zmq::socket_t> socket_;
+  // Declared after socket_: stops monitoring before the socket closes.
+  std::optional<HandshakeMonitor> monitor_;
   std::optional<std::string> pending_;
   uint64_t misframed_ = 0;
 };

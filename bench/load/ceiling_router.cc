@@ -8,6 +8,7 @@
 
 #include "ready_file.h"
 #include "roster/codec.h"
+#include "roster/curve_certificate.h"
 
 namespace roster::bench {
 
@@ -20,13 +21,24 @@ void on_stop_signal(int) {
 
 }  // namespace
 
-int run_ceiling_router(const std::string& endpoint, const std::string& ready_file) {
+int run_ceiling_router(const std::string& endpoint, const std::string& ready_file,
+                       const std::string& curve_secret) {
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGINT, on_stop_signal);
   zmq::context_t ctx(1);
   zmq::socket_t router(ctx, zmq::socket_type::router);
   router.set(zmq::sockopt::linger, 0);
   router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxBodyBytes));
+  if (!curve_secret.empty()) {
+    try {
+      const CurveCertificate cert = load_certificate(curve_secret);
+      router.set(zmq::sockopt::curve_server, 1);
+      router.set(zmq::sockopt::curve_secretkey, cert.secret_key);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ceiling: %s\n", e.what());
+      return 1;
+    }
+  }
   try {
     router.bind(endpoint);
   } catch (const zmq::error_t& e) {

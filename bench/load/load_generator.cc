@@ -46,7 +46,8 @@ nlohmann::json RunOutcome::to_json() const {
 }
 
 LoadGenerator::LoadGenerator(zmq::context_t& ctx, const std::string& endpoint, size_t connections,
-                             const std::string& prefix, size_t nodes, uint64_t inc) {
+                             const std::string& prefix, size_t nodes, uint64_t inc,
+                             const std::optional<CurveClientKeys>& curve) {
   nodes_.reserve(nodes);
   for (size_t i = 0; i < nodes; ++i) nodes_.push_back(SimNode{padded_id(prefix, i), inc, 0});
   conns_.reserve(connections);
@@ -55,6 +56,7 @@ LoadGenerator::LoadGenerator(zmq::context_t& ctx, const std::string& endpoint, s
     conn.socket.set(zmq::sockopt::linger, 0);
     conn.socket.set(zmq::sockopt::sndhwm, 100'000);
     conn.socket.set(zmq::sockopt::rcvhwm, 100'000);
+    if (curve) apply_curve_client(conn.socket, *curve);
     conn.socket.connect(endpoint);
     conns_.push_back(std::move(conn));
   }

@@ -20,7 +20,10 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <zmq.hpp>
+
+#include "curve_client.h"
 
 #include "latency_stats.h"
 
@@ -73,9 +76,11 @@ class LoadGenerator {
  public:
   // Opens `connections` DEALERs to `endpoint`. Nodes are named
   // `prefix` + zero-padded index, incarnation `inc`, spread round robin
-  // over the connections. REQUIRES: connections >= 1.
+  // over the connections. With `curve`, every connection is a CURVE
+  // client with these keys. REQUIRES: connections >= 1.
   LoadGenerator(zmq::context_t& ctx, const std::string& endpoint, size_t connections,
-                const std::string& prefix, size_t nodes, uint64_t inc);
+                const std::string& prefix, size_t nodes, uint64_t inc,
+                const std::optional<CurveClientKeys>& curve = std::nullopt);
 
   // Runs `plan` to completion (including the drain of what is in flight,
   // bounded by 10 s). Never throws: socket errors end the run and are

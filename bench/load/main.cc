@@ -17,19 +17,22 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <zmq.hpp>
 
 #include "agent_swarm.h"
 #include "bench_config.h"
 #include "ceiling_router.h"
+#include "curve_keys.h"
 #include "report.h"
 #include "scenario.h"
 
 namespace roster::bench {
 namespace {
 
-const std::vector<std::string> kScenarioOrder = {"ceiling",  "ingest", "detection",   "leave",
-                                                 "snapshot", "memory", "connections", "failover"};
+const std::vector<std::string> kScenarioOrder = {
+    "ceiling", "ingest", "ceiling_curve", "ingest_curve", "detection",
+    "leave",   "snapshot", "memory",     "connections",  "failover"};
 
 std::string self_executable() {
   char path[4096];
@@ -89,10 +92,13 @@ int run(int argc, char** argv) {
 
   std::string ceiling_endpoint = "tcp://127.0.0.1:*";
   std::string ready_file;
+  std::string ceiling_curve_secret;
   CLI::App* ceiling = app.add_subcommand(
       "serve-ceiling", "Run the trivial acking ROUTER (started by the benchmark itself)");
   ceiling->add_option("--endpoint", ceiling_endpoint, "Endpoint to bind")->capture_default_str();
   ceiling->add_option("--ready-file", ready_file, "Write agents=EP and pid=N here once bound");
+  ceiling->add_option("--curve-secret", ceiling_curve_secret,
+                      "Be a CURVE server with this secret certificate (no ZAP: any key)");
 
   std::string swarm_endpoint;
   std::string swarm_output;
@@ -114,7 +120,9 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (ceiling->parsed()) return run_ceiling_router(ceiling_endpoint, ready_file);
+  if (ceiling->parsed()) {
+    return run_ceiling_router(ceiling_endpoint, ready_file, ceiling_curve_secret);
+  }
   if (swarm->parsed()) {
     raise_fd_limit(2 * swarm_count + 1024);
     return run_swarm_command(swarm_endpoint, swarm_first, swarm_count, swarm_inc,
@@ -147,27 +155,46 @@ int run(int argc, char** argv) {
   zmq::context_t zmq;
 
   std::vector<std::string> selected = only.empty() ? kScenarioOrder : only;
-  const bool wants_ingest = [&] {
-    for (const auto& s : selected) {
-      if (s == "ingest") return true;
-    }
+  auto wants = [&](const std::string& name) {
+    return std::find(selected.begin(), selected.end(), name) != selected.end();
+  };
+  // A ratio needs its reference from the same run: ingest needs the
+  // ceiling; ingest_curve needs ingest and the CURVE ceiling.
+  auto runs = [&](const std::string& name) {
+    if (wants(name)) return true;
+    if (name == "ceiling") return wants("ingest") || wants("ingest_curve");
+    if (name == "ingest" || name == "ceiling_curve") return wants("ingest_curve");
     return false;
-  }();
+  };
   const std::map<std::string, std::function<ScenarioResult(BenchContext&)>> scenarios = {
-      {"ceiling", run_ceiling},         {"ingest", run_ingest},
-      {"detection", run_detection},     {"leave", run_leave},
-      {"snapshot", run_snapshot},       {"memory", run_memory},
-      {"connections", run_connections}, {"failover", run_failover}};
-  BenchContext ctx{config, zmq, 0};
+      {"ceiling", run_ceiling},
+      {"ingest", run_ingest},
+      {"ceiling_curve", run_ceiling_curve},
+      {"ingest_curve", run_ingest_curve},
+      {"detection", run_detection},
+      {"leave", run_leave},
+      {"snapshot", run_snapshot},
+      {"memory", run_memory},
+      {"connections", run_connections},
+      {"failover", run_failover}};
+  BenchContext ctx{config, zmq};
+  std::optional<BenchKeys> keys;
+  if (runs("ceiling_curve") || runs("ingest_curve")) {
+    std::string key_error;
+    keys = make_bench_keys(config.work_dir, &key_error);
+    if (!keys) {
+      std::cerr << "roster-bench: " << key_error << "\n";
+      return 1;
+    }
+    ctx.keys = &*keys;
+  }
   std::vector<ScenarioResult> results;
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   std::cout << "roster-bench " << mode_name << ": broker " << config.broker_path
             << ", open-file limit " << fd_limit << std::endl;
   for (const auto& name : kScenarioOrder) {
-    const bool chosen = std::find(selected.begin(), selected.end(), name) != selected.end();
-    // The ingest ratio needs the ceiling of the same run.
-    if (!chosen && !(name == "ceiling" && wants_ingest)) continue;
+    if (!runs(name)) continue;
     std::cout << "running " << name << "..." << std::endl;
     results.push_back(run_guarded(name, scenarios.at(name), ctx));
     if (!results.back().ran) std::cout << "  failed: " << results.back().error << std::endl;

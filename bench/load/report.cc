@@ -63,21 +63,24 @@ std::string utc_timestamp() {
 
 void print_table(std::ostream& out, const std::vector<ScenarioResult>& results, Mode mode) {
   const int metric_width = 52;
+  // The longest scenario name ("ingest_curve", "ceiling_curve") plus a space.
+  const int name_width = 15;
   out << "\n"
-      << std::left << std::setw(13) << "scenario" << std::setw(metric_width) << "metric"
+      << std::left << std::setw(name_width) << "scenario" << std::setw(metric_width) << "metric"
       << "value\n";
-  out << std::string(13 + metric_width + 30, '-') << "\n";
+  out << std::string(name_width + metric_width + 30, '-') << "\n";
   for (const auto& r : results) {
     for (const auto& row : r.rows) {
-      out << std::setw(13) << r.name << std::setw(metric_width) << row.metric << row.value << "\n";
+      out << std::setw(name_width) << r.name << std::setw(metric_width) << row.metric << row.value
+          << "\n";
     }
     for (const auto& t : r.targets) {
       const std::string verdict = t.met() ? "met" : (mode == Mode::kFull ? "MISSED" : "missed");
-      out << std::setw(13) << r.name << std::setw(metric_width) << ("target: " + t.name)
+      out << std::setw(name_width) << r.name << std::setw(metric_width) << ("target: " + t.name)
           << fixed(t.value, 2) << " " << t.unit << (t.at_most ? " <= " : " >= ")
           << fixed(t.limit, 2) << " " << t.unit << "  " << verdict << "\n";
     }
-    if (!r.ran) out << std::setw(13) << r.name << "FAILED TO RUN: " << r.error << "\n";
+    if (!r.ran) out << std::setw(name_width) << r.name << "FAILED TO RUN: " << r.error << "\n";
   }
   if (mode != Mode::kFull) {
     out << "(" << to_string(mode)

@@ -10,6 +10,7 @@
 #include <zmq.hpp>
 
 #include "bench_config.h"
+#include "curve_keys.h"
 #include "support/broker_process.h"
 #include "support/proc_info.h"
 #include "support/state_watcher.h"
@@ -74,6 +75,12 @@ struct BenchContext {
   // Acks per second of the ceiling, measured first in the same run (0
   // when the ceiling scenario did not run).
   double ceiling_acks_per_s = 0;
+  // The same for the plaintext ingest and the CURVE ceiling, for the
+  // ratios of ingest_curve.
+  double ingest_acks_per_s = 0;
+  double ceiling_curve_acks_per_s = 0;
+  // The run's CURVE keys; null unless a *_curve scenario runs.
+  const BenchKeys* keys = nullptr;
 };
 
 // Starts the broker under test, named "broker-" + r->name, on loopback
@@ -110,6 +117,9 @@ std::string quantiles_text(const nlohmann::json& summary, const std::vector<std:
 
 ScenarioResult run_ceiling(BenchContext& ctx);
 ScenarioResult run_ingest(BenchContext& ctx);
+// ceiling and ingest again with CURVE on the agent channel (ctx.keys).
+ScenarioResult run_ceiling_curve(BenchContext& ctx);
+ScenarioResult run_ingest_curve(BenchContext& ctx);
 ScenarioResult run_detection(BenchContext& ctx);
 ScenarioResult run_leave(BenchContext& ctx);
 ScenarioResult run_snapshot(BenchContext& ctx);

@@ -1,7 +1,11 @@
 // ceiling and ingest: the same load generator against the trivial ROUTER
 // and against the broker: closed-loop throughput, then ack latency in an
-// open loop at half that throughput.
+// open loop at half that throughput. ceiling_curve and ingest_curve do the
+// same with CURVE on every connection (the keys of ctx.keys), so the cost
+// of encryption is a ratio within one run.
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "load_generator.h"
 #include "roster/clock.h"
@@ -23,10 +27,12 @@ struct ServerFigures {
 // Joins every node, heartbeats as fast as acks come, then at half that rate.
 // Fails `result` when any request is refused or unanswered.
 ServerFigures drive(const BenchConfig& config, zmq::context_t& zmq, const std::string& endpoint,
-                    pid_t server, bool check_seq, ScenarioResult& result) {
+                    pid_t server, bool check_seq, const BenchKeys* keys, ScenarioResult& result) {
   ServerFigures f;
+  std::optional<CurveClientKeys> curve;
+  if (keys) curve = keys->client;
   LoadGenerator gen(zmq, endpoint, config.ingest_connections, "ingest-", config.ingest_nodes,
-                    static_cast<uint64_t>(unix_now_ms()));
+                    static_cast<uint64_t>(unix_now_ms()), curve);
   RunPlan plan;
   plan.window = config.ingest_window;
   plan.check_seq = check_seq;
@@ -85,44 +91,101 @@ void describe(const ServerFigures& f, const BenchConfig& config, ScenarioResult&
         quantiles_text(f.paced.latency.summary(), {"p50", "p99", "p999"}));
 }
 
-}  // namespace
-
-ScenarioResult run_ceiling(BenchContext& ctx) {
-  ScenarioResult r("ceiling");
+// Runs the ceiling ROUTER (with CURVE when `keys`) and drives it.
+ScenarioResult ceiling(BenchContext& ctx, const std::string& name, const BenchKeys* keys,
+                       double* acks_per_s) {
+  ScenarioResult r(name);
   ServerProcess ceiling;
   std::string error;
-  if (!start_server({ctx.config.self_path, "serve-ceiling", "--endpoint", "tcp://127.0.0.1:*"},
-                    ctx.config.work_dir, "ceiling", std::chrono::seconds(10), &ceiling, &error)) {
+  std::vector<std::string> argv = {ctx.config.self_path, "serve-ceiling", "--endpoint",
+                                   "tcp://127.0.0.1:*"};
+  if (keys) argv.insert(argv.end(), {"--curve-secret", keys->broker_secret_file});
+  if (!start_server(argv, ctx.config.work_dir, name, std::chrono::seconds(10), &ceiling, &error)) {
     r.fail(error);
     return r;
   }
   ServerFigures f =
-      drive(ctx.config, ctx.zmq, ceiling.endpoints.agents, ceiling.process->pid(), false, r);
+      drive(ctx.config, ctx.zmq, ceiling.endpoints.agents, ceiling.process->pid(), false, keys, r);
   ceiling.process->stop(std::chrono::seconds(2));
   describe(f, ctx.config, r);
-  if (r.ran) ctx.ceiling_acks_per_s = f.saturated.acks_per_s();
+  if (r.ran) *acks_per_s = f.saturated.acks_per_s();
   return r;
+}
+
+// Runs a broker (with CURVE on every endpoint when `keys`) and drives it.
+ServerFigures ingest(BenchContext& ctx, const BenchKeys* keys, ScenarioResult& r) {
+  ServerProcess broker;
+  std::vector<std::string> args = {"--max-lease", "10m"};
+  if (keys) {
+    args.insert(args.end(),
+                {"--curve-secret", keys->broker_secret_file, "--agent-keys", keys->agent_keys_dir,
+                 "--admin-keys", keys->admin_keys_dir, "--subscriber-keys", "any"});
+  }
+  if (!start_broker(ctx, args, &broker, &r)) return {};
+  ServerFigures f =
+      drive(ctx.config, ctx.zmq, broker.endpoints.agents, broker.process->pid(), true, keys, r);
+  if (f.saturated.seq_mismatches > 0) r.fail("acks out of order (seq mismatches)");
+  describe(f, ctx.config, r);
+  if (!f.paced.latency.empty()) {
+    r.metrics["half_load_p99_ms"] = f.paced.latency.quantile_ms(0.99);
+  }
+  const int status = broker.process->stop(std::chrono::seconds(5));
+  r.metrics["broker_exit_status"] = status;
+  return f;
+}
+
+// Adds the ratio of `acks_per_s` to `reference` (when both are known) as
+// metric `key` and a row.
+void ratio(ScenarioResult& r, double acks_per_s, double reference, const std::string& key,
+           const std::string& label) {
+  if (reference <= 0 || !r.ran) return;
+  r.metrics[key] = acks_per_s / reference;
+  r.row(label, fixed(acks_per_s / reference * 100, 1) + " %");
+}
+
+}  // namespace
+
+ScenarioResult run_ceiling(BenchContext& ctx) {
+  return ceiling(ctx, "ceiling", nullptr, &ctx.ceiling_acks_per_s);
 }
 
 ScenarioResult run_ingest(BenchContext& ctx) {
   ScenarioResult r("ingest");
-  ServerProcess broker;
-  if (!start_broker(ctx, {"--max-lease", "10m"}, &broker, &r)) return r;
-  ServerFigures f =
-      drive(ctx.config, ctx.zmq, broker.endpoints.agents, broker.process->pid(), true, r);
-  if (f.saturated.seq_mismatches > 0) r.fail("acks out of order (seq mismatches)");
-  describe(f, ctx.config, r);
+  ServerFigures f = ingest(ctx, nullptr, r);
+  if (r.ran) ctx.ingest_acks_per_s = f.saturated.acks_per_s();
   if (ctx.ceiling_acks_per_s > 0 && r.ran) {
     const double ratio = f.saturated.acks_per_s() / ctx.ceiling_acks_per_s;
     r.metrics["ratio_to_ceiling"] = ratio;
     r.row("ratio to ceiling", fixed(ratio * 100, 1) + " %");
     r.target("ingest >= 70% of ceiling", ratio * 100, 70, false, "%");
   }
-  if (!f.paced.latency.empty()) {
-    r.metrics["half_load_p99_ms"] = f.paced.latency.quantile_ms(0.99);
+  return r;
+}
+
+ScenarioResult run_ceiling_curve(BenchContext& ctx) {
+  if (!ctx.keys) {
+    ScenarioResult r("ceiling_curve");
+    r.fail("no CURVE keys");
+    return r;
   }
-  const int status = broker.process->stop(std::chrono::seconds(5));
-  r.metrics["broker_exit_status"] = status;
+  ScenarioResult r = ceiling(ctx, "ceiling_curve", ctx.keys, &ctx.ceiling_curve_acks_per_s);
+  ratio(r, ctx.ceiling_curve_acks_per_s, ctx.ceiling_acks_per_s, "ratio_to_plaintext_ceiling",
+        "ratio to the plaintext ceiling");
+  return r;
+}
+
+ScenarioResult run_ingest_curve(BenchContext& ctx) {
+  ScenarioResult r("ingest_curve");
+  if (!ctx.keys) {
+    r.fail("no CURVE keys");
+    return r;
+  }
+  ServerFigures f = ingest(ctx, ctx.keys, r);
+  const double acks = f.saturated.acks_per_s();
+  ratio(r, acks, ctx.ingest_acks_per_s, "ratio_to_plaintext_ingest",
+        "ratio to plaintext ingest (same run)");
+  ratio(r, acks, ctx.ceiling_curve_acks_per_s, "ratio_to_curve_ceiling",
+        "ratio to the CURVE ceiling");
   return r;
 }
 

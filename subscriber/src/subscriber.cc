@@ -17,6 +17,8 @@
 #include <variant>
 #include <vector>
 
+#include "curve_client.h"
+#include "handshake_monitor.h"
 #include "roster/clock.h"
 #include "roster/codec.h"
 #include "roster/enum_names.h"
@@ -48,15 +50,20 @@ const char* to_string(ResyncReason reason) {
 class Subscriber::Impl {
  public:
   // Reads `clock`, or the system clock when it is null.
-  Impl(SubscriberOptions options, SubscriberCallbacks callbacks, Clock* clock)
+  Impl(SubscriberOptions options, SubscriberCallbacks callbacks, Clock* clock,
+       std::optional<CurveClientKeys> curve)
       : options_(std::move(options)),
         brokers_(broker_list(options_)),
         callbacks_(std::move(callbacks)),
+        curve_(std::move(curve)),
         clock_(clock != nullptr ? *clock : system_clock_),
         sync_(options_) {}
 
   ~Impl() {
     stop();
+    // Monitors first: their sockets must close before the context ends.
+    sub_monitor_.reset();
+    admin_monitor_.reset();
     sub_.close();
     admin_.reset();
     context_.close();
@@ -80,7 +87,8 @@ class Subscriber::Impl {
       return false;
     }
     if (!wake_.open(error)) return false;
-    if (!wake_.add(sub_.get(zmq::sockopt::fd))) {
+    if (!wake_.add(sub_.get(zmq::sockopt::fd)) ||
+        !wake_.add(sub_monitor_->events().get(zmq::sockopt::fd))) {
       if (error) *error = "cannot watch the state socket's descriptor";
       return false;
     }
@@ -135,6 +143,7 @@ class Subscriber::Impl {
       std::lock_guard<std::mutex> lock(mutex_);
       deadline = sync_.next_deadline();
     }
+    if (sub_reconnect_at_) deadline = std::min(deadline, *sub_reconnect_at_);
     const TimeMs now = clock_.now_ms();
     const TimeMs wait = deadline <= now ? 0 : std::min(deadline - now, kMaxWaitMs);
     return std::chrono::milliseconds(wait);
@@ -147,6 +156,7 @@ class Subscriber::Impl {
     for (int i = 0; i < kMaxMessagesPerRound && admin_; ++i) {
       if (!receive_admin()) break;
     }
+    check_handshakes();
     subscriber::SyncOutput out;
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -176,6 +186,7 @@ class Subscriber::Impl {
     SubscriberStats stats = sync_.stats();
     stats.bad_messages = bad_messages_;
     stats.replaced_strings = replaced_strings_;
+    stats.auth_failures = auth_failures_;
     return stats;
   }
   BrokerChannels following() const {
@@ -189,6 +200,8 @@ class Subscriber::Impl {
     std::vector<zmq::pollitem_t> items;
     items.push_back({sub_.handle(), 0, ZMQ_POLLIN, 0});
     if (admin_) items.push_back({admin_->handle(), 0, ZMQ_POLLIN, 0});
+    items.push_back({sub_monitor_->events().handle(), 0, ZMQ_POLLIN, 0});
+    if (admin_monitor_) items.push_back({admin_monitor_->events().handle(), 0, ZMQ_POLLIN, 0});
     return items;
   }
 
@@ -328,9 +341,10 @@ class Subscriber::Impl {
   // The broker the core follows now. Only this thread changes sync_.
   const BrokerChannels& current() const { return brokers_[sync_.following()]; }
 
-  // (Re)creates the SUB socket, connected to `endpoint` and subscribed.
-  // Throws zmq::error_t on a bad endpoint.
+  // (Re)creates the SUB socket and its handshake monitor, connected to
+  // `endpoint` and subscribed. Throws zmq::error_t on a bad endpoint.
   void connect_state(const std::string& endpoint) {
+    sub_monitor_.reset();
     sub_ = zmq::socket_t(context_, zmq::socket_type::sub);
     sub_.set(zmq::sockopt::linger, 0);
     sub_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
@@ -339,6 +353,8 @@ class Subscriber::Impl {
       sub_.set(zmq::sockopt::rcvbuf, options_.receive_buffer_bytes);
     }
     sub_.set(zmq::sockopt::subscribe, std::string(kTopicPrefix));
+    if (curve_) apply_curve_client(sub_, *curve_);
+    sub_monitor_.emplace(context_, sub_, curve_.has_value());
     sub_.connect(endpoint);
   }
 
@@ -348,14 +364,82 @@ class Subscriber::Impl {
     const BrokerChannels& next = current();
     warn("failover", "the followed broker went silent; following the broker at " +
                          next.state_endpoint + " / " + next.admin_endpoint);
+    if (admin_monitor_) {
+      wake_.remove(admin_monitor_->events().get(zmq::sockopt::fd));
+      admin_monitor_.reset();
+    }
     if (admin_) wake_.remove(admin_->get(zmq::sockopt::fd));
     admin_.reset();
     wake_.remove(sub_.get(zmq::sockopt::fd));
+    wake_.remove(sub_monitor_->events().get(zmq::sockopt::fd));
     // The endpoints were checked by open(), so this cannot throw.
     connect_state(next.state_endpoint);
-    if (!wake_.add(sub_.get(zmq::sockopt::fd))) {
-      warn("wake_fd", "cannot watch the state socket's descriptor");
+    // A new broker: its handshakes start a new run.
+    sub_reconnect_at_.reset();
+    sub_reconnect_delay_ms_ = options_.snapshot_timeout_ms;
+    sub_failing_ = false;
+    admin_failing_ = false;
+    if (!wake_.add(sub_.get(zmq::sockopt::fd)) ||
+        !wake_.add(sub_monitor_->events().get(zmq::sockopt::fd))) {
+      warn("wake_fd", "cannot watch the state socket's descriptors");
     }
+  }
+
+  // Reads both sockets' handshake events: counts each failure, reports the
+  // first of a run (on_auth_failure, an error line at most every
+  // kWarnEveryMs), and reconnects the SUB after a refused key, which libzmq
+  // does not retry by itself. The admin socket is replaced by each snapshot
+  // request retry anyway.
+  void check_handshakes() {
+    const TimeMs now = clock_.now_ms();
+    if (auto failure = sub_monitor_->take_failure()) {
+      on_handshake_failure(*failure, sub_failing_);
+      if (failure->kind == HandshakeFailure::Kind::kRefused && !sub_reconnect_at_) {
+        sub_reconnect_at_ = now + static_cast<TimeMs>(sub_reconnect_delay_ms_);
+        sub_reconnect_delay_ms_ =
+            std::min(sub_reconnect_delay_ms_ * 2, options_.snapshot_timeout_ms * 16);
+      }
+    } else if (sub_monitor_->succeeded()) {
+      sub_failing_ = false;
+      sub_reconnect_delay_ms_ = options_.snapshot_timeout_ms;
+    }
+    if (admin_monitor_) {
+      if (auto failure = admin_monitor_->take_failure()) {
+        on_handshake_failure(*failure, admin_failing_);
+      } else if (admin_monitor_->succeeded()) {
+        admin_failing_ = false;
+      }
+    }
+    if (sub_reconnect_at_ && now >= *sub_reconnect_at_) {
+      sub_reconnect_at_.reset();
+      try {
+        sub_.disconnect(current().state_endpoint);
+      } catch (const zmq::error_t&) {
+        // libzmq already dropped the refused connection.
+      }
+      try {
+        sub_.connect(current().state_endpoint);
+      } catch (const zmq::error_t& e) {
+        warn("reconnect", std::string("cannot reconnect the state socket: ") + e.what());
+      }
+    }
+  }
+
+  void on_handshake_failure(const HandshakeFailure& failure, bool& failing) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++auth_failures_;
+    }
+    const std::string text = failure.describe();
+    const TimeMs now = clock_.now_ms();
+    auto [it, first] = last_warned_.try_emplace("auth", now);
+    if (first || now - it->second >= kWarnEveryMs) {
+      it->second = now;
+      spdlog::error("roster subscriber: {}", text);
+    }
+    if (failing) return;
+    failing = true;
+    if (callbacks_.on_auth_failure) callbacks_.on_auth_failure(text);
   }
 
   // Sends what the core asked for, then calls back with no lock held.
@@ -377,13 +461,26 @@ class Subscriber::Impl {
   // A fresh DEALER per request: a request queued to a dead broker is
   // dropped with its socket instead of being delivered later as a backlog.
   void send_snapshot_request() {
+    if (admin_monitor_) {
+      // Events of the old socket still count.
+      if (auto failure = admin_monitor_->take_failure()) {
+        on_handshake_failure(*failure, admin_failing_);
+      }
+      wake_.remove(admin_monitor_->events().get(zmq::sockopt::fd));
+      admin_monitor_.reset();
+    }
     if (admin_) wake_.remove(admin_->get(zmq::sockopt::fd));
     admin_.reset();
     admin_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     admin_->set(zmq::sockopt::linger, 0);
     admin_->set(zmq::sockopt::sndhwm, 1);
     admin_->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kMaxStateBodyBytes));
+    if (curve_) apply_curve_client(*admin_, *curve_);
+    admin_monitor_.emplace(context_, *admin_, curve_.has_value());
     admin_->connect(current().admin_endpoint);
+    if (!wake_.add(admin_monitor_->events().get(zmq::sockopt::fd))) {
+      warn("wake_fd", "cannot watch the admin socket's handshake events");
+    }
     if (!wake_.add(admin_->get(zmq::sockopt::fd))) {
       // The reply is still read when process() runs for a timer.
       warn("wake_fd", "cannot watch the admin socket's descriptor");
@@ -398,6 +495,8 @@ class Subscriber::Impl {
   // At least one; the core's following() indexes it.
   const std::vector<BrokerChannels> brokers_;
   const SubscriberCallbacks callbacks_;
+  // The CURVE keys of both sockets; nullopt: plaintext.
+  const std::optional<CurveClientKeys> curve_;
   SystemClock system_clock_;
   Clock& clock_;
   // Guards sync_ and the counters against readers on other threads; only
@@ -406,11 +505,21 @@ class Subscriber::Impl {
   subscriber::ViewSync sync_;
   uint64_t bad_messages_ = 0;
   uint64_t replaced_strings_ = 0;
+  uint64_t auth_failures_ = 0;
   std::map<std::string, TimeMs> last_warned_;
+  // A run of failed handshakes on each connection is reported once.
+  bool sub_failing_ = false;
+  bool admin_failing_ = false;
+  // After a refused key: when to reconnect the SUB, and the next wait.
+  std::optional<TimeMs> sub_reconnect_at_;
+  uint64_t sub_reconnect_delay_ms_ = options_.snapshot_timeout_ms;
 
   zmq::context_t context_;
   zmq::socket_t sub_;
   std::unique_ptr<zmq::socket_t> admin_;
+  // Declared after the sockets they watch; reset before them (~Impl).
+  std::optional<HandshakeMonitor> sub_monitor_;
+  std::optional<HandshakeMonitor> admin_monitor_;
   // Readable while a socket may have work; see Subscriber::fd().
   subscriber::WakeFd wake_;
   zmq::socket_t pipe_worker_;
@@ -437,7 +546,14 @@ std::unique_ptr<Subscriber> Subscriber::create_with(SubscriberOptions options,
     if (error) *error = "beat_interval_ms, stale_after_beats and snapshot_timeout_ms must be > 0";
     return nullptr;
   }
-  auto impl = std::make_unique<Impl>(std::move(options), std::move(callbacks), clock);
+  std::string curve_error;
+  auto curve = resolve_curve_client(options.curve, &curve_error);
+  if (!curve_error.empty()) {
+    if (error) *error = curve_error;
+    return nullptr;
+  }
+  auto impl =
+      std::make_unique<Impl>(std::move(options), std::move(callbacks), clock, std::move(curve));
   if (!impl->open(error)) return nullptr;
   return std::unique_ptr<Subscriber>(new Subscriber(std::move(impl)));
 }

@@ -616,6 +616,68 @@ TEST(AgentSession, ControlCharactersInTheBrokersMessageAreEscaped) {
   EXPECT_NE(changes.back().detail.find("\\x1b"), std::string::npos) << changes.back().detail;
 }
 
+TEST(AgentSession, ForbiddenIsAConfigurationErrorRetriedWithBackoffAndTheSameIncarnation) {
+  AgentSession session(config(), 5, 1);
+  joined(session);
+  session.tick(kStart + 1001);  // a heartbeat
+  auto requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  session.on_reply(ErrorReply{seq_of(requests[0]), ErrorCode::kForbidden, "key web may not"},
+                   kStart + 1002);
+  auto actions = session.take_actions();
+  EXPECT_TRUE(only<CloseSocket>(actions).empty());
+  EXPECT_TRUE(sent(actions).empty()) << "no immediate rejoin, no new incarnation";
+  const AgentStateChange change = one_change(actions, AgentEvent::kForbidden);
+  EXPECT_EQ(change.incarnation, 5u);
+  EXPECT_NE(change.detail.find("forbidden: key web may not"), std::string::npos) << change.detail;
+  EXPECT_NE(change.detail.find("may not claim node id n1"), std::string::npos) << change.detail;
+  const TimeMs retry_at = *session.next_deadline();
+  EXPECT_GE(retry_at, kStart + 1002 + 100);
+  EXPECT_LE(retry_at, kStart + 1002 + 200);
+  session.tick(retry_at);
+  requests = sent(session.take_actions());
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(std::get<JoinRequest>(requests[0]).inc, 5u);
+  // Refused again: the wait grows (the refusal backoff doubles).
+  session.on_reply(ErrorReply{seq_of(requests[0]), ErrorCode::kForbidden, "still"}, retry_at + 1);
+  one_change(session.take_actions(), AgentEvent::kForbidden);
+  EXPECT_LE(*session.next_deadline(), retry_at + 1 + 400);
+  EXPECT_EQ(session.incarnation(), 5u);
+}
+
+TEST(AgentSession, RefusedHandshakeIsReportedAsAuthFailedAndBacksOffToTheNextEndpoint) {
+  AgentSession session(config(), 5, 1);
+  session.start(kStart);
+  session.take_actions();
+  session.on_handshake_failure("authentication failed: refused", kStart + 10);
+  auto actions = session.take_actions();
+  EXPECT_EQ(only<CloseSocket>(actions).size(), 1u);
+  const AgentStateChange change = one_change(actions, AgentEvent::kAuthFailed);
+  EXPECT_EQ(change.detail.rfind("authentication failed: refused; trying tcp://b:7400 in ", 0), 0u)
+      << change.detail;
+  EXPECT_EQ(session.phase(), AgentPhase::kBackoff);
+  const TimeMs reconnect_at = *session.next_deadline();
+  EXPECT_GE(reconnect_at, kStart + 10 + 100);
+  EXPECT_LE(reconnect_at, kStart + 10 + 200);
+  // Nothing more is reported before the reconnection (no kBrokerLost).
+  session.on_handshake_failure("again", kStart + 20);
+  EXPECT_TRUE(session.take_actions().empty());
+  session.tick(reconnect_at);
+  actions = session.take_actions();
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(std::get<OpenSocket>(actions[0]).endpoint, 1u);
+}
+
+TEST(AgentSession, HandshakeFailureDuringTheLeaveIsIgnored) {
+  AgentSession session(config(), 5, 1);
+  joined(session);
+  session.leave(kStart + 5);
+  session.take_actions();
+  session.on_handshake_failure("refused", kStart + 6);
+  EXPECT_TRUE(session.take_actions().empty());
+  EXPECT_EQ(session.phase(), AgentPhase::kLeaving);
+}
+
 TEST(Backoff, DelaysStayWithinTheBoundsAndTheCapDoubles) {
   Backoff backoff(100, 1000, 42);
   const uint64_t caps[] = {200, 400, 800, 1000, 1000, 1000};

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "roster/curve_client_options.h"
 #include "roster/protocol.h"
 
 namespace roster {
@@ -77,6 +78,12 @@ struct AgentConfig {
   // to at least the broker's value, or an agent restarted after a crash may
   // give up before its predecessor is declared dead.
   uint64_t dead_after_ms = 5'000;
+  // CURVE on the connections to every broker (roster-agent --curve-secret
+  // and --broker-key): certificate files, read by Agent::start(), or keys
+  // already loaded; see curve_client_options.h. Empty: plaintext. A broker
+  // that refuses the key is reported as AgentEvent::kAuthFailed, not as a
+  // lost broker.
+  CurveClientOptions curve;
 };
 
 // Returns nullopt if `config` is usable, else a message naming the bad field.

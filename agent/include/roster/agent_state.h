@@ -44,6 +44,12 @@ enum class AgentEvent : uint8_t {
                  // ended (DETAIL: how, e.g. "removed: ...; leaving the other brokers",
                  // "left: leave acknowledged"); the agent's own terminal event follows
                  // once every session has ended
+  kAuthFailed,   // the broker refused this agent's CURVE key, or the CURVE handshake
+                 // failed (wrong broker key, CURVE on one side only): as kBrokerLost,
+                 // socket closed, next endpoint after a backoff; detail says which
+  kForbidden,    // refused with `forbidden`: this key may not claim the node id (a
+                 // configuration error): no new incarnation, the join is retried after
+                 // the refusal backoff, at most one such event per wait
 };
 
 // Returns a lower-case name, e.g. "broker_lost".

@@ -19,6 +19,10 @@
 // the new epoch's). A node learnt in the snapshot's own epoch that the
 // snapshot lacks is reported removed at once, complete or not: that broker
 // forgot it while the subscriber missed deltas.
+// With CURVE (SubscriberOptions::curve) both connections are CURVE clients
+// of the broker; a handshake the broker refuses (or that fails) is reported
+// as an authentication failure (on_auth_failure, stats().auth_failures),
+// not left to look like an unreachable broker, and retried with backoff.
 // It reports the view stale when nothing arrives on the state channel for
 // `stale_after_beats` beat intervals, and fresh again when messages return.
 //
@@ -48,7 +52,7 @@
 // - polled from the caller's loop: poll_once(), or fd() in your own
 //   poll/epoll loop + process() (see fd()).
 //
-// Callbacks (on_change, on_resync, on_stale) are called from one thread
+// Callbacks (on_change, on_resync, on_stale, on_auth_failure) are called from one thread
 // only, never concurrently: the subscriber's thread after start(), or the
 // thread calling poll_once()/process(). They run with no lock held, so they
 // may call view(), stale(), synced() and stats(); they must not call
@@ -72,6 +76,7 @@
 #include <vector>
 
 #include "roster/clock.h"
+#include "roster/curve_client_options.h"
 #include "roster/protocol.h"
 #include "roster/view.h"
 
@@ -123,6 +128,10 @@ struct SubscriberStats {
   // The broker followed now: an index into the broker list (0 with one
   // broker). See Subscriber::following().
   size_t broker_index = 0;
+  // Handshakes with the broker that failed on either connection: the broker
+  // refused this subscriber's CURVE key, or the handshake broke off (wrong
+  // broker key, CURVE on one side only). See on_auth_failure.
+  uint64_t auth_failures = 0;
 };
 
 // One broker a subscriber can follow: its state channel (XPUB) and admin
@@ -167,6 +176,11 @@ struct SubscriberOptions {
   // Deltas kept while waiting for a snapshot; the oldest are dropped past
   // this (a gap the next resync repairs). Bounds memory during a slow resync.
   size_t max_buffered_deltas = 100'000;
+  // CURVE on both connections (rosterctl --curve-secret and --broker-key):
+  // certificate files, read by create(), or keys already loaded; see
+  // curve_client_options.h. Empty: plaintext. A missing or malformed file
+  // makes create() fail with an error naming it.
+  CurveClientOptions curve;
 };
 
 // Called for each node whose record changed, in version order.
@@ -176,12 +190,19 @@ using ChangeCallback = std::function<void(const NodeChange& change)>;
 using ResyncCallback = std::function<void(const View& view, ResyncReason reason)>;
 // Called when the view goes stale (true) or fresh again (false).
 using StaleCallback = std::function<void(bool stale)>;
+// Called when handshakes with the broker start failing on a connection
+// (the first failure, and the first after a handshake succeeded again):
+// `description` is one line starting "authentication failed:" that names
+// the endpoint and says why (a refused key, or a failed handshake). The
+// subscriber keeps retrying with backoff; the view goes stale meanwhile.
+using AuthFailureCallback = std::function<void(const std::string& description)>;
 
 // What the caller wants to hear about; any callback may be empty.
 struct SubscriberCallbacks {
   ChangeCallback on_change;
   ResyncCallback on_resync;
   StaleCallback on_stale;
+  AuthFailureCallback on_auth_failure;
 };
 
 class Subscriber {
