@@ -28,8 +28,9 @@
 namespace roster::bench {
 namespace {
 
-const std::vector<std::string> kScenarioOrder = {"ceiling",  "ingest", "detection",   "leave",
-                                                 "snapshot", "memory", "connections", "failover"};
+const std::vector<std::string> kScenarioOrder = {"ceiling",     "ingest",   "detection",
+                                                 "leave",       "snapshot", "memory",
+                                                 "connections", "failover", "pair_cost"};
 
 std::string self_executable() {
   char path[4096];
@@ -157,7 +158,8 @@ int run(int argc, char** argv) {
       {"ceiling", run_ceiling},         {"ingest", run_ingest},
       {"detection", run_detection},     {"leave", run_leave},
       {"snapshot", run_snapshot},       {"memory", run_memory},
-      {"connections", run_connections}, {"failover", run_failover}};
+      {"connections", run_connections}, {"failover", run_failover},
+      {"pair_cost", run_pair_cost}};
   BenchContext ctx{config, zmq, 0};
   std::vector<ScenarioResult> results;
   std::string command_line;
