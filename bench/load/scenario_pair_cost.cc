@@ -161,7 +161,12 @@ std::optional<PhaseCost> run_phase(const BenchContext& ctx, const std::string& a
   for (size_t b = 0; b < 2; ++b) {
     cost.broker_cpu_s[b] = after[b].cpu_s - before[b].cpu_s;
     cost.requests[b] = after[b].requests - before[b].requests;
-    if (!before[b].wire || !after[b].wire) {
+    // A connection that closed or opened in the window resets its
+    // counters: then the bytes are not measured.
+    if (!before[b].wire || !after[b].wire ||
+        before[b].wire->connections != after[b].wire->connections ||
+        after[b].wire->received < before[b].wire->received ||
+        after[b].wire->sent < before[b].wire->sent) {
       cost.have_wire = false;
       continue;
     }
@@ -286,7 +291,7 @@ ScenarioResult run_pair_cost(BenchContext& ctx) {
     r.row("  per heartbeat on the wire: request / ack",
           fixed(up, 1) + " / " + fixed(down, 1) + " B");
   } else {
-    r.row("TCP bytes per agent per interval", "not measured (no ss)");
+    r.row("TCP bytes per agent per interval", "not measured (no ss, or connections changed)");
   }
   r.row("broker CPU per heartbeat: single / pair A / B",
         fixed(single_us, 1) + " / " + fixed(pair_us[0], 1) + " / " + fixed(pair_us[1], 1) + " us");
