@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the load benchmark of roster (bench/load, see docs/PERFORMANCE.md):
-# builds roster-broker and roster-bench in build/ (or $ROSTER_BENCH_BUILD_DIR),
+# builds roster-broker, roster-agent and roster-bench in build/ (or $ROSTER_BENCH_BUILD_DIR),
 # raises the open-file limit for the connections scenario, runs the
 # scenarios, prints a table and writes JSON under bench/results/.
 #
@@ -32,7 +32,7 @@ if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   configure_args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 fi
 cmake -S "$root" -B "$build_dir" "${configure_args[@]}" >/dev/null
-cmake --build "$build_dir" -j "$jobs" --target roster-broker roster-bench >/dev/null
+cmake --build "$build_dir" -j "$jobs" --target roster-broker roster-agent roster-bench >/dev/null
 
 # 10k connections need ~10k descriptors in the broker and ~20k here.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

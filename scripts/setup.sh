@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev libspdlog-dev
   libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  procps
+  procps iproute2
   help2man dpkg-dev
   libsystemd-dev
   libczmq-dev python3-zmq

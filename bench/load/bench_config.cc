@@ -47,6 +47,8 @@ BenchConfig config_for(Mode mode) {
     c.real_connections = 1'000;
     c.failover_nodes = 200;
     c.failover_kills = 10;
+    c.pair_agents = 20;
+    c.pair_for = Millis(5'000);
     c.connections_for = Millis(4'000);
     return c;
   }
@@ -67,6 +69,8 @@ BenchConfig config_for(Mode mode) {
   c.real_connections = 100;
   c.failover_nodes = 50;
   c.failover_kills = 3;
+  c.pair_agents = 4;
+  c.pair_for = Millis(1'000);
   c.connections_for = Millis(1'500);
   return c;
 }

@@ -69,6 +69,12 @@ struct BenchConfig {
   // `failover_kills` times (and restarted each time).
   size_t failover_nodes = 1'000;
   size_t failover_kills = 20;
+
+  // pair_cost: `pair_agents` roster-agent processes beating every
+  // `pair_interval`, measured for `pair_for` with one broker, then with two.
+  size_t pair_agents = 50;
+  Millis pair_interval{100};
+  Millis pair_for{15'000};
 };
 
 // The sizes for `mode` (paths are left empty).

@@ -31,8 +31,8 @@ namespace roster::bench {
 namespace {
 
 const std::vector<std::string> kScenarioOrder = {
-    "ceiling", "ingest", "ceiling_curve", "ingest_curve", "detection",
-    "leave",   "snapshot", "memory",     "connections",  "failover"};
+    "ceiling", "ingest", "ceiling_curve", "ingest_curve", "detection", "leave",
+    "snapshot", "memory", "connections", "failover", "pair_cost"};
 
 std::string self_executable() {
   char path[4096];
@@ -176,7 +176,8 @@ int run(int argc, char** argv) {
       {"snapshot", run_snapshot},
       {"memory", run_memory},
       {"connections", run_connections},
-      {"failover", run_failover}};
+      {"failover", run_failover},
+      {"pair_cost", run_pair_cost}};
   BenchContext ctx{config, zmq};
   std::optional<BenchKeys> keys;
   if (runs("ceiling_curve") || runs("ingest_curve")) {

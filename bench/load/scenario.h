@@ -126,5 +126,6 @@ ScenarioResult run_snapshot(BenchContext& ctx);
 ScenarioResult run_memory(BenchContext& ctx);
 ScenarioResult run_connections(BenchContext& ctx);
 ScenarioResult run_failover(BenchContext& ctx);
+ScenarioResult run_pair_cost(BenchContext& ctx);
 
 }  // namespace roster::bench
