@@ -26,8 +26,8 @@ std::string HandshakeFailure::describe() const {
   if (!client_uses_curve) {
     return "authentication failed: the handshake with the broker at " + endpoint +
            " failed (libzmq code " + std::to_string(value) +
-           "); the broker probably requires CURVE: give this client --curve-secret and "
-           "--broker-key";
+           "); the broker probably requires CURVE (give this client --curve-secret and "
+           "--broker-key), or the endpoint is not the broker's endpoint of this kind";
   }
   return "authentication failed: the CURVE handshake with the broker at " + endpoint +
          " failed (libzmq code " + std::to_string(value) +

@@ -23,9 +23,9 @@ void feed(prometheus::Counter& counter, uint64_t count, uint64_t& last) {
 }
 
 constexpr AgentPhase kPhases[] = {
-    AgentPhase::kIdle,    AgentPhase::kJoining, AgentPhase::kJoined,  AgentPhase::kBackoff,
-    AgentPhase::kLeaving, AgentPhase::kStopped, AgentPhase::kRemoved, AgentPhase::kConfigError,
-    AgentPhase::kDuplicate};
+    AgentPhase::kIdle,    AgentPhase::kJoining,     AgentPhase::kJoined,
+    AgentPhase::kBackoff, AgentPhase::kLeaving,     AgentPhase::kStopped,
+    AgentPhase::kRemoved, AgentPhase::kConfigError, AgentPhase::kDuplicate};
 
 }  // namespace
 

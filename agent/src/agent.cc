@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <deque>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -53,12 +54,12 @@ struct Agent::Impl {
       : config(std::move(c)), callback(std::move(cb)), clock(clk) {}
 
   void run(AgentSessions sessions, zmq::socket_t& wake_rx);
-  void apply(AgentSessions& sessions, std::vector<BrokerLink>& links);
+  void apply(AgentSessions& sessions, std::deque<BrokerLink>& links);
   void take_commands(AgentSessions& sessions, TimeMs now);
-  void receive_replies(AgentSessions& sessions, std::vector<BrokerLink>& links, size_t link,
+  void receive_replies(AgentSessions& sessions, std::deque<BrokerLink>& links, size_t link,
                        TimeMs now);
   void publish_status(const AgentSessions& sessions);
-  void check_handshake(AgentSessions& sessions, std::vector<BrokerLink>& links, size_t link,
+  void check_handshake(AgentSessions& sessions, std::deque<BrokerLink>& links, size_t link,
                        TimeMs now);
   void log_change(const AgentStateChange& change);
   void wake();
@@ -117,7 +118,7 @@ void Agent::Impl::publish_status(const AgentSessions& sessions) {
   }
 }
 
-void Agent::Impl::apply(AgentSessions& sessions, std::vector<BrokerLink>& links) {
+void Agent::Impl::apply(AgentSessions& sessions, std::deque<BrokerLink>& links) {
   for (auto& [index, action] : sessions.take_actions()) {
     BrokerLink& link = links[index];
     if (auto* open = std::get_if<OpenSocket>(&action)) {
@@ -178,7 +179,7 @@ void Agent::Impl::log_change(const AgentStateChange& change) {
               to_string(change.event), change.broker, change.detail, suppressed);
 }
 
-void Agent::Impl::check_handshake(AgentSessions& sessions, std::vector<BrokerLink>& links,
+void Agent::Impl::check_handshake(AgentSessions& sessions, std::deque<BrokerLink>& links,
                                   size_t link, TimeMs now) {
   if (auto failure = links[link].take_handshake_failure()) {
     sessions.on_handshake_failure(link, failure->describe(), now);
@@ -201,7 +202,7 @@ void Agent::Impl::take_commands(AgentSessions& session, TimeMs now) {
   if (stop && !leave) session.abandon(now);
 }
 
-void Agent::Impl::receive_replies(AgentSessions& sessions, std::vector<BrokerLink>& links,
+void Agent::Impl::receive_replies(AgentSessions& sessions, std::deque<BrokerLink>& links,
                                   size_t link, TimeMs now) {
   while (auto body = links[link].receive()) {
     auto reply = decode_agent_reply(*body);
@@ -224,8 +225,8 @@ void Agent::Impl::receive_replies(AgentSessions& sessions, std::vector<BrokerLin
 }
 
 void Agent::Impl::run(AgentSessions sessions, zmq::socket_t& wake_rx) {
-  std::vector<BrokerLink> links;
-  links.reserve(sessions.links());
+  // A deque: a BrokerLink (socket and monitor) cannot move.
+  std::deque<BrokerLink> links;
   for (size_t i = 0; i < sessions.links(); ++i) links.emplace_back(context, curve);
   // Two items per open link after the wake socket: its DEALER and its
   // handshake monitor; `polled` says which link each pair is.

@@ -10,8 +10,8 @@ constexpr std::string_view kPhaseNames[] = {
     "stopped", "removed", "config_error", "duplicate",
 };
 constexpr std::string_view kEventNames[] = {
-    "joined", "rejoined", "broker_lost", "removed",     "config_error", "left",
-    "stopped", "refused", "duplicate",  "broker_done", "auth_failed",  "forbidden",
+    "joined",  "rejoined", "broker_lost", "removed",     "config_error", "left",
+    "stopped", "refused",  "duplicate",   "broker_done", "auth_failed",  "forbidden",
 };
 }  // namespace
 

@@ -31,8 +31,8 @@ namespace roster::bench {
 namespace {
 
 const std::vector<std::string> kScenarioOrder = {
-    "ceiling", "ingest", "ceiling_curve", "ingest_curve", "detection", "leave",
-    "snapshot", "memory", "connections", "failover", "pair_cost"};
+    "ceiling",  "ingest", "ceiling_curve", "ingest_curve", "detection", "leave",
+    "snapshot", "memory", "connections",   "failover",     "pair_cost"};
 
 std::string self_executable() {
   char path[4096];

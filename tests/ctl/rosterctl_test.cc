@@ -286,8 +286,14 @@ TEST(RosterctlErrorsTest, UnreachableBrokerIsAnErrorAfterTheTimeout) {
     EXPECT_NE(r.err.find("no reply"), std::string::npos) << r.err;
     EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
   }
-  CommandResult watch = run_command(
-      {bin("rosterctl"), "--admin", endpoint, "--state", endpoint, "--timeout", "300ms", "watch"});
+  // A silent state channel of the right socket type (a SUB connecting to
+  // the ROUTER would fail its handshake: reported as such, not as silence).
+  zmq::socket_t silent_state(context, zmq::socket_type::xpub);
+  silent_state.set(zmq::sockopt::linger, 0);
+  silent_state.bind("tcp://127.0.0.1:*");
+  const std::string state_endpoint = silent_state.get(zmq::sockopt::last_endpoint);
+  CommandResult watch = run_command({bin("rosterctl"), "--admin", endpoint, "--state",
+                                     state_endpoint, "--timeout", "300ms", "watch"});
   EXPECT_EQ(watch.exit_status, 1);
   EXPECT_NE(watch.err.find("no snapshot"), std::string::npos) << watch.err;
 }

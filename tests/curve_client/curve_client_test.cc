@@ -209,8 +209,8 @@ TEST(HandshakeMonitor, PlaintextClientOfACurveBrokerIsToldThatTheBrokerRequiresC
   ASSERT_TRUE(failure);
   EXPECT_EQ(failure->kind, HandshakeFailure::Kind::kFailed);
   EXPECT_FALSE(failure->client_uses_curve);
-  EXPECT_NE(failure->describe().find("the broker probably requires CURVE: give this client "
-                                     "--curve-secret and --broker-key"),
+  EXPECT_NE(failure->describe().find("the broker probably requires CURVE (give this client "
+                                     "--curve-secret and --broker-key)"),
             std::string::npos)
       << failure->describe();
 }

@@ -27,9 +27,9 @@ inline constexpr size_t kMaxAddrBytes = 256;
 inline constexpr size_t kMaxLabels = 32;
 inline constexpr size_t kMaxLabelKeyBytes = 64;
 inline constexpr size_t kMaxLabelValueBytes = 256;
-inline constexpr size_t kMaxReasonBytes = 256;       // leave "reason"
-inline constexpr size_t kMaxMessageBytes = 1024;     // error "message"
-inline constexpr size_t kMaxBodyBytes = 64 * 1024;   // agent and admin requests
+inline constexpr size_t kMaxReasonBytes = 256;      // leave "reason"
+inline constexpr size_t kMaxMessageBytes = 1024;    // error "message"
+inline constexpr size_t kMaxBodyBytes = 64 * 1024;  // agent and admin requests
 
 // Limit on state-channel and admin-reply bodies (snapshots of many nodes),
 // which come from the broker rather than from untrusted peers.
@@ -240,10 +240,10 @@ struct Stats {
   uint64_t version = 0;
   uint64_t nodes = 0;
   std::map<std::string, uint64_t> by_state;  // state name -> count
-  uint64_t messages = 0;                      // agent + admin requests received
-  std::map<std::string, uint64_t> errors;     // error code -> count
+  uint64_t messages = 0;                     // agent + admin requests received
+  std::map<std::string, uint64_t> errors;    // error code -> count
   uint64_t uptime_ms = 0;
-  std::map<std::string, uint64_t> counters;   // extra broker counters (stalls, drops, ...)
+  std::map<std::string, uint64_t> counters;  // extra broker counters (stalls, drops, ...)
 };
 
 // A Snapshot in an admin reply is encoded with type "snapshot".
