@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "roster/codec.h"
 #include "roster/curve_certificate.h"
 
 namespace roster::testing {
@@ -23,6 +24,20 @@ CurveClientOptions curve_files(const CurveKeyFiles& client, const CurveKeyFiles&
   options.secret_certificate_file = client.secret_file;
   options.broker_certificate_file = broker.public_file;
   return options;
+}
+
+CurveTestKeys::CurveTestKeys(const std::string& allowed_name)
+    : broker(make_curve_keys(dir, "broker")),
+      allowed(make_curve_keys(dir, allowed_name)),
+      stranger(make_curve_keys(dir, "stranger")) {}
+
+std::string curve_test_snapshot_reply() {
+  Snapshot snapshot;
+  snapshot.epoch = 7;
+  snapshot.version = 3;
+  snapshot.complete = true;
+  snapshot.time_ms = 1;
+  return encode(AdminReply{snapshot});
 }
 
 namespace {
