@@ -3,19 +3,17 @@
 #include <algorithm>
 
 #include "roster/codec.h"
-#include "roster/curve_certificate.h"
+#include "support/saved_certificate.h"
 
 namespace roster::testing {
 
 CurveKeyFiles make_curve_keys(const TempDir& dir, const std::string& name) {
-  CurveCertificate cert = generate_certificate();
-  cert.metadata["name"] = name;
+  const CurveCertificate cert = saved_certificate(dir.file(name), name);
   CurveKeyFiles files;
   files.public_key = cert.public_key;
   files.secret_key = cert.secret_key;
   files.public_file = dir.file(name);
   files.secret_file = dir.file(name + "_secret");
-  save_certificate(cert, files.public_file);
   return files;
 }
 
