@@ -40,6 +40,12 @@ void add_endpoint(CLI::App& app, const std::string& name, std::string& target,
   app.add_option(name, target, help)->type_name("ENDPOINT")->capture_default_str();
 }
 
+// A file or directory option; type_name says which (FILE, DIR, ...).
+void add_path(CLI::App& app, const std::string& name, std::string& target,
+              const std::string& type_name, const std::string& help) {
+  app.add_option(name, target, help)->type_name(type_name);
+}
+
 // The CURVE settings go together; without them the admin endpoint stays
 // on this host unless --insecure-admin says otherwise.
 std::string check_curve(const BrokerOptions& o) {
@@ -113,22 +119,18 @@ ParseResult parse_options(int argc, const char* const* argv) {
   add_endpoint(app, "--publish", o.publish_endpoint, "State channel (XPUB) to bind");
   add_endpoint(app, "--admin", o.admin_endpoint,
                "Admin channel (ROUTER) to bind; keep it on loopback or a trusted network");
-  app.add_option("--curve-secret", o.curve_secret,
-                 "The broker's secret CURVE certificate (rosterctl keygen): turns CURVE on for "
-                 "all three endpoints; needs --agent-keys, --admin-keys and --subscriber-keys")
-      ->type_name("FILE");
-  app.add_option("--agent-keys", o.agent_keys,
-                 "Directory of the public certificates admitted on the agents endpoint; each may "
-                 "claim the node ids its metadata 'node' globs match. SIGHUP reloads it")
-      ->type_name("DIR");
-  app.add_option("--admin-keys", o.admin_keys,
-                 "Directory of the public certificates admitted on the admin endpoint. SIGHUP "
-                 "reloads it")
-      ->type_name("DIR");
-  app.add_option("--subscriber-keys", o.subscriber_keys,
-                 "Directory of the public certificates admitted on the publish endpoint, or "
-                 "'any' (any CURVE client: encryption without authorization). SIGHUP reloads it")
-      ->type_name("DIR|any");
+  add_path(app, "--curve-secret", o.curve_secret, "FILE",
+           "The broker's secret CURVE certificate (rosterctl keygen): turns CURVE on for "
+           "all three endpoints; needs --agent-keys, --admin-keys and --subscriber-keys");
+  add_path(app, "--agent-keys", o.agent_keys, "DIR",
+           "Directory of the public certificates admitted on the agents endpoint; each may "
+           "claim the node ids its metadata 'node' globs match. SIGHUP reloads it");
+  add_path(app, "--admin-keys", o.admin_keys, "DIR",
+           "Directory of the public certificates admitted on the admin endpoint. SIGHUP "
+           "reloads it");
+  add_path(app, "--subscriber-keys", o.subscriber_keys, "DIR|any",
+           "Directory of the public certificates admitted on the publish endpoint, or "
+           "'any' (any CURVE client: encryption without authorization). SIGHUP reloads it");
   app.add_flag("--insecure-admin", o.insecure_admin,
                "Allow an admin endpoint off loopback without CURVE (anyone reaching it can "
                "remove nodes)");

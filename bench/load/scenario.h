@@ -83,9 +83,17 @@ struct BenchContext {
   const BenchKeys* keys = nullptr;
 };
 
+// Starts a broker, named `name`, on loopback ephemeral ports with
+// `extra_args` (after the default --log-level warn). On failure returns
+// false with *r failed.
+bool start_named_broker(const BenchContext& ctx, const std::string& name,
+                        const std::vector<std::string>& extra_args, ServerProcess* broker,
+                        ScenarioResult* r);
+
 // Starts the broker under test, named "broker-" + r->name, on loopback
 // ephemeral ports with `extra_args` (after the defaults: --log-level warn,
-// --beat-interval 100ms). On failure returns false with *r failed.
+// --beat-interval 100ms). On failure, or if the broker's ready file names
+// no publish or admin endpoint, returns false with *r failed.
 bool start_broker(const BenchContext& ctx, const std::vector<std::string>& extra_args,
                   ServerProcess* broker, ScenarioResult* r);
 

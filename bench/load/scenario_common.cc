@@ -7,8 +7,9 @@
 
 namespace roster::bench {
 
-bool start_broker(const BenchContext& ctx, const std::vector<std::string>& extra_args,
-                  ServerProcess* broker, ScenarioResult* r) {
+bool start_named_broker(const BenchContext& ctx, const std::string& name,
+                        const std::vector<std::string>& extra_args, ServerProcess* broker,
+                        ScenarioResult* r) {
   std::vector<std::string> argv = {ctx.config.broker_path,
                                    "--agents",
                                    "tcp://127.0.0.1:*",
@@ -17,16 +18,21 @@ bool start_broker(const BenchContext& ctx, const std::vector<std::string>& extra
                                    "--admin",
                                    "tcp://127.0.0.1:*",
                                    "--log-level",
-                                   "warn",
-                                   "--beat-interval",
-                                   "100ms"};
+                                   "warn"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   std::string error;
-  if (!start_server(argv, ctx.config.work_dir, "broker-" + r->name, std::chrono::seconds(15),
-                    broker, &error)) {
+  if (!start_server(argv, ctx.config.work_dir, name, std::chrono::seconds(15), broker, &error)) {
     r->fail(error);
     return false;
   }
+  return true;
+}
+
+bool start_broker(const BenchContext& ctx, const std::vector<std::string>& extra_args,
+                  ServerProcess* broker, ScenarioResult* r) {
+  std::vector<std::string> args = {"--beat-interval", "100ms"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  if (!start_named_broker(ctx, "broker-" + r->name, args, broker, r)) return false;
   if (broker->endpoints.publish.empty() || broker->endpoints.admin.empty()) {
     r->fail("broker ready file has no publish or admin line");
     return false;

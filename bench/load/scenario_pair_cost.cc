@@ -196,19 +196,7 @@ ScenarioResult run_pair_cost(BenchContext& ctx) {
   }
   std::array<ServerProcess, 2> brokers;
   for (size_t b = 0; b < brokers.size(); ++b) {
-    std::vector<std::string> argv = {ctx.config.broker_path,
-                                     "--agents",
-                                     "tcp://127.0.0.1:*",
-                                     "--publish",
-                                     "tcp://127.0.0.1:*",
-                                     "--admin",
-                                     "tcp://127.0.0.1:*",
-                                     "--log-level",
-                                     "warn"};
-    std::string error;
-    if (!start_server(argv, config.work_dir, "broker-pair_cost-" + std::to_string(b),
-                      std::chrono::seconds(15), &brokers[b], &error)) {
-      r.fail(error);
+    if (!start_named_broker(ctx, "broker-pair_cost-" + std::to_string(b), {}, &brokers[b], &r)) {
       return r;
     }
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <set>
 
+#include "agent_process.h"
 #include "event_log.h"
 #include "roster/agent.h"
 #include "roster/codec.h"
@@ -34,15 +35,6 @@ constexpr double kSlowdown = 2.0;
 constexpr milliseconds kLeftSeenWithin{100};
 constexpr double kSlowdown = 1.0;
 #endif
-
-std::unique_ptr<Process> start_agent(const std::vector<std::string>& brokers,
-                                     const std::string& node_id,
-                                     const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> argv = {bin("roster-agent"), "--node-id", node_id};
-  for (const auto& b : brokers) argv.insert(argv.end(), {"--broker", b});
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return Process::start(argv);
-}
 
 // An endpoint nothing listens on: bind an ephemeral port, then release it.
 std::string dead_endpoint() {

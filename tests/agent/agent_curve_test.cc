@@ -50,7 +50,9 @@ int ack_waiting(CurveTestServer& server) {
   }
 }
 
-struct CurveAgentTest : ::testing::Test {
+struct CurveAgentTest : ::testing::Test, CurveTestKeys {
+  CurveAgentTest() : CurveTestKeys("web-1") {}
+
   AgentConfig config(const CurveKeyFiles& client) {
     AgentConfig c;
     c.brokers = {server.endpoint()};
@@ -66,10 +68,17 @@ struct CurveAgentTest : ::testing::Test {
     return c;
   }
 
-  TempDir dir;
-  CurveKeyFiles broker = make_curve_keys(dir, "broker");
-  CurveKeyFiles allowed = make_curve_keys(dir, "web-1");
-  CurveKeyFiles stranger = make_curve_keys(dir, "stranger");
+  // Acks the agent's requests until `log` has its join; false if it has
+  // none within kEventually.
+  bool acks_until_joined(const EventLog& log) {
+    return wait_until(
+        [&] {
+          ack_waiting(server);
+          return log.count(AgentEvent::kJoined) == 1;
+        },
+        kEventually);
+  }
+
   CurveTestServer server{zmq::socket_type::router, broker, {allowed.public_key}};
 };
 
@@ -77,12 +86,7 @@ TEST_F(CurveAgentTest, AllowedKeyJoins) {
   EventLog log;
   Agent agent(config(allowed), log.callback());
   ASSERT_EQ(agent.start(), std::nullopt);
-  EXPECT_TRUE(wait_until(
-      [&] {
-        ack_waiting(server);
-        return log.count(AgentEvent::kJoined) == 1;
-      },
-      kEventually));
+  EXPECT_TRUE(acks_until_joined(log));
   EXPECT_EQ(log.count(AgentEvent::kAuthFailed), 0u);
   agent.stop(false);
 }
@@ -143,12 +147,7 @@ TEST_F(CurveAgentTest, LoadedKeysWorkLikeFiles) {
   c.curve.broker_public_key = broker.public_key;
   Agent agent(c, log.callback());
   ASSERT_EQ(agent.start(), std::nullopt);
-  EXPECT_TRUE(wait_until(
-      [&] {
-        ack_waiting(server);
-        return log.count(AgentEvent::kJoined) == 1;
-      },
-      kEventually));
+  EXPECT_TRUE(acks_until_joined(log));
   agent.stop(false);
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "agent_process.h"
 #include "support/admin.h"
 #include "support/broker_process.h"
 #include "support/process.h"
@@ -71,15 +72,6 @@ struct ObservedBroker {
     return watcher->first_delta(node, state).has_value();
   }
 };
-
-std::unique_ptr<Process> start_agent(const std::vector<std::string>& brokers,
-                                     const std::string& node_id,
-                                     const std::vector<std::string>& extra = {}) {
-  std::vector<std::string> argv = {bin("roster-agent"), "--node-id", node_id};
-  for (const auto& b : brokers) argv.insert(argv.end(), {"--broker", b});
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  return Process::start(argv);
-}
 
 // Whether `broker` holds `node` alive now (admin `node`).
 bool alive_at(const std::string& admin, const std::string& node) {

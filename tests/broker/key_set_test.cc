@@ -9,11 +9,13 @@
 
 #include "roster/curve_certificate.h"
 #include "support/process.h"
+#include "support/saved_certificate.h"
 #include "zap_protocol.h"
 
 namespace roster::broker {
 namespace {
 
+using roster::testing::saved_certificate;
 using roster::testing::TempDir;
 
 TEST(MayClaim, GlobsMatchWholeNodeIds) {
@@ -36,10 +38,7 @@ TEST(MayClaim, AKeyWithoutGlobsClaimsNothing) {
 
 TEST(KeySet, LoadsNamesGlobsAndSkipsDuplicates) {
   TempDir dir;
-  auto a = generate_certificate();
-  a.metadata["name"] = "web";
-  a.metadata["node"] = "web-*";
-  save_certificate(a, dir.file("a"));
+  const auto a = saved_certificate(dir.file("a"), "web", "web-*");
   save_certificate(a, dir.file("b"));  // the same key again
   std::vector<std::string> skipped;
   const KeySet set = KeySet::load(dir.path(), &skipped);

@@ -11,7 +11,6 @@
 #include <thread>
 #include <vector>
 
-#include "roster/codec.h"
 #include "support/curve_test_server.h"
 #include "support/process.h"
 
@@ -20,16 +19,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::string snapshot_reply() {
-  Snapshot snapshot;
-  snapshot.epoch = 7;
-  snapshot.version = 3;
-  snapshot.complete = true;
-  snapshot.time_ms = 1;
-  return encode(AdminReply{snapshot});
-}
+struct RosterctlCurveTest : ::testing::Test, CurveTestKeys {
+  RosterctlCurveTest() : CurveTestKeys("operator") {}
 
-struct RosterctlCurveTest : ::testing::Test {
   // rosterctl against the CURVE servers with `client`'s key (and `extra`
   // before the command), the admin server answering every request with a
   // snapshot meanwhile. Its --timeout is long: a refused key must not wait
@@ -51,7 +43,7 @@ struct RosterctlCurveTest : ::testing::Test {
       result = run_command(argv, 40s, env);
       done = true;
     });
-    const std::string reply = snapshot_reply();
+    const std::string reply = curve_test_snapshot_reply();
     wait_until(
         [&] {
           admin.answer_waiting(reply);
@@ -63,10 +55,6 @@ struct RosterctlCurveTest : ::testing::Test {
     return result;
   }
 
-  TempDir dir;
-  CurveKeyFiles broker = make_curve_keys(dir, "broker");
-  CurveKeyFiles allowed = make_curve_keys(dir, "operator");
-  CurveKeyFiles stranger = make_curve_keys(dir, "stranger");
   CurveTestServer state{zmq::socket_type::xpub, broker, {allowed.public_key}};
   CurveTestServer admin{zmq::socket_type::router, broker, {allowed.public_key}};
   std::chrono::steady_clock::duration elapsed{};

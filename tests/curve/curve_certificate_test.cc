@@ -8,10 +8,12 @@
 
 #include "roster/certificate_directory.h"
 #include "support/process.h"
+#include "support/saved_certificate.h"
 
 namespace roster {
 namespace {
 
+using testing::saved_certificate;
 using testing::TempDir;
 
 // Two valid keys of a pair (generated once, fixed here).
@@ -50,10 +52,7 @@ TEST(CurveCertificate, GenerateGivesValidDistinctKeys) {
 
 TEST(CurveCertificate, SaveThenLoadRoundTrips) {
   TempDir dir;
-  auto cert = generate_certificate();
-  cert.metadata["name"] = "web";
-  cert.metadata["node"] = "web-*,api-1";
-  save_certificate(cert, dir.file("web"));
+  const auto cert = saved_certificate(dir.file("web"), "web", "web-*,api-1");
 
   const auto pub = load_certificate(dir.file("web"));
   EXPECT_EQ(pub.public_key, cert.public_key);

@@ -7,10 +7,12 @@
 #include "roster/certificate_directory.h"
 #include "roster/curve_certificate.h"
 #include "support/process.h"
+#include "support/saved_certificate.h"
 
 namespace roster {
 namespace {
 
+using testing::saved_certificate;
 using testing::TempDir;
 
 TEST(CurveCzmqInterop, CzmqCertificateLoadsWithOurs) {
@@ -38,10 +40,7 @@ TEST(CurveCzmqInterop, CzmqCertificateLoadsWithOurs) {
 
 TEST(CurveCzmqInterop, OurCertificateLoadsWithCzmq) {
   TempDir dir;
-  auto ours = generate_certificate();
-  ours.metadata["name"] = "from-roster";
-  ours.metadata["node"] = "web-*";
-  save_certificate(ours, dir.file("ours"));
+  const auto ours = saved_certificate(dir.file("ours"), "from-roster", "web-*");
 
   zcert_t* pub = zcert_load(dir.file("ours").c_str());
   ASSERT_NE(pub, nullptr);

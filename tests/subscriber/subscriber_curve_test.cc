@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "roster/codec.h"
 #include "roster/subscriber.h"
 #include "support/curve_test_server.h"
 #include "support/guarded_list.h"
@@ -23,16 +22,9 @@ using std::chrono::seconds;
 
 constexpr milliseconds kEventually = seconds(10);
 
-std::string snapshot_reply() {
-  Snapshot snapshot;
-  snapshot.epoch = 7;
-  snapshot.version = 3;
-  snapshot.complete = true;
-  snapshot.time_ms = 1;
-  return encode(AdminReply{snapshot});
-}
+struct CurveSubscriberTest : ::testing::Test, CurveTestKeys {
+  CurveSubscriberTest() : CurveTestKeys("controller") {}
 
-struct CurveSubscriberTest : ::testing::Test {
   SubscriberOptions options(const CurveKeyFiles& client) {
     SubscriberOptions o;
     o.state_endpoint = state.endpoint();
@@ -51,10 +43,6 @@ struct CurveSubscriberTest : ::testing::Test {
     return callbacks;
   }
 
-  TempDir dir;
-  CurveKeyFiles broker = make_curve_keys(dir, "broker");
-  CurveKeyFiles allowed = make_curve_keys(dir, "controller");
-  CurveKeyFiles stranger = make_curve_keys(dir, "stranger");
   CurveTestServer state{zmq::socket_type::xpub, broker, {allowed.public_key}};
   CurveTestServer admin{zmq::socket_type::router, broker, {allowed.public_key}};
   GuardedList<std::string> failures;
@@ -64,7 +52,7 @@ TEST_F(CurveSubscriberTest, AllowedKeyGetsItsSnapshot) {
   std::string error;
   auto subscriber = Subscriber::create(options(allowed), recording_callbacks(), &error);
   ASSERT_TRUE(subscriber) << error;
-  const std::string reply = snapshot_reply();
+  const std::string reply = curve_test_snapshot_reply();
   EXPECT_TRUE(wait_until(
       [&] {
         admin.answer_waiting(reply);

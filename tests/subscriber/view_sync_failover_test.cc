@@ -5,11 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "support/messages.h"
 #include "view_sync.h"
+#include "view_sync_driver.h"
 
 namespace roster::subscriber {
 namespace {
@@ -23,30 +23,6 @@ using testing::snapshot;
 constexpr TimeMs kStart = 1'000'000;
 constexpr TimeMs kBeat = 100;
 constexpr TimeMs kWindow = 3 * kBeat;  // stale_after_beats beat intervals
-
-std::vector<NodeChange> changes_of(const SyncOutput& out) {
-  std::vector<NodeChange> changes;
-  for (const auto& e : out.events) {
-    if (auto* c = std::get_if<NodeChange>(&e)) changes.push_back(*c);
-  }
-  return changes;
-}
-
-std::vector<ResyncReason> resyncs_of(const SyncOutput& out) {
-  std::vector<ResyncReason> reasons;
-  for (const auto& e : out.events) {
-    if (auto* r = std::get_if<ResyncEvent>(&e)) reasons.push_back(r->reason);
-  }
-  return reasons;
-}
-
-std::vector<bool> stales_of(const SyncOutput& out) {
-  std::vector<bool> stales;
-  for (const auto& e : out.events) {
-    if (auto* s = std::get_if<StaleEvent>(&e)) stales.push_back(s->stale);
-  }
-  return stales;
-}
 
 // `record` as a broker that saw it enter its state at `since_ms` holds it.
 NodeRecord seen_since(NodeRecord record, uint64_t since_ms) {
@@ -68,9 +44,9 @@ SubscriberOptions options_for(size_t brokers) {
 
 // A subscriber of a redundant pair, synced to broker 0 (epoch 1, version 5)
 // with a and b alive.
-class ViewSyncFailoverTest : public ::testing::Test {
+class ViewSyncFailoverTest : public ViewSyncDriver {
  protected:
-  explicit ViewSyncFailoverTest(size_t brokers = 2) : sync_(options_for(brokers)) {
+  explicit ViewSyncFailoverTest(size_t brokers = 2) : ViewSyncDriver(options_for(brokers), kStart) {
     SyncOutput out;
     sync_.start(now_, out);
     sync_.on_admin_snapshot(
@@ -84,30 +60,6 @@ class ViewSyncFailoverTest : public ::testing::Test {
     sync_.tick(now_, out);
     return out;
   }
-
-  SyncOutput admin(const Snapshot& s) {
-    SyncOutput out;
-    sync_.on_admin_snapshot(s, now_, out);
-    return out;
-  }
-  SyncOutput published(const Snapshot& s) {
-    SyncOutput out;
-    sync_.on_published_snapshot(s, now_, out);
-    return out;
-  }
-  SyncOutput feed(const Delta& d) {
-    SyncOutput out;
-    sync_.on_delta(d, now_, out);
-    return out;
-  }
-  SyncOutput feed(const Beat& b) {
-    SyncOutput out;
-    sync_.on_beat(b, now_, out);
-    return out;
-  }
-
-  TimeMs now_ = kStart;
-  ViewSync sync_;
 };
 
 TEST_F(ViewSyncFailoverTest, FollowsTheFirstBrokerAtStart) {

@@ -5,10 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "support/messages.h"
+#include "view_sync_driver.h"
 
 namespace roster::subscriber {
 namespace {
@@ -22,33 +22,9 @@ using testing::snapshot;
 
 constexpr TimeMs kStart = 1'000'000;
 
-std::vector<NodeChange> changes_of(const SyncOutput& out) {
-  std::vector<NodeChange> changes;
-  for (const auto& e : out.events) {
-    if (auto* c = std::get_if<NodeChange>(&e)) changes.push_back(*c);
-  }
-  return changes;
-}
-
-std::vector<ResyncReason> resyncs_of(const SyncOutput& out) {
-  std::vector<ResyncReason> reasons;
-  for (const auto& e : out.events) {
-    if (auto* r = std::get_if<ResyncEvent>(&e)) reasons.push_back(r->reason);
-  }
-  return reasons;
-}
-
-std::vector<bool> stales_of(const SyncOutput& out) {
-  std::vector<bool> stales;
-  for (const auto& e : out.events) {
-    if (auto* s = std::get_if<StaleEvent>(&e)) stales.push_back(s->stale);
-  }
-  return stales;
-}
-
-class ViewSyncTest : public ::testing::Test {
+class ViewSyncTest : public ViewSyncDriver {
  protected:
-  ViewSyncTest() : sync_(make_options()) {
+  ViewSyncTest() : ViewSyncDriver(make_options(), kStart) {
     SyncOutput out;
     sync_.start(now_, out);
     EXPECT_TRUE(out.request_snapshot);
@@ -61,20 +37,6 @@ class ViewSyncTest : public ::testing::Test {
     o.snapshot_timeout_ms = 500;
     o.max_buffered_deltas = 4;
     return o;
-  }
-
-  // What the sync does with one message at now_.
-  SyncOutput admin(const Snapshot& s) { return give(&ViewSync::on_admin_snapshot, s); }
-  SyncOutput published(const Snapshot& s) { return give(&ViewSync::on_published_snapshot, s); }
-  SyncOutput feed(const Delta& d) { return give(&ViewSync::on_delta, d); }
-  SyncOutput feed(const Beat& b) { return give(&ViewSync::on_beat, b); }
-
-  template <typename Message>
-  SyncOutput give(void (ViewSync::*handler)(const Message&, TimeMs, SyncOutput&),
-                  const Message& message) {
-    SyncOutput out;
-    (sync_.*handler)(message, now_, out);
-    return out;
   }
 
   // The broker restarted: a beat of epoch 2, then its admin snapshot at
@@ -92,9 +54,6 @@ class ViewSyncTest : public ::testing::Test {
     sync_.on_admin_snapshot(snapshot(1, 5, {alive("a"), alive("b")}), now_, out);
     ASSERT_TRUE(sync_.synced());
   }
-
-  TimeMs now_ = kStart;
-  ViewSync sync_;
 };
 
 TEST_F(ViewSyncTest, FirstSnapshotReportsEveryNodeAsNew) {

@@ -2,19 +2,18 @@
 
 #include <algorithm>
 
-#include "roster/curve_certificate.h"
+#include "roster/codec.h"
+#include "support/saved_certificate.h"
 
 namespace roster::testing {
 
 CurveKeyFiles make_curve_keys(const TempDir& dir, const std::string& name) {
-  CurveCertificate cert = generate_certificate();
-  cert.metadata["name"] = name;
+  const CurveCertificate cert = saved_certificate(dir.file(name), name);
   CurveKeyFiles files;
   files.public_key = cert.public_key;
   files.secret_key = cert.secret_key;
   files.public_file = dir.file(name);
   files.secret_file = dir.file(name + "_secret");
-  save_certificate(cert, files.public_file);
   return files;
 }
 
@@ -23,6 +22,20 @@ CurveClientOptions curve_files(const CurveKeyFiles& client, const CurveKeyFiles&
   options.secret_certificate_file = client.secret_file;
   options.broker_certificate_file = broker.public_file;
   return options;
+}
+
+CurveTestKeys::CurveTestKeys(const std::string& allowed_name)
+    : broker(make_curve_keys(dir, "broker")),
+      allowed(make_curve_keys(dir, allowed_name)),
+      stranger(make_curve_keys(dir, "stranger")) {}
+
+std::string curve_test_snapshot_reply() {
+  Snapshot snapshot;
+  snapshot.epoch = 7;
+  snapshot.version = 3;
+  snapshot.complete = true;
+  snapshot.time_ms = 1;
+  return encode(AdminReply{snapshot});
 }
 
 namespace {

@@ -35,6 +35,23 @@ CurveKeyFiles make_curve_keys(const TempDir& dir, const std::string& name);
 // The client options for `client`'s secret file and `broker`'s public one.
 CurveClientOptions curve_files(const CurveKeyFiles& client, const CurveKeyFiles& broker);
 
+// The keys of a CURVE client test, saved in a fresh temporary directory:
+// the broker's ("broker"), a client's that the test servers are to admit
+// (`allowed_name`) and one they are to refuse ("stranger"). A base of test
+// fixtures, so that their members can admit allowed.public_key.
+struct CurveTestKeys {
+  explicit CurveTestKeys(const std::string& allowed_name);
+
+  TempDir dir;
+  CurveKeyFiles broker;
+  CurveKeyFiles allowed;
+  CurveKeyFiles stranger;
+};
+
+// An admin reply for a test server to answer with: a complete, empty
+// snapshot at epoch 7, version 3, time 1.
+std::string curve_test_snapshot_reply();
+
 // Answers ZAP requests in `context` (binds inproc://zeromq.zap.01): admits
 // a CURVE client whose public key is in `allowed` (Z85), refuses any other
 // with status 400. Counts both.
