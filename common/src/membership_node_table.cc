@@ -29,12 +29,12 @@ Node& NodeTable::allocate(std::string_view id, int64_t since) {
   n.state = NodeState::kAlive;
   n.held = true;
   ++by_state_[static_cast<size_t>(NodeState::kAlive)];
-  by_id_.emplace(n.id, slot);
+  by_id_.insert(hash_id(n.id), slot);
   return n;
 }
 
 void NodeTable::free(Node& n) {
-  by_id_.erase(n.id);
+  by_id_.erase(n.id, hash_id(n.id), IdOf{slots_});
   --by_state_[static_cast<size_t>(n.state)];
   ++n.generation;
   n.held = false;

@@ -1,16 +1,17 @@
 // The node records held by the membership core: one slot per held node
 // incarnation, an index by node id, and the number of nodes in each state.
 //
-// A slot lives in a deque and never moves, so the index keys on a view of
-// the slot's own id string and a Node& stays valid until the node is freed.
+// A slot lives in a deque and never moves, so a Node& stays valid until the
+// node is freed. The id index (membership_id_index.h) stores no ids: it
+// compares against each slot's own id, so each id is stored once.
 // A freed slot is reused by a later allocate(); its generation is bumped on
 // free, so a timer entry that names (slot, generation) of a freed node is
 // recognised as stale. The table keeps its counts true as long as a held
 // node's state changes only through enter().
 //
-// Cost: find() is one hash lookup and allocates nothing; allocate() and
-// free() are O(1) expected (plus copying the id); for_each() visits the
-// held nodes in index order, O(held).
+// Cost: find() is one hash of the id and one probe of a flat array, and
+// allocates nothing; allocate() and free() are O(1) expected (plus copying
+// the id); for_each() visits every slot, O(slots).
 //
 // Thread safety: none; one owner.
 #pragma once
@@ -21,9 +22,10 @@
 #include <limits>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "membership_id_index.h"
 #include "roster/protocol.h"
 
 namespace roster::internal {
@@ -60,13 +62,10 @@ class NodeTable {
   NodeTable& operator=(const NodeTable&) = delete;
 
   // The held node `id`; nullptr if none.
-  Node* find(std::string_view id) {
-    auto it = by_id_.find(id);
-    return it == by_id_.end() ? nullptr : &slots_[it->second];
-  }
+  Node* find(std::string_view id) { return const_cast<Node*>(std::as_const(*this).find(id)); }
   const Node* find(std::string_view id) const {
-    auto it = by_id_.find(id);
-    return it == by_id_.end() ? nullptr : &slots_[it->second];
+    uint32_t slot = by_id_.find(id, hash_id(id), IdOf{slots_});
+    return slot == IdIndex::kNone ? nullptr : &slots_[slot];
   }
 
   // Holds a new node `id`, alive since real time `since`, with no timer and
@@ -93,15 +92,17 @@ class NodeTable {
   Node& at(uint32_t slot) { return slots_[slot]; }
   size_t slot_count() const { return slots_.size(); }
 
-  // Calls fn(Node&) / fn(const Node&) for every held node, in index order
-  // (unspecified, not id order). fn must not allocate or free nodes.
+  // Calls fn(Node&) / fn(const Node&) for every held node, in slot order
+  // (not id order). fn must not allocate or free nodes.
   template <typename Fn>
   void for_each(Fn&& fn) {
-    for (const auto& entry : by_id_) fn(slots_[entry.second]);
+    for (Node& n : slots_)
+      if (n.held) fn(n);
   }
   template <typename Fn>
   void for_each(Fn&& fn) const {
-    for (const auto& entry : by_id_) fn(slots_[entry.second]);
+    for (const Node& n : slots_)
+      if (n.held) fn(n);
   }
 
   // Nodes held, in any state.
@@ -110,9 +111,15 @@ class NodeTable {
   uint64_t count(NodeState state) const { return by_state_[static_cast<size_t>(state)]; }
 
  private:
+  // The id of a slot, for the index.
+  struct IdOf {
+    const std::deque<Node>& slots;
+    std::string_view operator()(uint32_t slot) const { return slots[slot].id; }
+  };
+
   std::deque<Node> slots_;
   std::vector<uint32_t> free_slots_;
-  std::unordered_map<std::string_view, uint32_t> by_id_;
+  IdIndex by_id_;
   uint64_t by_state_[kNodeStateCount] = {};
 };
 
