@@ -23,6 +23,7 @@
 #include "membership_stall_clock.h"
 #include "membership_timer_queue.h"
 #include "membership_tombstones.h"
+#include "roster/codec.h"
 
 namespace roster {
 
@@ -286,7 +287,7 @@ struct Membership::Impl {
 
   // The checks heartbeat and leave share. Returns the held node of
   // (node, inc) or the refusal.
-  std::variant<Node*, ErrorReply> held_incarnation(const std::string& node, uint64_t inc,
+  std::variant<Node*, ErrorReply> held_incarnation(std::string_view node, uint64_t inc,
                                                    uint64_t seq) {
     Node* n = nodes.find(node);
     // An incarnation that is over (removed, forgotten, or older than a dead
@@ -302,7 +303,9 @@ struct Membership::Impl {
     return n;
   }
 
-  AgentReply heartbeat(const HeartbeatRequest& req) {
+  // Takes a HeartbeatRequest or a HeartbeatRef: nothing is copied.
+  template <typename Heartbeat>
+  AgentReply heartbeat(const Heartbeat& req) {
     auto found = held_incarnation(req.node, req.inc, req.seq);
     if (auto* error = std::get_if<ErrorReply>(&found)) return std::move(*error);
     Node& n = *std::get<Node*>(found);
@@ -351,6 +354,11 @@ AgentReply Membership::handle(const AgentRequest& request, TimeMs now) {
     AgentReply operator()(const LeaveRequest& r) { return impl.leave(r); }
   };
   return std::visit(Visitor{*impl_}, request);
+}
+
+AgentReply Membership::handle(const HeartbeatRef& request, TimeMs now) {
+  impl_->observe(now);
+  return impl_->heartbeat(request);
 }
 
 RemoveResult Membership::remove(std::string_view node, std::optional<uint64_t> inc, TimeMs now) {

@@ -90,6 +90,29 @@ std::string encode_snapshot(const SnapshotHeader& header,
 Decoded<AgentRequest> decode_agent_request(std::string_view body);
 Decoded<AdminRequest> decode_admin_request(std::string_view body);
 
+// A heartbeat whose node id views the body it was decoded from
+// (decode_heartbeat_ref, codec.h): valid only while that body is.
+struct HeartbeatRef {
+  std::string_view node;
+  uint64_t inc = 0;
+  uint64_t seq = 0;
+};
+
+// The heartbeat fast path of the agents endpoint: decodes `body` without
+// allocating. Returns true, with *out viewing `body`, exactly when
+// decode_agent_request(body) would return a HeartbeatRequest with those
+// fields, except that it may return false for some of those (values that
+// are arrays or maps, under unknown keys); on false *out is unspecified and
+// the caller decodes with decode_agent_request, which says why or returns
+// the other request types.
+bool decode_heartbeat_ref(std::string_view body, HeartbeatRef* out);
+
+// Room for any encoded Ack.
+inline constexpr size_t kMaxAckBytes = 96;
+// Encodes `ack` into `out` without allocating: the same bytes as
+// encode(AgentReply(ack)). Returns how many bytes it wrote.
+size_t encode_ack(const Ack& ack, char (&out)[kMaxAckBytes]);
+
 // Decoders of broker output (limit kMaxStateBodyBytes). A snapshot (also
 // in an admin reply) holds the nodes present: a record `removed` in it is
 // refused (bad_request); only a delta's records may be `removed`.

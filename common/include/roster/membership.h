@@ -26,6 +26,8 @@
 
 namespace roster {
 
+struct HeartbeatRef;  // codec.h
+
 // Knobs of the lifecycle. Defaults suit a LAN cluster with agents that
 // heartbeat every lease/3.
 struct MembershipOptions {
@@ -101,6 +103,10 @@ class Membership {
   // held for stale_incarnation, else the highest incarnation that is over.
   // O(1) expected (hash lookups), O(log n) when a deadline moves earlier.
   AgentReply handle(const AgentRequest& request, TimeMs now);
+  // The same for a heartbeat read in place (codec.h: decode_heartbeat_ref).
+  // Allocates nothing when it acknowledges (only a refusal builds a
+  // message); `request` is not kept.
+  AgentReply handle(const HeartbeatRef& request, TimeMs now);
 
   // Operator removal: forgets `node` at once (only incarnation `inc` when
   // given), leaving a tombstone. The reply's version is the version of the
