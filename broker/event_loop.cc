@@ -196,6 +196,7 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
 void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
   const auto received = std::chrono::steady_clock::now();
   ++counters_.agent_requests;
+  if (request.well_formed && handle_heartbeat(request, now, received)) return;
   AgentReply reply;
   size_t type = kAgentRequestTypes - 1;  // invalid
   if (!request.well_formed) {
@@ -220,6 +221,37 @@ void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
       reply = ErrorReply{e.seq, e.code, e.message};
     }
   }
+  defer_reply(request, reply, type, received, now);
+}
+
+bool EventLoop::handle_heartbeat(RoutedRequest& request, TimeMs now,
+                                 std::chrono::steady_clock::time_point received) {
+  constexpr size_t kHeartbeat = 1;  // index in AgentRequest
+  HeartbeatRef beat;
+  if (!decode_heartbeat_ref(request.body.to_string_view(), &beat)) return false;
+  AgentReply reply;
+  if (auto refusal = access_.check_agent(request.body, beat.node)) {
+    reply = ErrorReply{beat.seq, ErrorCode::kForbidden, std::move(*refusal)};
+  } else {
+    reply = membership_.handle(beat, now);
+    note_claim(beat.node, beat.inc, reply, request, now);
+    // At once, unless a reply of this round waits (replies keep their
+    // order) or a change waits for its commit (this ack could reveal it).
+    const Ack* ack = std::get_if<Ack>(&reply);
+    if (ack != nullptr && agent_replies_.empty() && !membership_.has_pending()) {
+      ++counters_.agent_by_type[kHeartbeat];
+      const size_t size = encode_ack(*ack, ack_buffer_);
+      reply_routed(agents_, request, std::string_view(ack_buffer_, size));
+      counters_.ack_latency.observe(seconds_since(received));
+      return true;
+    }
+  }
+  defer_reply(request, reply, kHeartbeat, received, now);
+  return true;
+}
+
+void EventLoop::defer_reply(RoutedRequest& request, const AgentReply& reply, size_t type,
+                            std::chrono::steady_clock::time_point received, TimeMs now) {
   ++counters_.agent_by_type[type];
   if (const auto* refused = std::get_if<ErrorReply>(&reply)) {
     count_error(refused->code, "agent", request, refused->message, now);
@@ -236,11 +268,16 @@ void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
 // both peers once the holder is heard (DuplicateClaims), rate limited.
 void EventLoop::note_claim(const AgentRequest& request, const AgentReply& reply,
                            const RoutedRequest& routed, TimeMs now) {
-  const auto* refused = std::get_if<ErrorReply>(&reply);
-  if (refused == nullptr && claims_.empty()) return;
   const auto& [node, inc] = std::visit(
       [](const auto& r) { return std::pair<const std::string&, uint64_t>(r.node, r.inc); },
       request);
+  note_claim(node, inc, reply, routed, now);
+}
+
+void EventLoop::note_claim(std::string_view node, uint64_t inc, const AgentReply& reply,
+                           const RoutedRequest& routed, TimeMs now) {
+  const auto* refused = std::get_if<ErrorReply>(&reply);
+  if (refused == nullptr && claims_.empty()) return;
   if (refused != nullptr) {
     if (refused->code != ErrorCode::kStaleIncarnation || !refused->inc) return;
     claims_.refused(node, {peer_of(routed), printable_id(routed.routing_id), inc}, *refused->inc,

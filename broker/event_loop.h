@@ -2,7 +2,9 @@
 // two ROUTER sockets (agents, admin). Each round it polls (timeout from the
 // core's next deadline, capped so ticks come far more often than the stall
 // threshold), reads what is waiting (bounded per round), ticks the core,
-// commits the batch and hands the Delta to the publisher. It never encodes
+// commits the batch and hands the Delta to the publisher. A heartbeat that
+// changes nothing is acknowledged at once, without a heap allocation of
+// the loop's own; other replies wait for the round's commit. It never encodes
 // a snapshot: the publisher does. With CURVE on it also serves the ZAP
 // handler and checks each request's key (access_control.h).
 //
@@ -28,6 +30,7 @@
 #include "publisher.h"
 #include "rate_limited_log.h"
 #include "roster/clock.h"
+#include "roster/codec.h"
 #include "roster/membership.h"
 #include "snapshot_gate.h"
 #include "socket_monitor.h"
@@ -97,6 +100,16 @@ class EventLoop {
   // `signal_fd` (none when negative), else 0.
   int round(int signal_fd, TimeMs max_wait_ms);
   void handle_agent(RoutedRequest& request, TimeMs now);
+  // The heartbeat fast path: decoded in place (decode_heartbeat_ref) and,
+  // when nothing must go first, acknowledged at once from ack_buffer_.
+  // Returns false, having done nothing, when the body is not a plain
+  // heartbeat: handle_agent() then decodes it in full.
+  bool handle_heartbeat(RoutedRequest& request, TimeMs now,
+                        std::chrono::steady_clock::time_point received);
+  // Counts `reply` to a request of `type` (AgentRequest index, 3: invalid)
+  // and queues it for send_deferred().
+  void defer_reply(RoutedRequest& request, const AgentReply& reply, size_t type,
+                   std::chrono::steady_clock::time_point received, TimeMs now);
   void handle_admin(RoutedRequest& request, TimeMs now);
   void admin_snapshot(RoutedRequest& request, TimeMs now);
   void relay_snapshots();
@@ -108,6 +121,8 @@ class EventLoop {
   void log_changes(const Delta& delta);
   void note_claim(const AgentRequest& request, const AgentReply& reply, const RoutedRequest& routed,
                   TimeMs now);
+  void note_claim(std::string_view node, uint64_t inc, const AgentReply& reply,
+                  const RoutedRequest& routed, TimeMs now);
   void count_error(ErrorCode code, std::string_view channel, const RoutedRequest& request,
                    std::string_view message, TimeMs now);
 
@@ -132,6 +147,8 @@ class EventLoop {
     std::chrono::steady_clock::time_point received{};
   };
   std::vector<Deferred> agent_replies_;
+  // The encoded ack of the heartbeat fast path, reused.
+  char ack_buffer_[kMaxAckBytes] = {};
   std::vector<Deferred> snapshot_requests_;
   // One admin snapshot in flight per client.
   SnapshotGate snapshot_gate_;
