@@ -23,6 +23,8 @@ double seconds(std::chrono::steady_clock::duration d) {
 nlohmann::json ScaleOutcome::to_json() const {
   nlohmann::json j;
   j["joins_acked"] = joins_acked;
+  j["joins_refused"] = joins_refused;
+  j["all_joined"] = all_joined;
   j["join_seconds"] = join_seconds;
   j["granted_lease_ms"] = granted_lease_ms;
   j["intended"] = intended;
@@ -33,7 +35,8 @@ nlohmann::json ScaleOutcome::to_json() const {
   j["errors"] = errors;
   if (!error_codes.empty()) j["error_codes"] = error_codes;
   if (!first_error.empty()) j["first_error"] = first_error;
-  j["seq_mismatches"] = seq_mismatches;
+  j["replies_lost"] = replies_lost;
+  j["unexpected"] = unexpected;
   j["unanswered"] = unanswered;
   j["blocked_sends"] = blocked_sends;
   j["steady_seconds"] = steady_seconds;
@@ -44,7 +47,7 @@ nlohmann::json ScaleOutcome::to_json() const {
 }
 
 ScaleDriver::ScaleDriver(zmq::context_t& ctx, const std::string& endpoint, ScalePlan plan)
-    : plan_(std::move(plan)), seq_(plan_.nodes, 0) {
+    : plan_(std::move(plan)) {
   ids_.reserve(plan_.nodes);
   char digits[24];
   for (size_t i = 0; i < plan_.nodes; ++i) {
@@ -64,31 +67,50 @@ ScaleDriver::ScaleDriver(zmq::context_t& ctx, const std::string& endpoint, Scale
 
 bool ScaleDriver::send(uint32_t node, bool join, bool in_window, Clock::time_point now) {
   Connection& conn = conns_[node % conns_.size()];
-  const uint32_t seq = seq_[node] + 1;
+  // Per connection, so a node's seqs increase too.
+  const uint64_t seq = conn.last_seq + 1;
   const std::string body =
       join
           ? encode(AgentRequest{JoinRequest{
                 ids_[node], plan_.inc, seq, plan_.lease_ms, "10.0.0.1:9000", {{"bench", "scale"}}}})
           : encode(AgentRequest{HeartbeatRequest{ids_[node], plan_.inc, seq}});
   if (!conn.socket.send(zmq::buffer(body), zmq::send_flags::dontwait)) return false;
-  seq_[node] = seq;
-  conn.pending.push_back(Pending{now, node, seq, join, in_window});
+  conn.last_seq = seq;
+  conn.pending.push_back(Pending{now, seq, node, join, in_window});
   if (join) ++conn.joins_in_flight;
   return true;
+}
+
+bool ScaleDriver::match(Connection& conn, uint64_t seq, Pending* request, ScaleOutcome& out) {
+  const auto now = Clock::now();
+  while (!conn.pending.empty() && conn.pending.front().seq < seq) {
+    const Pending lost = conn.pending.front();
+    conn.pending.pop_front();
+    ++out.replies_lost;
+    if (lost.join) {
+      --conn.joins_in_flight;
+      joined(lost.node, now);
+    }
+  }
+  if (conn.pending.empty() || conn.pending.front().seq != seq) {
+    ++out.unexpected;
+    return false;
+  }
+  *request = conn.pending.front();
+  conn.pending.pop_front();
+  if (request->join) --conn.joins_in_flight;
+  return true;
+}
+
+void ScaleDriver::joined(uint32_t node, Clock::time_point now) {
+  ++joins_answered_;
+  first_.push_back(Due{node, now + plan_.interval});
 }
 
 void ScaleDriver::read_replies(Connection& conn, ScaleOutcome& out) {
   zmq::message_t reply;
   while (conn.socket.recv(reply, zmq::recv_flags::dontwait)) {
     const auto now = Clock::now();
-    if (conn.pending.empty()) {
-      ++out.errors;
-      if (out.first_error.empty()) out.first_error = "a reply no request was waiting for";
-      continue;
-    }
-    const Pending request = conn.pending.front();
-    conn.pending.pop_front();
-    if (request.join) --conn.joins_in_flight;
     auto decoded = decode_agent_reply(std::string_view(reply.data<char>(), reply.size()));
     if (!decoded.ok()) {
       ++out.errors;
@@ -97,21 +119,24 @@ void ScaleDriver::read_replies(Connection& conn, ScaleOutcome& out) {
       }
       continue;
     }
+    Pending request{};
     if (const auto* err = std::get_if<ErrorReply>(&decoded.value())) {
       ++out.errors;
       ++out.error_codes[std::string(to_string(err->code))];
+      const bool matched = match(conn, err->seq, &request, out);
+      if (matched && request.join) ++out.joins_refused;
       if (out.first_error.empty()) {
-        out.first_error = std::string(request.join ? "join: " : "heartbeat: ") +
+        out.first_error = std::string(matched && request.join ? "join: " : "heartbeat: ") +
                           std::string(to_string(err->code)) + ": " + err->message;
       }
       continue;
     }
     const Ack& ack = std::get<Ack>(decoded.value());
-    if (ack.seq != request.seq) ++out.seq_mismatches;
+    if (!match(conn, ack.seq, &request, out)) continue;
     if (request.join) {
       ++out.joins_acked;
       out.granted_lease_ms = ack.lease_ms;
-      first_.push_back(Due{request.node, now + plan_.interval});
+      joined(request.node, now);
       continue;
     }
     if (ack.state != NodeState::kAlive) ++out.acks_not_alive;
@@ -145,24 +170,17 @@ ScaleOutcome ScaleDriver::run(const std::function<void(Phase)>& on_phase) {
   try {
     while (true) {
       auto now = Clock::now();
-      if (!steady_ && out.joins_acked == plan_.nodes) {
+      const bool all_joined = joins_answered_ + out.joins_refused == plan_.nodes;
+      if (!steady_ && (all_joined || now - start > plan_.join_timeout)) {
         steady_ = true;
+        out.all_joined = all_joined;
         out.join_seconds = seconds(now - start);
         on_phase(Phase::kJoined);
         now = Clock::now();
         steady_start = now;
         steady_end = now + plan_.steady_for;
       }
-      if (!steady_ && now - start > plan_.join_timeout) {
-        ++out.errors;
-        if (out.first_error.empty()) {
-          out.first_error = std::to_string(plan_.nodes - out.joins_acked) +
-                            " joins unacked after " +
-                            std::to_string(plan_.join_timeout.count() / 1000) + " s";
-        }
-        break;
-      }
-      if (sending && (now >= steady_end || (out.errors > 0 && !steady_))) {
+      if (sending && (now >= steady_end || out.joins_refused > 0)) {
         sending = false;
         out.steady_seconds = steady_ ? seconds(now - steady_start) : 0;
         // What was due in the window and not sent.
@@ -199,7 +217,7 @@ ScaleOutcome ScaleDriver::run(const std::function<void(Phase)>& on_phase) {
           ++burst;
         }
         more = burst == kBurst;
-        while (next_join < plan_.nodes) {
+        while (!steady_ && next_join < plan_.nodes) {
           const Connection& conn = conns_[next_join % conns_.size()];
           if (conn.joins_in_flight >= plan_.join_window) break;
           if (!send(static_cast<uint32_t>(next_join), true, false, now)) {

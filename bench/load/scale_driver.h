@@ -5,6 +5,12 @@
 // earlier ones are unanswered, so a broker that falls behind shows as
 // latency and expired leases, not as a slower client.
 //
+// Each connection numbers its requests (the seq of every request), so a
+// reply names its request even when the broker dropped earlier replies
+// (its ROUTER drops replies to a peer over the high-water mark): those
+// count as lost. A join whose reply was lost was processed (a later
+// reply came), so that node heartbeats from then on.
+//
 // Thread safety: none; one thread drives a ScaleDriver.
 #pragma once
 
@@ -36,7 +42,7 @@ struct ScalePlan {
   // Joins in flight per connection.
   size_t join_window = 256;
   // Joins still unacked after this long end the run.
-  std::chrono::milliseconds join_timeout{180'000};
+  std::chrono::milliseconds join_timeout{120'000};
   // Node ids are `prefix` + zero-padded index; every node has incarnation `inc`.
   std::string prefix = "scale-";
   uint64_t inc = 1;
@@ -44,8 +50,11 @@ struct ScalePlan {
 
 // What a run observed.
 struct ScaleOutcome {
-  // Joins: all acked in join_seconds (first join sent to last ack).
+  // Joins: all answered in join_seconds (first join sent to last ack),
+  // unless the join timeout came first (then joins_acked < nodes).
   uint64_t joins_acked = 0;
+  uint64_t joins_refused = 0;
+  bool all_joined = false;
   double join_seconds = 0;
   uint64_t granted_lease_ms = 0;
   // Heartbeats due during the steady window, sent of them, and acks of
@@ -61,7 +70,8 @@ struct ScaleOutcome {
   uint64_t errors = 0;  // refusals and undecodable replies, any phase
   std::map<std::string, uint64_t> error_codes;
   std::string first_error;
-  uint64_t seq_mismatches = 0;
+  uint64_t replies_lost = 0;   // a later reply on the connection came first
+  uint64_t unexpected = 0;     // replies naming no request in flight
   uint64_t unanswered = 0;     // in flight when the drain gave up
   uint64_t blocked_sends = 0;  // a socket refused to queue (high-water mark)
   double steady_seconds = 0;
@@ -84,7 +94,8 @@ class ScaleDriver {
   ScaleDriver(zmq::context_t& ctx, const std::string& endpoint, ScalePlan plan);
 
   // Joins every node, heartbeats until plan.steady_for after the last join
-  // ack, then waits (up to 20 s) for what is in flight. `on_phase` is
+  // ack (or after plan.join_timeout, with the nodes joined by then), then
+  // waits (up to 20 s) for what is in flight. `on_phase` is
   // called when every join is acked (the steady window starts) and when
   // the window ends, before the drain; it should be quick (heartbeats wait
   // meanwhile). Never throws: socket errors end the run (first_error).
@@ -98,8 +109,8 @@ class ScaleDriver {
   };
   struct Pending {
     Clock::time_point sent;
+    uint64_t seq;
     uint32_t node;
-    uint32_t seq;
     bool join;
     bool in_window;
   };
@@ -107,22 +118,28 @@ class ScaleDriver {
     zmq::socket_t socket;
     std::deque<Pending> pending;
     size_t joins_in_flight = 0;
+    uint64_t last_seq = 0;
   };
 
   bool send(uint32_t node, bool join, bool in_window, Clock::time_point now);
   void read_replies(Connection& conn, ScaleOutcome& out);
+  // Removes the request `seq` answers from conn.pending (counting the ones
+  // before it as lost) into *request; false when none is in flight.
+  bool match(Connection& conn, uint64_t seq, Pending* request, ScaleOutcome& out);
+  // A join was answered (acked, or its reply lost): heartbeats follow.
+  void joined(uint32_t node, Clock::time_point now);
   // The earliest heartbeat due (from first_ or next_), or nullptr.
   std::deque<Due>* earliest_queue();
 
   ScalePlan plan_;
   std::vector<std::string> ids_;
-  std::vector<uint32_t> seq_;
   std::vector<Connection> conns_;
   // First heartbeats (due one interval after the join ack) and the ones
   // after (due one interval after the previous one was due): each sorted.
   std::deque<Due> first_;
   std::deque<Due> next_;
   bool steady_ = false;
+  uint64_t joins_answered_ = 0;
 };
 
 }  // namespace roster::bench
