@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -123,6 +124,12 @@ class ScaleDriver {
 
   bool send(uint32_t node, bool join, bool in_window, Clock::time_point now);
   void read_replies(Connection& conn, ScaleOutcome& out);
+  // Handles the ack of request `seq`.
+  void on_ack(Connection& conn, uint64_t seq, uint64_t lease_ms, bool alive, Clock::time_point now,
+              ScaleOutcome& out);
+  // Handles a reply read_fast_ack() could not read: decoded in full.
+  void on_other_reply(Connection& conn, std::string_view body, Clock::time_point now,
+                      ScaleOutcome& out);
   // Removes the request `seq` answers from conn.pending (counting the ones
   // before it as lost) into *request; false when none is in flight.
   bool match(Connection& conn, uint64_t seq, Pending* request, ScaleOutcome& out);
@@ -140,6 +147,9 @@ class ScaleDriver {
   std::deque<Due> next_;
   bool steady_ = false;
   uint64_t joins_answered_ = 0;
+  // Acks read by read_fast_ack(); every 1024th is also decoded in full
+  // and compared.
+  uint64_t fast_acks_ = 0;
 };
 
 }  // namespace roster::bench

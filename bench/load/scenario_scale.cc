@@ -137,6 +137,7 @@ ScenarioResult run_scale(BenchContext& ctx) {
   uint64_t steady_kib = 0;
   CpuReadings cpu_start;
   CpuReadings cpu_end;
+  const CpuReadings cpu_before_join = read_cpu(pid);
   ScaleOutcome out = driver.run([&](ScaleDriver::Phase phase) {
     if (phase == ScaleDriver::Phase::kJoined) {
       joined_kib = rss_kib(pid);
@@ -250,6 +251,19 @@ ScenarioResult run_scale(BenchContext& ctx) {
                           {"cores", std::thread::hardware_concurrency()}};
   r.row("CPU: broker", fixed(broker_cpu, 0) + " % of a core (" + broker_threads + ")");
   r.row("CPU: load generator", fixed(bench_cpu, 0) + " % of a core (" + bench_threads + ")");
+  const double join_wall = std::chrono::duration<double>(cpu_start.at - cpu_before_join.at).count();
+  if (join_wall > 0) {
+    const double broker_join = (cpu_start.broker - cpu_before_join.broker) / join_wall * 100;
+    const double bench_join = (cpu_start.bench - cpu_before_join.bench) / join_wall * 100;
+    double busiest = 0;
+    const std::string broker_join_threads = threads_text(
+        thread_cpu_pct(cpu_before_join.broker_threads, cpu_start.broker_threads, join_wall),
+        &busiest);
+    r.metrics["cpu_pct_while_joining"] = {{"broker", broker_join}, {"load_generator", bench_join}};
+    r.row("CPU while joining: broker / load generator", fixed(broker_join, 0) + " % (" +
+                                                            broker_join_threads + ") / " +
+                                                            fixed(bench_join, 0) + " %");
+  }
   std::string verdict;
   if (broker_busiest >= kSaturatedPct) verdict += "broker thread";
   if (bench_busiest >= kSaturatedPct)
