@@ -51,9 +51,26 @@ uint64_t in_state(const Stats& stats, const std::string& state) {
   return it == stats.by_state.end() ? 0 : it->second;
 }
 
+// CPU seconds all cores spent busy since boot (/proc/stat: everything but
+// idle and iowait); 0 when unreadable.
+double machine_busy_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  in >> cpu;
+  if (cpu != "cpu") return 0;
+  uint64_t busy = 0;
+  uint64_t ticks = 0;
+  // user nice system idle iowait irq softirq steal
+  for (int field = 0; field < 8 && in >> ticks; ++field) {
+    if (field != 3 && field != 4) busy += ticks;
+  }
+  return static_cast<double>(busy) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 // CPU readings at the start and end of the steady window.
 struct CpuReadings {
   std::chrono::steady_clock::time_point at;
+  double machine = 0;  // busy CPU seconds of every core
   double broker = 0;
   double bench = 0;
   std::map<std::string, double> broker_threads;
@@ -63,6 +80,7 @@ struct CpuReadings {
 CpuReadings read_cpu(pid_t broker) {
   CpuReadings c;
   c.at = std::chrono::steady_clock::now();
+  c.machine = machine_busy_seconds();
   c.broker = process_cpu_seconds(broker);
   c.bench = self_cpu_seconds();
   c.broker_threads = thread_cpu_seconds(broker);
@@ -224,8 +242,11 @@ ScenarioResult run_scale(BenchContext& ctx) {
   r.target("heartbeats sent of intended", sent_pct, 99, false, "%");
 
   // Memory.
-  const double per_node = static_cast<double>(steady_kib - std::min(steady_kib, baseline_kib)) *
-                          1024.0 / static_cast<double>(std::max<uint64_t>(held, 1));
+  // The peak of the two readings over every node joined: when the broker
+  // fell behind it may hold fewer nodes at the end than it had joined.
+  const uint64_t peak_kib = std::max(joined_kib, steady_kib);
+  const double per_node = static_cast<double>(peak_kib - std::min(peak_kib, baseline_kib)) *
+                          1024.0 / static_cast<double>(std::max<uint64_t>(out.joins_acked, 1));
   r.metrics["rss_kib"] = {
       {"baseline", baseline_kib}, {"joined", joined_kib}, {"steady", steady_kib}};
   r.metrics["rss_bytes_per_node"] = per_node;
@@ -272,6 +293,15 @@ ScenarioResult run_scale(BenchContext& ctx) {
   if ((broker_cpu + bench_cpu) >= cores * kSaturatedPct) {
     verdict +=
         std::string(verdict.empty() ? "" : "; ") + "the machine's " + fixed(cores, 0) + " cores";
+  }
+  const double machine_cpu = wall > 0 ? (cpu_end.machine - cpu_start.machine) / wall * 100 : 0;
+  const double others_cpu = std::max(0.0, machine_cpu - broker_cpu - bench_cpu);
+  r.metrics["cpu_pct"]["machine"] = machine_cpu;
+  r.metrics["cpu_pct"]["other_processes"] = others_cpu;
+  r.row("CPU: other processes on the machine", fixed(others_cpu, 0) + " % of a core");
+  if (machine_cpu >= cores * kSaturatedPct && others_cpu >= 20) {
+    verdict += std::string(verdict.empty() ? "" : "; ") + "the machine (other processes took " +
+               fixed(others_cpu, 0) + " % of a core: figures of a busy machine)";
   }
   r.metrics["saturated"] = verdict;
   const double load_after = load_average();
