@@ -27,11 +27,15 @@ for arg in "$@"; do
   esac
 done
 
+# Configure only a new build directory, or one without the benchmarks:
+# the build step re-runs CMake by itself when a CMakeLists.txt changed.
 configure_args=(-DROSTER_BUILD_BENCH=ON)
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   configure_args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+  cmake -S "$root" -B "$build_dir" "${configure_args[@]}" >/dev/null
+elif ! grep -q '^ROSTER_BUILD_BENCH:BOOL=ON$' "$build_dir/CMakeCache.txt"; then
+  cmake -S "$root" -B "$build_dir" "${configure_args[@]}" >/dev/null
 fi
-cmake -S "$root" -B "$build_dir" "${configure_args[@]}" >/dev/null
 cmake --build "$build_dir" -j "$jobs" --target roster-broker roster-agent roster-bench >/dev/null
 
 # 10k connections need ~10k descriptors in the broker and ~20k here.

@@ -50,6 +50,8 @@ BenchConfig config_for(Mode mode) {
     c.pair_agents = 20;
     c.pair_for = Millis(5'000);
     c.connections_for = Millis(4'000);
+    c.scale_nodes = 100'000;
+    c.scale_for = Millis(10'000);
     return c;
   }
   c.ingest_nodes = 2'000;
@@ -72,6 +74,9 @@ BenchConfig config_for(Mode mode) {
   c.pair_agents = 4;
   c.pair_for = Millis(1'000);
   c.connections_for = Millis(1'500);
+  c.scale_nodes = 10'000;
+  c.scale_lease_ms = 1'500;
+  c.scale_for = Millis(2'000);
   return c;
 }
 

@@ -75,6 +75,14 @@ struct BenchConfig {
   size_t pair_agents = 50;
   Millis pair_interval{100};
   Millis pair_for{15'000};
+
+  // scale: `scale_nodes` nodes over `scale_connections` connections join
+  // with a `scale_lease_ms` lease, then each heartbeats every lease / 3 (as
+  // roster-agent does) for `scale_for` after the last join ack.
+  size_t scale_nodes = 1'000'000;
+  size_t scale_connections = 8;
+  uint64_t scale_lease_ms = 10'000;
+  Millis scale_for{60'000};
 };
 
 // The sizes for `mode` (paths are left empty).

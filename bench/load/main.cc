@@ -32,7 +32,7 @@ namespace {
 
 const std::vector<std::string> kScenarioOrder = {
     "ceiling",  "ingest", "ceiling_curve", "ingest_curve", "detection", "leave",
-    "snapshot", "memory", "connections",   "failover",     "pair_cost"};
+    "snapshot", "memory", "connections",   "failover",     "pair_cost", "scale"};
 
 std::string self_executable() {
   char path[4096];
@@ -177,7 +177,8 @@ int run(int argc, char** argv) {
       {"memory", run_memory},
       {"connections", run_connections},
       {"failover", run_failover},
-      {"pair_cost", run_pair_cost}};
+      {"pair_cost", run_pair_cost},
+      {"scale", run_scale}};
   BenchContext ctx{config, zmq};
   std::optional<BenchKeys> keys;
   if (runs("ceiling_curve") || runs("ingest_curve")) {

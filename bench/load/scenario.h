@@ -135,5 +135,6 @@ ScenarioResult run_memory(BenchContext& ctx);
 ScenarioResult run_connections(BenchContext& ctx);
 ScenarioResult run_failover(BenchContext& ctx);
 ScenarioResult run_pair_cost(BenchContext& ctx);
+ScenarioResult run_scale(BenchContext& ctx);
 
 }  // namespace roster::bench
