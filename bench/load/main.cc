@@ -32,7 +32,7 @@ namespace {
 
 const std::vector<std::string> kScenarioOrder = {
     "ceiling",  "ingest", "ceiling_curve", "ingest_curve", "detection", "leave",
-    "snapshot", "memory", "connections",   "failover",     "pair_cost"};
+    "snapshot", "memory", "connections",   "failover",     "pair_cost", "redis"};
 
 std::string self_executable() {
   char path[4096];
@@ -177,7 +177,8 @@ int run(int argc, char** argv) {
       {"memory", run_memory},
       {"connections", run_connections},
       {"failover", run_failover},
-      {"pair_cost", run_pair_cost}};
+      {"pair_cost", run_pair_cost},
+      {"redis", run_redis}};
   BenchContext ctx{config, zmq};
   std::optional<BenchKeys> keys;
   if (runs("ceiling_curve") || runs("ingest_curve")) {
@@ -190,6 +191,7 @@ int run(int argc, char** argv) {
     ctx.keys = &*keys;
   }
   std::vector<ScenarioResult> results;
+  ctx.results = &results;
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   std::cout << "roster-bench " << mode_name << ": broker " << config.broker_path
