@@ -14,6 +14,7 @@ packages=(
   libczmq-dev python3-zmq
   clang-14 libclang-rt-14-dev
   libcpp-httplib-dev prometheus-cpp-dev
+  redis-server libhiredis-dev
 )
 
 missing=()

@@ -31,8 +31,8 @@ namespace roster::bench {
 namespace {
 
 const std::vector<std::string> kScenarioOrder = {
-    "ceiling",  "ingest", "ceiling_curve", "ingest_curve", "detection", "leave",
-    "snapshot", "memory", "connections",   "failover",     "pair_cost", "scale"};
+    "ceiling", "ingest",      "ceiling_curve", "ingest_curve", "detection", "leave", "snapshot",
+    "memory",  "connections", "failover",      "pair_cost",    "scale",     "redis"};
 
 std::string self_executable() {
   char path[4096];
@@ -178,7 +178,8 @@ int run(int argc, char** argv) {
       {"connections", run_connections},
       {"failover", run_failover},
       {"pair_cost", run_pair_cost},
-      {"scale", run_scale}};
+      {"scale", run_scale},
+      {"redis", run_redis}};
   BenchContext ctx{config, zmq};
   std::optional<BenchKeys> keys;
   if (runs("ceiling_curve") || runs("ingest_curve")) {
@@ -191,6 +192,7 @@ int run(int argc, char** argv) {
     ctx.keys = &*keys;
   }
   std::vector<ScenarioResult> results;
+  ctx.results = &results;
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   std::cout << "roster-bench " << mode_name << ": broker " << config.broker_path

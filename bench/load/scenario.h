@@ -81,6 +81,9 @@ struct BenchContext {
   double ceiling_curve_acks_per_s = 0;
   // The run's CURVE keys; null unless a *_curve scenario runs.
   const BenchKeys* keys = nullptr;
+  // The results of the scenarios that ran before, for comparisons (null
+  // when unknown).
+  const std::vector<ScenarioResult>* results = nullptr;
 };
 
 // Starts a broker, named `name`, on loopback ephemeral ports with
@@ -136,5 +139,7 @@ ScenarioResult run_connections(BenchContext& ctx);
 ScenarioResult run_failover(BenchContext& ctx);
 ScenarioResult run_pair_cost(BenchContext& ctx);
 ScenarioResult run_scale(BenchContext& ctx);
+// Redis as a membership store, compared with the scenarios run before it.
+ScenarioResult run_redis(BenchContext& ctx);
 
 }  // namespace roster::bench
