@@ -313,7 +313,8 @@ std::optional<double> number_at(const nlohmann::json* metrics, const std::string
 // "x12.3" (how many times `redis` is `roster`), or "" when either is missing.
 std::string times(std::optional<double> redis, std::optional<double> roster) {
   if (!redis || !roster || *roster <= 0) return "";
-  return "x" + fixed(*redis / *roster, *redis / *roster >= 10 ? 0 : 1);
+  const double ratio = *redis / *roster;
+  return "x" + fixed(ratio, ratio >= 10 ? 0 : (ratio >= 1 ? 1 : 2));
 }
 
 // " (roster: ...; ...)" after a Redis figure, or " (roster: not run)".
