@@ -154,10 +154,53 @@ class Scanner {
   const unsigned char* end_;
 };
 
-// The keys decode_agent_request knows; a known key given twice is its to refuse.
-constexpr std::string_view kKnownKeys[] = {"v",        "type", "seq",    "node",  "inc",
-                                           "lease_ms", "addr", "labels", "reason"};
-enum { kV, kType, kSeq, kNode, kInc, kKnownCount };
+// The keys decode_agent_request knows (a known key given twice is its to
+// refuse): the five of a heartbeat, then the others; kUnknown for the rest.
+enum Key : unsigned { kV, kType, kSeq, kNode, kInc, kLeaseMs, kAddr, kLabels, kReason, kUnknown };
+constexpr unsigned kHeartbeatKeys = kLeaseMs;
+
+// True if `key` is `name` (a literal of N - 1 bytes); the length is checked
+// by the caller.
+template <size_t N>
+bool is(std::string_view key, const char (&name)[N]) {
+  return std::memcmp(key.data(), name, N - 1) == 0;
+}
+
+Key key_of(std::string_view key) {
+  switch (key.size()) {
+    case 1:
+      return key[0] == 'v' ? kV : kUnknown;
+    case 3:
+      return is(key, "seq") ? kSeq : is(key, "inc") ? kInc : kUnknown;
+    case 4:
+      return is(key, "type") ? kType : is(key, "node") ? kNode : is(key, "addr") ? kAddr : kUnknown;
+    case 6:
+      return is(key, "labels") ? kLabels : is(key, "reason") ? kReason : kUnknown;
+    case 8:
+      return is(key, "lease_ms") ? kLeaseMs : kUnknown;
+    default:
+      return kUnknown;
+  }
+}
+
+// Bytes allowed in a node id: [A-Za-z0-9._:-] (is_valid_node_id, by table).
+struct IdBytes {
+  bool allowed[256] = {};
+  constexpr IdBytes() {
+    for (int c = 'a'; c <= 'z'; ++c) allowed[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) allowed[c] = true;
+    for (int c = '0'; c <= '9'; ++c) allowed[c] = true;
+    for (char c : {'.', '_', ':', '-'}) allowed[static_cast<unsigned char>(c)] = true;
+  }
+};
+constexpr IdBytes kIdBytes;
+
+bool valid_node_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxNodeIdBytes) return false;
+  bool ok = true;
+  for (char c : id) ok &= kIdBytes.allowed[static_cast<unsigned char>(c)];
+  return ok;
+}
 
 }  // namespace
 
@@ -166,20 +209,19 @@ bool decode_heartbeat_ref(std::string_view body, HeartbeatRef* out) {
   Scanner in(body);
   uint32_t pairs = 0;
   if (!in.map_header(&pairs)) return false;
-  Value values[kKnownCount];
+  Value values[kHeartbeatKeys];
   unsigned seen = 0;  // bit i: known key i was given
   for (uint32_t i = 0; i < pairs; ++i) {
     Value key;
     if (!in.scalar(&key) || key.kind != Scalar::kStr) return false;
-    size_t known = 0;
-    while (known < std::size(kKnownKeys) && kKnownKeys[known] != key.str) ++known;
-    if (known < std::size(kKnownKeys)) {
+    const Key known = key_of(key.str);
+    if (known != kUnknown) {
       if (seen & (1u << known)) return false;
       seen |= 1u << known;
     }
     Value value;
     if (!in.scalar(&value)) return false;
-    if (known < kKnownCount) values[known] = value;
+    if (known < kHeartbeatKeys) values[known] = value;
   }
   if (!in.at_end()) return false;
   constexpr unsigned kRequired = (1u << kV) | (1u << kType) | (1u << kSeq) | (1u << kNode) |
@@ -187,7 +229,7 @@ bool decode_heartbeat_ref(std::string_view body, HeartbeatRef* out) {
   if ((seen & kRequired) != kRequired) return false;
   if (values[kV].kind != Scalar::kUint || values[kV].uint != kProtocolVersion) return false;
   if (values[kType].kind != Scalar::kStr || values[kType].str != "heartbeat") return false;
-  if (values[kNode].kind != Scalar::kStr || !is_valid_node_id(values[kNode].str)) return false;
+  if (values[kNode].kind != Scalar::kStr || !valid_node_id(values[kNode].str)) return false;
   if (values[kInc].kind != Scalar::kUint || values[kSeq].kind != Scalar::kUint) return false;
   out->node = values[kNode].str;
   out->inc = values[kInc].uint;

@@ -4,7 +4,22 @@ namespace roster::internal {
 
 NodeRecord record_of(const Node& n) {
   return NodeRecord{
-      n.id, n.inc, n.state, n.addr, n.labels, n.lease_ms, static_cast<uint64_t>(n.since_ms)};
+      n.id, n.inc, n.state, n.addr, labels_of(n), n.lease_ms, static_cast<uint64_t>(n.since_ms)};
+}
+
+const Labels& labels_of(const Node& n) {
+  static const Labels kNone;
+  return n.labels ? *n.labels : kNone;
+}
+
+void set_labels(Node& n, const Labels& labels) {
+  if (labels.empty()) {
+    n.labels.reset();
+  } else if (n.labels) {
+    *n.labels = labels;
+  } else {
+    n.labels = std::make_unique<Labels>(labels);
+  }
 }
 
 Node& NodeTable::allocate(std::string_view id, int64_t since) {
@@ -42,7 +57,7 @@ void NodeTable::free(Node& n) {
   n.armed = kNoTimer;
   std::string().swap(n.id);
   std::string().swap(n.addr);
-  Labels().swap(n.labels);
+  n.labels.reset();
   free_slots_.push_back(n.slot);
 }
 

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <deque>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -35,10 +36,13 @@ inline constexpr int64_t kNoTimer = std::numeric_limits<int64_t>::max();
 
 // One held node incarnation. The table owns id, slot, generation and held;
 // the state changes through NodeTable::enter(); the owner sets the rest.
+// 144 bytes on a 64-bit target: labels, which most nodes do without, live
+// out of line (labels_of, set_labels), and ids and addrs up to 15 bytes
+// fit in their strings without a heap block.
 struct Node {
   std::string id;
   std::string addr;
-  Labels labels;
+  std::unique_ptr<Labels> labels;  // null when there are none
   uint64_t inc = 0;
   uint64_t seq = 0;       // highest applied seq of this incarnation
   uint64_t lease_ms = 0;  // granted
@@ -54,6 +58,11 @@ struct Node {
 
 // The record of `n` as observers see it.
 NodeRecord record_of(const Node& n);
+
+// The labels of `n` (an empty set when it has none).
+const Labels& labels_of(const Node& n);
+// Gives `n` the labels `labels`; an empty set takes no heap memory.
+void set_labels(Node& n, const Labels& labels);
 
 class NodeTable {
  public:
@@ -83,7 +92,7 @@ class NodeTable {
   }
 
   // Stops holding `n`: drops it from the index and the counts, releases its
-  // strings, clears its timer and bumps the slot's generation. `n` must not
+  // strings and labels, clears its timer and bumps the slot's generation. `n` must not
   // be used afterwards. REQUIRES: n is held by this table.
   void free(Node& n);
 

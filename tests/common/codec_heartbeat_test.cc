@@ -138,6 +138,17 @@ TEST(CodecHeartbeat, LeavesEveryOtherBodyToTheFullDecoder) {
   }
 }
 
+TEST(CodecHeartbeat, NodeIdsOfEveryByteAgreeWithTheFullDecoder) {
+  for (int c = 0; c < 256; ++c) {
+    auto f = beat_fields();
+    f[2].second = str(std::string("a") + static_cast<char>(c));
+    std::string body = map_of(f);
+    HeartbeatRef ref;
+    EXPECT_EQ(decode_heartbeat_ref(body, &ref), full_decode(body).has_value()) << c;
+    EXPECT_EQ(fast_agrees(body), is_valid_node_id(std::string("a") + static_cast<char>(c))) << c;
+  }
+}
+
 TEST(CodecHeartbeat, NestedValuesFallBackToTheFullDecoder) {
   auto f = beat_fields();
   f.push_back({"labels", "\x81\xa1k\xa1v"});

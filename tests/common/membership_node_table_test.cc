@@ -47,7 +47,7 @@ TEST(NodeTable, FreeForgetsTheIdAndMakesTheSlotStale) {
   NodeTable t;
   Node& a = t.allocate("a", 0);
   a.addr = "10.0.0.1:7000";
-  a.labels["zone"] = "eu";
+  set_labels(a, {{"zone", "eu"}});
   a.due = 100;
   a.armed = 100;
   uint32_t slot = a.slot;
@@ -62,7 +62,7 @@ TEST(NodeTable, FreeForgetsTheIdAndMakesTheSlotStale) {
   EXPECT_EQ(old.armed, kNoTimer);
   EXPECT_TRUE(old.id.empty());
   EXPECT_TRUE(old.addr.empty());
-  EXPECT_TRUE(old.labels.empty());
+  EXPECT_EQ(old.labels, nullptr);
 }
 
 TEST(NodeTable, AFreedSlotIsReusedAsAFreshNode) {
@@ -111,19 +111,29 @@ TEST(NodeTable, ForEachVisitsEveryHeldNodeOnce) {
   EXPECT_EQ(seen, (std::vector<std::string>{"a", "c"}));
 }
 
+TEST(NodeTable, ANodeTakesAtMost144Bytes) {
+  // The core's memory per node (MembershipOptions::max_nodes) counts on it.
+  EXPECT_LE(sizeof(Node), 144u);
+  NodeTable t;
+  Node& a = t.allocate("a", 0);
+  set_labels(a, {});
+  EXPECT_EQ(a.labels, nullptr);
+  EXPECT_TRUE(labels_of(a).empty());
+}
+
 TEST(NodeTable, RecordOfShowsWhatObserversSee) {
   NodeTable t;
   Node& a = t.allocate("a", 42);
   a.inc = 3;
   a.addr = "x:1";
-  a.labels["k"] = "v";
+  set_labels(a, {{"k", "v"}});
   a.lease_ms = 900;
   NodeRecord r = record_of(a);
   EXPECT_EQ(r.node, "a");
   EXPECT_EQ(r.inc, 3u);
   EXPECT_EQ(r.state, NodeState::kAlive);
   EXPECT_EQ(r.addr, "x:1");
-  EXPECT_EQ(r.labels, a.labels);
+  EXPECT_EQ(r.labels, (Labels{{"k", "v"}}));
   EXPECT_EQ(r.lease_ms, 900u);
   EXPECT_EQ(r.since_ms, 42u);
 }

@@ -58,9 +58,10 @@ struct MembershipOptions {
   uint64_t stall_threshold_ms = 1'000;
   // At most this many records held, in any state (alive, suspect, dead,
   // left): a join that would add another is refused with over_capacity (a
-  // restart or re-join of a held node adds none). Bounds memory (about
-  // 800 bytes per node) and, with max_record_bytes, the largest snapshot:
-  // 200,000 x (2,048 + kMaxRecordOverheadBytes) is 439 MiB, within the
+  // restart or re-join of a held node adds none). Bounds the core's memory
+  // (about 200 bytes per node with an id and addr of up to 15 bytes and no
+  // labels; each label adds its map entry) and, with max_record_bytes, the
+  // largest snapshot: 200,000 x (2,048 + kMaxRecordOverheadBytes) is 439 MiB, within the
   // 512 MiB (kMaxStateBodyBytes) that clients accept.
   size_t max_nodes = 200'000;
   // At most this many bytes of node id + addr + label keys and values
