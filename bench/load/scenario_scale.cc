@@ -213,6 +213,9 @@ ScenarioResult run_scale(BenchContext& ctx) {
   r.row("replies lost (HWM) / refused",
         std::to_string(out.replies_lost) + " / " + (refusals.empty() ? "0" : refusals));
   r.row("ack latency", quantiles_text(out.ack_latency.summary(), {"p50", "p99", "p999", "max"}));
+  // The client falls behind its schedule either for want of CPU or because
+  // its send queues are full (the broker is not reading: backpressure).
+  r.row("sends refused by a full queue (backpressure)", std::to_string(out.blocked_sends));
   r.row("client behind schedule (due -> sent)",
         quantiles_text(out.send_lag.summary(), {"p50", "p99", "max"}));
 
