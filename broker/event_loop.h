@@ -98,7 +98,7 @@ class EventLoop {
   int round(int signal_fd, TimeMs max_wait_ms);
   void handle_agent(RoutedRequest& request, TimeMs now);
   void handle_admin(RoutedRequest& request, TimeMs now);
-  void admin_snapshot(RoutedRequest& request, TimeMs now);
+  void admin_snapshot(RoutedRequest& request, std::optional<uint64_t> part_bytes, TimeMs now);
   void relay_snapshots();
   void send_deferred();
   void maybe_commit(TimeMs now);
@@ -130,6 +130,7 @@ class EventLoop {
     std::string body;  // agent reply; empty for a snapshot request
     // Agent reply: when its request arrived (roster_ack_latency_seconds).
     std::chrono::steady_clock::time_point received{};
+    std::optional<uint64_t> part_bytes{};  // snapshot request: in parts of this size
   };
   std::vector<Deferred> agent_replies_;
   std::vector<Deferred> snapshot_requests_;
