@@ -6,6 +6,7 @@
 // meanwhile.
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <variant>
 
@@ -119,7 +120,10 @@ ScenarioResult run_snapshot(BenchContext& ctx) {
     r.fail("admin snapshot holds " + std::to_string(admin_nodes) + " nodes, expected " +
            std::to_string(n));
   }
+  // time_ms is when the version's snapshot was built: an unchanged version
+  // reuses it, so this age grows while heartbeats leave the view unchanged.
   LatencySamples publish_age;
+  std::set<uint64_t> published_versions;
   size_t published_bytes = 0;
   for (const auto& arrival : published) {
     auto snapshot = decode_snapshot(arrival.body);
@@ -128,6 +132,7 @@ ScenarioResult run_snapshot(BenchContext& ctx) {
       break;
     }
     published_bytes = arrival.body.size();
+    published_versions.insert(snapshot.value().version);
     publish_age.add_us((arrival.received_unix_ms - static_cast<int64_t>(snapshot.value().time_ms)) *
                        1000);
   }
@@ -138,13 +143,16 @@ ScenarioResult run_snapshot(BenchContext& ctx) {
   r.metrics["admin_snapshot_bytes"] = admin_bytes;
   r.metrics["published_snapshots"] = published.size();
   r.metrics["published_snapshot_bytes"] = published_bytes;
+  r.metrics["published_snapshot_versions"] = published_versions.size();
   r.metrics["published_snapshot_age"] = publish_age.summary();
   r.row("snapshot size (" + std::to_string(n) + " nodes)",
         fixed(static_cast<double>(admin_bytes) / (1024.0 * 1024.0), 1) + " MiB");
   r.row("admin snapshot round trip (" + std::to_string(requester.round_trips().count()) + ")",
         quantiles_text(requester.round_trips().summary(), {"p50", "max"}));
-  r.row("published snapshot age at arrival (" + std::to_string(published.size()) + ")",
-        quantiles_text(publish_age.summary(), {"p50", "max"}));
+  r.row("published snapshots: versions; age since built at arrival (" +
+            std::to_string(published.size()) + ")",
+        std::to_string(published_versions.size()) + "; " +
+            quantiles_text(publish_age.summary(), {"p50", "max"}));
   r.row("ack latency meanwhile (" + fixed(config.snapshot_rate, 0) + "/s)",
         quantiles_text(beats.latency.summary(), {"p50", "p99", "max"}));
   if (published.empty()) r.fail("no snapshot published during the run");
