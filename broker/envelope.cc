@@ -35,38 +35,39 @@ zmq::message_t track_delivery(zmq::message_t&& body, std::shared_ptr<std::atomic
 std::optional<RoutedRequest> receive_routed(zmq::socket_t& router) {
   zmq::message_t frame;
   if (!router.recv(frame, zmq::recv_flags::dontwait)) return std::nullopt;
-  RoutedRequest request;
-  request.routing_id = frame.to_string();
+  // Built in place and returned as is (no moves of the request); the frame
+  // after the routing id goes straight into `body`.
+  std::optional<RoutedRequest> received(std::in_place);
+  RoutedRequest& request = *received;
+  request.routing_id.assign(static_cast<const char*>(frame.data()), frame.size());
   request.frames = 1;
   bool more = frame.more();
-  // Frames after the routing id; only the first two are kept.
-  zmq::message_t second;
+  // Frames after the routing id: the second lands in `body`, the third in
+  // `third`, any later one in `frame` (dropped).
   zmq::message_t third;
   while (more) {
-    zmq::message_t next;
+    zmq::message_t& next =
+        request.frames == 1 ? request.body : (request.frames == 2 ? third : frame);
     // The rest of a multipart message is delivered atomically.
     (void)router.recv(next, zmq::recv_flags::none);
     more = next.more();
     ++request.frames;
-    if (request.frames == 2) {
-      second = std::move(next);
-    } else if (request.frames == 3) {
-      third = std::move(next);
-    }
   }
   if (request.frames == 2) {
     request.well_formed = true;
-    request.body = std::move(second);
-  } else if (request.frames == 3 && second.size() == 0) {
+  } else if (request.frames == 3 && request.body.size() == 0) {
     request.well_formed = true;
     request.delimiter = true;
-    request.body = std::move(third);
+    request.body.move(third);
   } else {
-    request.delimiter = request.frames >= 2 && second.size() == 0;
+    request.delimiter = request.frames >= 2 && request.body.size() == 0;
     // Malformed: keep the address now, the frames are dropped.
-    if (request.frames >= 2) request.peer = peer_address(second);
+    if (request.frames >= 2) {
+      request.peer = peer_address(request.body);
+      request.body.rebuild();
+    }
   }
-  return request;
+  return received;
 }
 
 std::string peer_of(const RoutedRequest& request) {
