@@ -33,15 +33,19 @@ zmq::message_t track_delivery(zmq::message_t&& body, std::shared_ptr<std::atomic
 }
 
 std::optional<RoutedRequest> receive_routed(zmq::socket_t& router) {
-  zmq::message_t frame;
-  if (!router.recv(frame, zmq::recv_flags::dontwait)) return std::nullopt;
-  // Built in place and returned as is (no moves of the request); the frame
-  // after the routing id goes straight into `body`.
+  // Built in place and returned as is (no moves of the request); frames
+  // are read straight into their places.
   std::optional<RoutedRequest> received(std::in_place);
   RoutedRequest& request = *received;
-  request.routing_id.assign(static_cast<const char*>(frame.data()), frame.size());
+  zmq::message_t& id = request.id_frame;
+  if (!router.recv(id, zmq::recv_flags::dontwait)) {
+    received.reset();
+    return received;
+  }
+  request.routing_id.assign(static_cast<const char*>(id.data()), id.size());
   request.frames = 1;
-  bool more = frame.more();
+  bool more = id.more();
+  zmq::message_t frame;
   // Frames after the routing id: the second lands in `body`, the third in
   // `third`, any later one in `frame` (dropped).
   zmq::message_t third;
@@ -101,6 +105,19 @@ bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool del
     }
     if (delimiter) router.send(zmq::message_t(), zmq::send_flags::sndmore);
     router.send(body, zmq::send_flags::none);
+    return true;
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
+bool reply_routed_once(zmq::socket_t& router, RoutedRequest& request, std::string_view body) {
+  try {
+    if (!router.send(request.id_frame, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return false;
+    }
+    if (request.delimiter) router.send(zmq::message_t(), zmq::send_flags::sndmore);
+    router.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::none);
     return true;
   } catch (const zmq::error_t&) {
     return false;

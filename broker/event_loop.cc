@@ -245,7 +245,7 @@ bool EventLoop::handle_heartbeat(RoutedRequest& request, TimeMs now,
     if (ack != nullptr && agent_replies_.empty() && !membership_.has_pending()) {
       ++counters_.agent_by_type[kHeartbeat];
       const size_t size = encode_ack(*ack, ack_buffer_);
-      reply_routed(agents_, request, std::string_view(ack_buffer_, size));
+      reply_routed_once(agents_, request, std::string_view(ack_buffer_, size));
       counters_.ack_latency.observe(seconds_since(received));
       return true;
     }
