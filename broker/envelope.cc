@@ -33,40 +33,45 @@ zmq::message_t track_delivery(zmq::message_t&& body, std::shared_ptr<std::atomic
 }
 
 std::optional<RoutedRequest> receive_routed(zmq::socket_t& router) {
-  zmq::message_t frame;
-  if (!router.recv(frame, zmq::recv_flags::dontwait)) return std::nullopt;
-  RoutedRequest request;
-  request.routing_id = frame.to_string();
+  // Built in place and returned as is (no moves of the request); frames
+  // are read straight into their places.
+  std::optional<RoutedRequest> received(std::in_place);
+  RoutedRequest& request = *received;
+  zmq::message_t& id = request.id_frame;
+  if (!router.recv(id, zmq::recv_flags::dontwait)) {
+    received.reset();
+    return received;
+  }
+  request.routing_id.assign(static_cast<const char*>(id.data()), id.size());
   request.frames = 1;
-  bool more = frame.more();
-  // Frames after the routing id; only the first two are kept.
-  zmq::message_t second;
+  bool more = id.more();
+  zmq::message_t frame;
+  // Frames after the routing id: the second lands in `body`, the third in
+  // `third`, any later one in `frame` (dropped).
   zmq::message_t third;
   while (more) {
-    zmq::message_t next;
+    zmq::message_t& next =
+        request.frames == 1 ? request.body : (request.frames == 2 ? third : frame);
     // The rest of a multipart message is delivered atomically.
     (void)router.recv(next, zmq::recv_flags::none);
     more = next.more();
     ++request.frames;
-    if (request.frames == 2) {
-      second = std::move(next);
-    } else if (request.frames == 3) {
-      third = std::move(next);
-    }
   }
   if (request.frames == 2) {
     request.well_formed = true;
-    request.body = std::move(second);
-  } else if (request.frames == 3 && second.size() == 0) {
+  } else if (request.frames == 3 && request.body.size() == 0) {
     request.well_formed = true;
     request.delimiter = true;
-    request.body = std::move(third);
+    request.body.move(third);
   } else {
-    request.delimiter = request.frames >= 2 && second.size() == 0;
+    request.delimiter = request.frames >= 2 && request.body.size() == 0;
     // Malformed: keep the address now, the frames are dropped.
-    if (request.frames >= 2) request.peer = peer_address(second);
+    if (request.frames >= 2) {
+      request.peer = peer_address(request.body);
+      request.body.rebuild();
+    }
   }
-  return request;
+  return received;
 }
 
 std::string peer_of(const RoutedRequest& request) {
@@ -100,6 +105,19 @@ bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool del
     }
     if (delimiter) router.send(zmq::message_t(), zmq::send_flags::sndmore);
     router.send(body, zmq::send_flags::none);
+    return true;
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
+bool reply_routed_once(zmq::socket_t& router, RoutedRequest& request, std::string_view body) {
+  try {
+    if (!router.send(request.id_frame, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return false;
+    }
+    if (request.delimiter) router.send(zmq::message_t(), zmq::send_flags::sndmore);
+    router.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::none);
     return true;
   } catch (const zmq::error_t&) {
     return false;

@@ -163,13 +163,17 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
     }
     if (signal == SIGUSR1 || signal == SIGUSR2) log_status(signal, clock_.now_ms());
   }
+  // Clocks are read once for the round's requests, not per request: a
+  // round is bounded (kReadsPerRound) and short. A request counts as
+  // received when the round that reads it starts.
   const auto work_start = std::chrono::steady_clock::now();
-  if (access_.enabled()) access_.serve_zap(clock_.now_ms());
+  const TimeMs read_at = clock_.now_ms();
+  if (access_.enabled()) access_.serve_zap(read_at);
   int reads = 0;
   for (; reads < kReadsPerRound; ++reads) {
     auto request = receive_routed(agents_);
     if (!request) break;
-    handle_agent(*request, clock_.now_ms());
+    handle_agent(*request, read_at, work_start);
   }
   if (reads == kReadsPerRound) ++counters_.busy_rounds;
   for (reads = 0; reads < kReadsPerRound; ++reads) {
@@ -193,8 +197,8 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
   return 0;
 }
 
-void EventLoop::handle_agent(RoutedRequest& request, TimeMs now) {
-  const auto received = std::chrono::steady_clock::now();
+void EventLoop::handle_agent(RoutedRequest& request, TimeMs now,
+                             std::chrono::steady_clock::time_point received) {
   ++counters_.agent_requests;
   if (request.well_formed && handle_heartbeat(request, now, received)) return;
   AgentReply reply;
@@ -241,7 +245,7 @@ bool EventLoop::handle_heartbeat(RoutedRequest& request, TimeMs now,
     if (ack != nullptr && agent_replies_.empty() && !membership_.has_pending()) {
       ++counters_.agent_by_type[kHeartbeat];
       const size_t size = encode_ack(*ack, ack_buffer_);
-      reply_routed(agents_, request, std::string_view(ack_buffer_, size));
+      reply_routed_once(agents_, request, std::string_view(ack_buffer_, size));
       counters_.ack_latency.observe(seconds_since(received));
       return true;
     }

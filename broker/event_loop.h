@@ -99,7 +99,9 @@ class EventLoop {
   // One round; returns the number of a stop signal that came on
   // `signal_fd` (none when negative), else 0.
   int round(int signal_fd, TimeMs max_wait_ms);
-  void handle_agent(RoutedRequest& request, TimeMs now);
+  // `now` and `received` are the round's clock readings.
+  void handle_agent(RoutedRequest& request, TimeMs now,
+                    std::chrono::steady_clock::time_point received);
   // The heartbeat fast path: decoded in place (decode_heartbeat_ref) and,
   // when nothing must go first, acknowledged at once from ack_buffer_.
   // Returns false, having done nothing, when the body is not a plain
