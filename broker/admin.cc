@@ -27,6 +27,7 @@ AdminAnswer AdminHandler::handle(std::string_view body, TimeMs now) {
         if constexpr (std::is_same_v<T, SnapshotQuery>) {
           AdminAnswer answer;
           answer.snapshot = true;
+          answer.part_bytes = request.part_bytes;
           return answer;
         } else if constexpr (std::is_same_v<T, NodeQuery>) {
           std::optional<NodeInfo> info = membership_.node(request.node);
@@ -106,6 +107,12 @@ Stats AdminHandler::stats(TimeMs now) const {
   c["snapshot_bytes_published"] = published.snapshot_bytes.load(std::memory_order_relaxed);
   c["snapshot_bytes_held"] = published.snapshot_bytes_held.load(std::memory_order_relaxed);
   c["state_snapshots_held"] = published.state_snapshots_held.load(std::memory_order_relaxed);
+  c["snapshot_builds"] = published.snapshot_builds.load(std::memory_order_relaxed);
+  c["snapshot_built_bytes"] = published.snapshot_built_bytes.load(std::memory_order_relaxed);
+  c["snapshot_build_us"] = published.snapshot_build_us.load(std::memory_order_relaxed);
+  c["snapshots_skipped"] = published.snapshots_skipped.load(std::memory_order_relaxed);
+  c["admin_snapshot_parts"] = published.admin_snapshot_parts.load(std::memory_order_relaxed);
+  c["record_store_bytes"] = published.record_store_bytes.load(std::memory_order_relaxed);
   return stats;
 }
 

@@ -31,6 +31,9 @@ struct AdminAnswer {
   // The request's index in AdminRequest (snapshot, node, remove, stats);
   // kAdminRequestTypes - 1 when it could not be decoded.
   size_t request_type = kAdminRequestTypes - 1;
+  // A snapshot request to answer in parts of about this many bytes
+  // (snapshot_parts.h); one reply when unset.
+  std::optional<uint64_t> part_bytes = std::nullopt;
 };
 
 class AdminHandler {

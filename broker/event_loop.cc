@@ -304,17 +304,18 @@ void EventLoop::handle_admin(RoutedRequest& request, TimeMs now) {
   ++counters_.admin_by_type[std::min(answer.request_type, kAdminRequestTypes - 1)];
   if (answer.request_type == 2 && !answer.error) ++counters_.removals;
   if (answer.snapshot) {
-    admin_snapshot(request, now);
+    admin_snapshot(request, answer.part_bytes, now);
     return;
   }
   if (answer.error) count_error(*answer.error, "admin", request, answer.error_message, now);
   if (answer.body) reply_routed(admin_, request, *answer.body);
 }
 
-void EventLoop::admin_snapshot(RoutedRequest& request, TimeMs now) {
-  switch (snapshot_gate_.request(request.routing_id, request.delimiter)) {
+void EventLoop::admin_snapshot(RoutedRequest& request, std::optional<uint64_t> part_bytes,
+                               TimeMs now) {
+  switch (snapshot_gate_.request(request.routing_id, request.delimiter, part_bytes)) {
     case SnapshotGate::Verdict::kForward:
-      snapshot_requests_.push_back({request.routing_id, request.delimiter, {}});
+      snapshot_requests_.push_back({request.routing_id, request.delimiter, {}, {}, part_bytes});
       return;
     case SnapshotGate::Verdict::kWait:
       return;  // forwarded by relay_snapshots() once the one in flight is delivered
@@ -331,15 +332,21 @@ void EventLoop::admin_snapshot(RoutedRequest& request, TimeMs now) {
 
 void EventLoop::relay_snapshots() {
   while (auto relay = publisher_->receive_relay()) {
-    if (relay->routing_id.empty()) continue;
-    // The body (a whole snapshot) moves into the socket: no copy here. The
-    // gate learns when the socket is done with it.
+    if (relay->routing_id.empty() || relay->bodies.empty()) continue;
+    // The bodies (a whole snapshot, or its parts) move into the socket: no
+    // copy here. The gate learns when the socket is done with the last.
+    zmq::message_t last = std::move(relay->bodies.back());
+    relay->bodies.pop_back();
+    for (zmq::message_t& body : relay->bodies) {
+      reply_routed(admin_, relay->routing_id, relay->delimiter, std::move(body));
+    }
     SnapshotGate::DeliveryFlag delivered = snapshot_gate_.sending(relay->routing_id);
     reply_routed(admin_, relay->routing_id, relay->delimiter,
-                 track_delivery(std::move(relay->body), std::move(delivered)));
+                 track_delivery(std::move(last), std::move(delivered)));
   }
   for (SnapshotGate::Released& waiting : snapshot_gate_.release()) {
-    snapshot_requests_.push_back({std::move(waiting.routing_id), waiting.delimiter, {}});
+    snapshot_requests_.push_back(
+        {std::move(waiting.routing_id), waiting.delimiter, {}, {}, waiting.part_bytes});
   }
 }
 
@@ -352,7 +359,7 @@ void EventLoop::send_deferred() {
   }
   agent_replies_.clear();
   for (const Deferred& request : snapshot_requests_) {
-    publisher_->request_snapshot(request.routing_id, request.delimiter);
+    publisher_->request_snapshot(request.routing_id, request.delimiter, request.part_bytes);
   }
   snapshot_requests_.clear();
 }

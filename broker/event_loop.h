@@ -111,7 +111,7 @@ class EventLoop {
   void defer_reply(RoutedRequest& request, const AgentReply& reply, size_t type,
                    std::chrono::steady_clock::time_point received, TimeMs now);
   void handle_admin(RoutedRequest& request, TimeMs now);
-  void admin_snapshot(RoutedRequest& request, TimeMs now);
+  void admin_snapshot(RoutedRequest& request, std::optional<uint64_t> part_bytes, TimeMs now);
   void relay_snapshots();
   void send_deferred();
   void maybe_commit(TimeMs now);
@@ -145,6 +145,7 @@ class EventLoop {
     std::string body;  // agent reply; empty for a snapshot request
     // Agent reply: when its request arrived (roster_ack_latency_seconds).
     std::chrono::steady_clock::time_point received{};
+    std::optional<uint64_t> part_bytes{};  // snapshot request: in parts of this size
   };
   std::vector<Deferred> agent_replies_;
   // The encoded ack of the heartbeat fast path, reused.

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <set>
 #include <vector>
 
 #include "delta_message.h"
+#include "record_store.h"
 #include "roster/codec.h"
-#include "roster/view.h"
 #include "socket_monitor.h"
 
 namespace roster::broker {
@@ -18,13 +20,16 @@ namespace {
 // Commands on the pipe, loop -> publisher (first frame).
 constexpr std::string_view kCmdDelta = "D";     // [D, delta_message()]
 constexpr std::string_view kCmdComplete = "C";  // [C]
-constexpr std::string_view kCmdSnapshot = "S";  // [S, routing id, delimiter flag]
-constexpr std::string_view kCmdWake = "W";      // [W]
+// [S, routing id, delimiter flag, part_bytes in decimal or empty for one reply]
+constexpr std::string_view kCmdSnapshot = "S";
+constexpr std::string_view kCmdWake = "W";  // [W]
 constexpr std::string_view kCmdTerminate = "$TERM";
 // Messages on the pipe, publisher -> loop.
 constexpr std::string_view kMsgReady = "READY";  // [READY, endpoint]
 constexpr std::string_view kMsgError = "ERROR";  // [ERROR, message, exit status]
-constexpr std::string_view kMsgRelay = "R";      // [R, routing id, delimiter flag, body]
+// [R, routing id, delimiter flag, body, ...]: the bodies of one admin
+// reply, sent to the client in order as messages of their own.
+constexpr std::string_view kMsgRelay = "R";
 
 // Subscription messages are one byte plus a topic prefix; nothing longer is
 // worth reading.
@@ -40,8 +45,6 @@ constexpr int kPublishHwm = 1'000;
 constexpr int kPublishTcpMaxRtMs = 30'000;
 // How often the warning about held-back snapshots may be logged.
 constexpr TimeMs kDeferredWarningMs = 30'000;
-// An encoded snapshot is reused for this long while the view is unchanged.
-constexpr TimeMs kSnapshotCacheMs = 100;
 
 std::atomic<uint64_t> next_pipe_id{0};
 
@@ -105,7 +108,8 @@ class PublisherThread {
         pipe_(context, zmq::socket_type::pair),
         xpub_(context, zmq::socket_type::xpub),
         pacer_(options_.pacing, clock.now_ms()) {
-    view_.reset(initial);
+    store_.reset(initial);
+    note_store();
   }
 
   // Connects the pipe, binds the XPUB, signals, and serves until $TERM.
@@ -175,10 +179,11 @@ class PublisherThread {
       if (command == kCmdDelta && frames.size() == 2 && delta_in(frames[1])) {
         publish_delta(*delta_in(frames[1]));  // the delta is freed with frames
       } else if (command == kCmdComplete) {
-        view_.set_complete(true);
+        store_.set_complete(true);
         pacer_.trigger();
-      } else if (command == kCmdSnapshot && frames.size() == 3) {
-        reply_snapshot(frames[1].to_string_view(), frames[2].to_string_view());
+      } else if (command == kCmdSnapshot && frames.size() == 4) {
+        reply_snapshot(frames[1].to_string_view(), frames[2].to_string_view(),
+                       frames[3].to_string_view());
       } else if (command == kCmdWake) {
         // Nothing more: the timers run once the pipe is drained.
       } else if (command == kCmdTerminate) {
@@ -195,16 +200,35 @@ class PublisherThread {
       if (!xpub_.recv(message, zmq::recv_flags::dontwait)) return;
       if (message.size() == 0) continue;
       const auto* bytes = static_cast<const unsigned char*>(message.data());
-      if (bytes[0] != 1) continue;  // unsubscription
-      counters_.subscriptions.fetch_add(1, std::memory_order_relaxed);
-      std::string_view prefix(static_cast<const char*>(message.data()) + 1, message.size() - 1);
-      spdlog::debug("publisher: subscription to '{}'", prefix);
-      if (covers_snapshot_topic(prefix)) pacer_.trigger();
+      std::string prefix(static_cast<const char*>(message.data()) + 1, message.size() - 1);
+      const bool subscribe = bytes[0] == 1;
+      if (subscribe) {
+        counters_.subscriptions.fetch_add(1, std::memory_order_relaxed);
+        spdlog::debug("publisher: subscription to '{}'", prefix);
+      }
+      if (!covers_snapshot_topic(prefix)) continue;
+      // The XPUB passes every subscription but an unsubscription only when
+      // no subscriber holds that prefix any more: a set of prefixes says
+      // whether anyone wants snapshots.
+      if (!subscribe) {
+        snapshot_prefixes_.erase(prefix);
+        continue;
+      }
+      snapshot_prefixes_.insert(std::move(prefix));
+      pacer_.trigger();
     }
   }
 
   void run_timers(TimeMs now) {
-    if (pacer_.due(now)) publish_snapshot(now);
+    if (pacer_.due(now)) {
+      if (!snapshot_prefixes_.empty()) {
+        publish_snapshot(now);
+      } else {
+        // Nobody would receive it: the XPUB would drop it unsent.
+        pacer_.published(now, 0);
+        counters_.snapshots_skipped.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
     if (next_beat_ <= now) {
       publish_beat(now);
       next_beat_ = now + static_cast<TimeMs>(options_.beat_interval_ms);
@@ -212,13 +236,14 @@ class PublisherThread {
   }
 
   void publish_delta(const Delta& delta) {
-    View::ApplyResult result = view_.apply(delta);
+    std::string body;
+    View::ApplyResult result = store_.apply(delta, &body);
     if (result != View::ApplyResult::kApplied) {
       counters_.view_errors.fetch_add(1, std::memory_order_relaxed);
       spdlog::error("publisher: delta {} (prev {}) does not continue the view at version {}",
-                    delta.version, delta.prev_version, view_.version());
+                    delta.version, delta.prev_version, store_.version());
     }
-    std::string body = encode(delta);
+    note_store();
     counters_.delta_bytes.fetch_add(body.size(), std::memory_order_relaxed);
     publish(kTopicDelta, body);
     counters_.deltas.fetch_add(1, std::memory_order_relaxed);
@@ -229,7 +254,7 @@ class PublisherThread {
   // not read. The cached one is sent again at no cost.
   void publish_snapshot(TimeMs now) {
     uint64_t held = counters_.state_snapshots_held.load(std::memory_order_acquire);
-    if (!cache_fresh(now) && held >= kMaxHeldStateSnapshots) {
+    if (!cache_fresh() && held >= kMaxHeldStateSnapshots) {
       pacer_.deferred(now);
       counters_.snapshots_deferred.fetch_add(1, std::memory_order_relaxed);
       if (!last_deferred_warning_ || now - *last_deferred_warning_ >= kDeferredWarningMs) {
@@ -243,7 +268,7 @@ class PublisherThread {
       return;
     }
     zmq::message_t body = encoded_snapshot(now);
-    if (!cache_->published.exchange(true, std::memory_order_acq_rel)) {
+    if (!cache_.encoding->published.exchange(true, std::memory_order_acq_rel)) {
       counters_.state_snapshots_held.fetch_add(1, std::memory_order_acq_rel);
     }
     size_t bytes = body.size();
@@ -255,53 +280,97 @@ class PublisherThread {
 
   void publish_beat(TimeMs now) {
     Beat beat;
-    beat.epoch = view_.epoch();
-    beat.version = view_.version();
+    beat.epoch = store_.epoch();
+    beat.version = store_.version();
     beat.time_ms = static_cast<uint64_t>(now);
     publish(kTopicBeat, encode(beat));
     counters_.beats.fetch_add(1, std::memory_order_relaxed);
   }
 
-  // The body frame shares the cached encoding (no copy of the snapshot);
-  // the loop moves it on into its ROUTER.
-  void reply_snapshot(std::string_view routing_id, std::string_view delimiter) {
-    zmq::message_t body = encoded_snapshot(clock_.now_ms());
+  // The body frames share the cached encodings (no copy of the snapshot);
+  // the loop moves them on into its ROUTER.
+  void reply_snapshot(std::string_view routing_id, std::string_view delimiter,
+                      std::string_view part_bytes) {
+    std::vector<zmq::message_t> bodies;
+    if (part_bytes.empty()) {
+      bodies.push_back(encoded_snapshot(clock_.now_ms()));
+    } else {
+      bodies = encoded_parts(clock_.now_ms(),
+                             std::strtoull(std::string(part_bytes).c_str(), nullptr, 10));
+      counters_.admin_snapshot_parts.fetch_add(bodies.size() - 1, std::memory_order_relaxed);
+    }
     send_frames(pipe_, {kMsgRelay, routing_id, delimiter}, /*more=*/true);
-    pipe_.send(body, zmq::send_flags::none);
+    for (size_t i = 0; i < bodies.size(); ++i) {
+      pipe_.send(bodies[i],
+                 i + 1 < bodies.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
     counters_.admin_snapshots.fetch_add(1, std::memory_order_relaxed);
   }
 
-  // The view encoded as a snapshot; reused while the view is unchanged
-  // and the encoding is fresh, so a storm of requests costs one encoding.
-  // Returns a message sharing the encoding's bytes (reference-counted, no
-  // copy), usable on any socket and freed with its last user.
+  // The store encoded as a snapshot, at most once per version: an
+  // unchanged store reuses its encoding whatever the time, so time_ms is
+  // when it was built. Returns a message sharing the encoding's bytes
+  // (reference-counted, no copy), usable on any socket and freed with its
+  // last user.
   zmq::message_t encoded_snapshot(TimeMs now) {
-    if (!cache_fresh(now)) {
-      // Straight from the view's records: no copy of them into a Snapshot.
-      SnapshotHeader header{view_.epoch(), view_.version(), view_.complete(),
-                            static_cast<uint64_t>(now)};
+    if (!cache_fresh()) {
       const auto started = std::chrono::steady_clock::now();
-      auto* encoding = new Encoding{encode_snapshot(header, view_.nodes()), shared_counters_};
-      if (options_.snapshot_encoded) {
-        options_.snapshot_encoded(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-      }
-      counters_.snapshot_bytes_held.fetch_add(encoding->bytes.size(), std::memory_order_relaxed);
-      cache_message_ =
-          zmq::message_t(encoding->bytes.data(), encoding->bytes.size(), free_encoding, encoding);
-      cache_ = encoding;
-      cache_version_ = view_.version();
-      cache_complete_ = view_.complete();
-      cache_time_ = now;
+      std::string bytes = store_.snapshot(static_cast<uint64_t>(now));
+      cache_ = Cached{store_.version(), store_.complete(), 0, {}, nullptr};
+      cache_.encoding = keep(std::move(bytes), started, &cache_.messages);
     }
     zmq::message_t shared;
-    shared.copy(cache_message_);
+    shared.copy(cache_.messages.front());
     return shared;
   }
 
-  bool cache_fresh(TimeMs now) const {
-    return cache_ && cache_version_ == view_.version() && cache_complete_ == view_.complete() &&
-           now - cache_time_ < kSnapshotCacheMs;
+  // The store as snapshot parts and their end marker, built at most once
+  // per version and part size, shared like encoded_snapshot()'s.
+  std::vector<zmq::message_t> encoded_parts(TimeMs now, uint64_t part_bytes) {
+    const uint64_t size = store_.effective_part_bytes(part_bytes);
+    if (!parts_fresh(size)) {
+      const auto started = std::chrono::steady_clock::now();
+      std::vector<std::string> bodies = store_.parts(static_cast<uint64_t>(now), part_bytes);
+      parts_ = Cached{store_.version(), store_.complete(), size, {}, nullptr};
+      for (std::string& body : bodies) keep(std::move(body), started, &parts_.messages);
+    }
+    std::vector<zmq::message_t> shared(parts_.messages.size());
+    for (size_t i = 0; i < shared.size(); ++i) shared[i].copy(parts_.messages[i]);
+    return shared;
+  }
+
+  // Makes `bytes` an encoding shared by the messages that carry it, adds
+  // one message for it to *messages, and counts the build begun at
+  // `started`.
+  Encoding* keep(std::string bytes, std::chrono::steady_clock::time_point started,
+                 std::vector<zmq::message_t>* messages) {
+    const auto took = std::chrono::steady_clock::now() - started;
+    auto* encoding = new Encoding{std::move(bytes), shared_counters_};
+    const size_t size = encoding->bytes.size();
+    counters_.snapshot_bytes_held.fetch_add(size, std::memory_order_relaxed);
+    counters_.snapshot_builds.fetch_add(1, std::memory_order_relaxed);
+    counters_.snapshot_built_bytes.fetch_add(size, std::memory_order_relaxed);
+    counters_.snapshot_build_us.fetch_add(
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()),
+        std::memory_order_relaxed);
+    if (options_.snapshot_encoded) {
+      options_.snapshot_encoded(std::chrono::duration<double>(took).count());
+    }
+    messages->emplace_back(encoding->bytes.data(), size, free_encoding, encoding);
+    return encoding;
+  }
+
+  bool cache_fresh() const {
+    return !cache_.messages.empty() && cache_.version == store_.version() &&
+           cache_.complete == store_.complete();
+  }
+  bool parts_fresh(uint64_t size) const {
+    return !parts_.messages.empty() && parts_.version == store_.version() &&
+           parts_.complete == store_.complete() && parts_.part_bytes == size;
+  }
+
+  void note_store() {
+    counters_.record_store_bytes.store(store_.memory_bytes(), std::memory_order_relaxed);
   }
 
   // Two frames: topic, body. The XPUB drops rather than blocks at its
@@ -323,16 +392,23 @@ class PublisherThread {
   PublisherCounters& counters_;
   zmq::socket_t pipe_;
   zmq::socket_t xpub_;
-  View view_;
+  RecordStore store_;
   SnapshotPacer pacer_;
+  // Prefixes covering roster.snapshot that some subscriber holds.
+  std::set<std::string> snapshot_prefixes_;
   TimeMs next_beat_ = 0;
   std::optional<TimeMs> last_deferred_warning_;
-  // The last encoding (owned by cache_message_, null before the first).
-  zmq::message_t cache_message_;
-  Encoding* cache_ = nullptr;
-  uint64_t cache_version_ = 0;
-  bool cache_complete_ = false;
-  TimeMs cache_time_ = 0;
+  // The last build of the store: one snapshot, or parts and their end.
+  struct Cached {
+    uint64_t version = 0;
+    bool complete = false;
+    uint64_t part_bytes = 0;  // parts only: the effective part size
+    // Own one reference to each encoding; empty before the first build.
+    std::vector<zmq::message_t> messages;
+    Encoding* encoding = nullptr;  // a snapshot's, for its published flag
+  };
+  Cached cache_;
+  Cached parts_;
 };
 
 }  // namespace
@@ -352,13 +428,18 @@ std::variant<std::unique_ptr<Publisher>, StartupError> Publisher::start(
       "inproc://roster-publisher-" + std::to_string(next_pipe_id.fetch_add(1));
   std::unique_ptr<Publisher> publisher(new Publisher(context, pipe_endpoint));
   std::shared_ptr<PublisherCounters> counters = publisher->counters_;
-  publisher->thread_ = std::thread([&context, &clock, options, initial, counters, pipe_endpoint] {
-    try {
-      PublisherThread(context, clock, options, initial, counters).run(pipe_endpoint);
-    } catch (const std::exception& e) {
-      spdlog::critical("publisher thread failed: {}", e.what());
-    }
-  });
+  // The thread's copy of `initial` is freed once the store holds it.
+  auto copy = std::make_shared<Snapshot>(initial);
+  publisher->thread_ =
+      std::thread([&context, &clock, options, copy, counters, pipe_endpoint]() mutable {
+        try {
+          PublisherThread thread(context, clock, options, *copy, counters);
+          copy.reset();
+          thread.run(pipe_endpoint);
+        } catch (const std::exception& e) {
+          spdlog::critical("publisher thread failed: {}", e.what());
+        }
+      });
   // The thread answers READY or ERROR at once; the deadline only guards
   // against a thread that died before it could say anything.
   zmq::pollitem_t item = {publisher->pipe_.handle(), 0, ZMQ_POLLIN, 0};
@@ -407,8 +488,10 @@ void Publisher::mark_complete() {
   send_frames(pipe_, {kCmdComplete});
 }
 
-void Publisher::request_snapshot(const std::string& routing_id, bool delimiter) {
-  send_frames(pipe_, {kCmdSnapshot, routing_id, delimiter ? "1" : "0"});
+void Publisher::request_snapshot(const std::string& routing_id, bool delimiter,
+                                 std::optional<uint64_t> part_bytes) {
+  const std::string parts = part_bytes ? std::to_string(*part_bytes) : std::string();
+  send_frames(pipe_, {kCmdSnapshot, routing_id, delimiter ? "1" : "0", parts});
 }
 
 void Publisher::wake() {
@@ -418,14 +501,14 @@ void Publisher::wake() {
 std::optional<AdminRelay> Publisher::receive_relay() {
   auto frames = receive_frames(pipe_, zmq::recv_flags::dontwait);
   if (frames.empty()) return std::nullopt;
-  if (frames.size() != 4 || frames[0].to_string_view() != kMsgRelay) {
+  if (frames.size() < 4 || frames[0].to_string_view() != kMsgRelay) {
     spdlog::error("publisher: unexpected message on the pipe");
     return AdminRelay{};
   }
   AdminRelay relay;
   relay.routing_id = frames[1].to_string();
   relay.delimiter = frames[2].to_string_view() == "1";
-  relay.body = std::move(frames[3]);
+  for (size_t i = 3; i < frames.size(); ++i) relay.bodies.push_back(std::move(frames[i]));
   return relay;
 }
 

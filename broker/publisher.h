@@ -1,6 +1,6 @@
 // The publisher: a thread that owns the state channel (XPUB) and its own
-// copy of the membership view, so that encoding and publishing snapshots
-// never runs on the event loop.
+// copy of the membership, kept as encoded records (record_store.h), so that
+// building and publishing snapshots never runs on the event loop.
 //
 // Shaped like a CZMQ actor: start() spawns the thread, which binds the XPUB
 // and signals ready (or the bind error) over an inproc PAIR pipe; stop()
@@ -8,13 +8,20 @@
 // goes through the pipe, in order:
 //   - publish(delta): apply to the view, publish roster.delta;
 //   - mark_complete(): warm-up is over, later snapshots say complete: true;
-//   - request_snapshot(envelope): encode a snapshot for an admin client;
-//     the encoded reply comes back on pipe() for the loop to relay;
+//   - request_snapshot(envelope, part_bytes): a snapshot for an admin
+//     client, as one body or as parts and an end marker; the bodies come
+//     back on pipe() for the loop to relay;
 //   - wake(): look at the clock now (for a clock that jumps).
 // On its own the thread publishes roster.beat every beat interval,
 // roster.snapshot every snapshot interval, and a snapshot soon after a new
 // subscription that covers "roster.snapshot" (coalesced: see
-// snapshot_pacer.h).
+// snapshot_pacer.h). A periodic snapshot due while no subscriber covers
+// "roster.snapshot" is skipped (counted in snapshots_skipped).
+//
+// A snapshot is built at most once per version: while the membership is
+// unchanged every snapshot (state channel and admin replies) reuses the
+// same bytes, whose time_ms is when they were built. Parts are cached the
+// same way, per version and part size.
 //
 // Memory: snapshot encodings are shared, never copied, by every subscriber
 // queue and admin reply that holds them. At most kMaxHeldStateSnapshots
@@ -34,6 +41,7 @@
 #include <string>
 #include <thread>
 #include <variant>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -78,16 +86,28 @@ struct PublisherCounters {
   // how many of them went out on the state channel.
   std::atomic<uint64_t> snapshot_bytes_held{0};
   std::atomic<uint64_t> state_snapshots_held{0};
+  // Bodies built from the record store (a snapshot, or each part and end
+  // marker), their bytes, and the time spent building them.
+  std::atomic<uint64_t> snapshot_builds{0};
+  std::atomic<uint64_t> snapshot_built_bytes{0};
+  std::atomic<uint64_t> snapshot_build_us{0};
+  // Periodic snapshots not sent: no subscriber covered roster.snapshot.
+  std::atomic<uint64_t> snapshots_skipped{0};
+  // snapshot_part messages sent to admin clients.
+  std::atomic<uint64_t> admin_snapshot_parts{0};
+  // Heap bytes of the record store (the publisher's copy of the state).
+  std::atomic<uint64_t> record_store_bytes{0};
 };
 
 // Encodings sent on the state channel that may be alive at once.
 inline constexpr uint64_t kMaxHeldStateSnapshots = 2;
 
-// A relayed admin reply read from pipe().
+// A relayed admin reply read from pipe(): one body, or the parts of a
+// chunked snapshot and its end marker, each sent as a message of its own.
 struct AdminRelay {
   std::string routing_id;
   bool delimiter = false;
-  zmq::message_t body;
+  std::vector<zmq::message_t> bodies;
 };
 
 class Publisher {
@@ -115,9 +135,11 @@ class Publisher {
   void publish(Delta delta);
   // Warm-up is over: later snapshots say complete: true.
   void mark_complete();
-  // Asks for an encoded snapshot for this admin client; the reply arrives
-  // as an AdminRelay (see receive_relay()).
-  void request_snapshot(const std::string& routing_id, bool delimiter);
+  // Asks for a snapshot for this admin client, in parts of about
+  // `part_bytes` when set (snapshot_parts.h); the reply arrives as an
+  // AdminRelay (see receive_relay()).
+  void request_snapshot(const std::string& routing_id, bool delimiter,
+                        std::optional<uint64_t> part_bytes = std::nullopt);
   // Makes the thread read its clock at once and publish what is due
   // (beats, snapshots), rather than sleep until its next deadline in real
   // time. Only a clock that jumps needs it: a test calls it after moving a

@@ -2,13 +2,14 @@
 
 namespace roster::broker {
 
-SnapshotGate::Verdict SnapshotGate::request(const std::string& routing_id, bool delimiter) {
+SnapshotGate::Verdict SnapshotGate::request(const std::string& routing_id, bool delimiter,
+                                            std::optional<uint64_t> part_bytes) {
   auto [it, inserted] = clients_.try_emplace(routing_id);
   // Nothing in flight for this client.
   if (inserted) return Verdict::kForward;
   // One in flight and one waiting already.
   if (it->second.waiting) return Verdict::kRefuse;
-  it->second.waiting = delimiter;
+  it->second.waiting = Released{{}, delimiter, part_bytes};
   return Verdict::kWait;
 }
 
@@ -30,7 +31,7 @@ std::vector<SnapshotGate::Released> SnapshotGate::release() {
       continue;
     }
     if (client.waiting) {
-      released.push_back({it->first, *client.waiting});
+      released.push_back({it->first, client.waiting->delimiter, client.waiting->part_bytes});
       client = Client{};
       ++it;
     } else {

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,8 +34,10 @@ class SnapshotGate {
     kRefuse,   // one is in flight and one waits: answer over_capacity
   };
 
-  // A snapshot request from `routing_id` (REQ clients: `delimiter`).
-  Verdict request(const std::string& routing_id, bool delimiter);
+  // A snapshot request from `routing_id` (REQ clients: `delimiter`; in
+  // parts of `part_bytes` when set).
+  Verdict request(const std::string& routing_id, bool delimiter,
+                  std::optional<uint64_t> part_bytes = std::nullopt);
 
   // The publisher's reply to `routing_id` is about to be sent: returns the
   // flag its free callback must set once the reply is delivered or dropped.
@@ -44,6 +47,7 @@ class SnapshotGate {
   struct Released {
     std::string routing_id;
     bool delimiter = false;
+    std::optional<uint64_t> part_bytes;
   };
   // Forgets clients whose reply was delivered and returns the requests
   // that waited behind one (now in flight in turn).
@@ -54,8 +58,9 @@ class SnapshotGate {
 
  private:
   struct Client {
-    DeliveryFlag delivered;       // null until the publisher's reply is sent
-    std::optional<bool> waiting;  // a waiting request's delimiter flag
+    DeliveryFlag delivered;  // null until the publisher's reply is sent
+    // A waiting request, if any (its routing_id is unused).
+    std::optional<Released> waiting;
   };
   std::map<std::string, Client> clients_;
 };

@@ -13,6 +13,7 @@
 #include "handshake_monitor.h"
 #include "roster/codec.h"
 #include "roster/duration.h"
+#include "roster/snapshot_assembler.h"
 #include "roster/utf8.h"
 
 namespace roster::ctl {
@@ -54,6 +55,15 @@ AdminClient::~AdminClient() = default;
 AdminExchange AdminClient::exchange(const std::string& body, uint64_t timeout_ms) {
   // Any failure below leaves the connection dropped (see the header).
   std::unique_ptr<Connection> connection = std::move(connection_);
+  const int64_t deadline = steady_ms() + static_cast<int64_t>(timeout_ms);
+  AdminExchange exchange = send(connection, body);
+  if (!exchange.error.empty()) return exchange;
+  exchange = receive(*connection, deadline, timeout_ms);
+  if (exchange.body) connection_ = std::move(connection);
+  return exchange;
+}
+
+AdminExchange AdminClient::send(std::unique_ptr<Connection>& connection, const std::string& body) {
   try {
     if (!connection) {
       connection = std::make_unique<Connection>();
@@ -74,11 +84,18 @@ AdminExchange AdminClient::exchange(const std::string& body, uint64_t timeout_ms
         return no_body("invalid admin endpoint '" + endpoint_ + "': " + e.what());
       }
     }
-    zmq::socket_t& socket = connection->socket;
-    if (!socket.send(zmq::buffer(body), zmq::send_flags::dontwait)) {
+    if (!connection->socket.send(zmq::buffer(body), zmq::send_flags::dontwait)) {
       return no_body("cannot queue the request to " + endpoint_);
     }
-    const int64_t deadline = steady_ms() + static_cast<int64_t>(timeout_ms);
+    return AdminExchange{};
+  } catch (const zmq::error_t& e) {
+    return no_body(std::string("ZeroMQ error: ") + e.what());
+  }
+}
+
+AdminExchange AdminClient::receive(Connection& connection, int64_t deadline, uint64_t timeout_ms) {
+  try {
+    zmq::socket_t& socket = connection.socket;
     while (true) {
       const int64_t left = deadline - steady_ms();
       if (left <= 0) {
@@ -86,7 +103,7 @@ AdminExchange AdminClient::exchange(const std::string& body, uint64_t timeout_ms
                        format_duration_ms(timeout_ms));
       }
       zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0},
-                                 {connection->monitor->events().handle(), 0, ZMQ_POLLIN, 0}};
+                                 {connection.monitor->events().handle(), 0, ZMQ_POLLIN, 0}};
       try {
         zmq::poll(items, 2, std::chrono::milliseconds(left));
       } catch (const zmq::error_t& e) {
@@ -94,7 +111,7 @@ AdminExchange AdminClient::exchange(const std::string& body, uint64_t timeout_ms
         throw;
       }
       if (items[0].revents & ZMQ_POLLIN) break;
-      if (auto failure = connection->monitor->take_failure()) return no_body(failure->describe());
+      if (auto failure = connection.monitor->take_failure()) return no_body(failure->describe());
     }
     std::vector<zmq::message_t> frames;
     if (!zmq::recv_multipart(socket, std::back_inserter(frames), zmq::recv_flags::dontwait)) {
@@ -105,14 +122,45 @@ AdminExchange AdminClient::exchange(const std::string& body, uint64_t timeout_ms
     if (frames.size() != 1) return no_body("malformed reply from the broker (several frames)");
     AdminExchange exchange;
     exchange.body = frames[0].to_string();
-    connection_ = std::move(connection);
     return exchange;
   } catch (const zmq::error_t& e) {
     return no_body(std::string("ZeroMQ error: ") + e.what());
   }
 }
 
+AdminCall AdminClient::call_in_parts(const AdminRequest& request, uint64_t timeout_ms) {
+  std::unique_ptr<Connection> connection = std::move(connection_);
+  const int64_t deadline = steady_ms() + static_cast<int64_t>(timeout_ms);
+  AdminExchange sent = send(connection, encode(request));
+  if (!sent.error.empty()) return failure(std::move(sent.error));
+  SnapshotAssembler assembler;
+  while (assembler.status() == SnapshotAssembler::Status::kMore) {
+    AdminExchange exchanged = receive(*connection, deadline, timeout_ms);
+    if (!exchanged.body) {
+      if (assembler.parts() == 0) return failure(std::move(exchanged.error));
+      return failure("incomplete snapshot from the broker at " + endpoint_ + ": " +
+                     std::to_string(assembler.parts()) + " parts and no snapshot_end within " +
+                     format_duration_ms(timeout_ms));
+    }
+    assembler.add(*exchanged.body);
+  }
+  AdminCall call;
+  call.replaced_strings = assembler.replaced_strings();
+  if (assembler.status() == SnapshotAssembler::Status::kDone) {
+    call.reply = assembler.take();
+  } else if (assembler.refusal()) {
+    call.reply = *assembler.refusal();
+  } else {
+    // The rest of the broken reply may still come: the connection is dropped.
+    return failure("malformed snapshot from the broker: " + assembler.error());
+  }
+  connection_ = std::move(connection);
+  return call;
+}
+
 AdminCall AdminClient::call(const AdminRequest& request, uint64_t timeout_ms) {
+  const auto* snapshot = std::get_if<SnapshotQuery>(&request);
+  if (snapshot != nullptr && snapshot->part_bytes) return call_in_parts(request, timeout_ms);
   AdminExchange exchanged = exchange(encode(request), timeout_ms);
   if (!exchanged.body) return failure(std::move(exchanged.error));
   auto reply = decode_admin_reply(*exchanged.body);

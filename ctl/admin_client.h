@@ -54,13 +54,24 @@ class AdminClient {
   // a later request.
   AdminExchange exchange(const std::string& body, uint64_t timeout_ms);
 
-  // exchange() of the encoded `request`, its reply decoded.
+  // exchange() of the encoded `request`, its reply decoded. A snapshot
+  // request with part_bytes is answered in parts (snapshot_parts.h): they
+  // are read until the end marker, all within `timeout_ms`, and assembled
+  // (SnapshotAssembler) into one Snapshot reply; a broken or incomplete
+  // reply in parts is an error naming the problem.
   AdminCall call(const AdminRequest& request, uint64_t timeout_ms);
 
   const std::string& endpoint() const { return endpoint_; }
 
  private:
   struct Connection;
+
+  // Connects `connection` if it is null, then queues `body`; the error
+  // is set on failure.
+  AdminExchange send(std::unique_ptr<Connection>& connection, const std::string& body);
+  // Waits until `deadline` (steady ms) for one reply body.
+  AdminExchange receive(Connection& connection, int64_t deadline, uint64_t timeout_ms);
+  AdminCall call_in_parts(const AdminRequest& request, uint64_t timeout_ms);
 
   std::string endpoint_;
   CurveClientOptions curve_;

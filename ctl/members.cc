@@ -1,6 +1,7 @@
 #include <iostream>
 
 #include "admin_command.h"
+#include "roster/snapshot_parts.h"
 #include "roster/utf8.h"
 #include "text_format.h"
 
@@ -28,7 +29,9 @@ void print_members(const Snapshot& snapshot) {
 }  // namespace
 
 int run_members(const CtlOptions& options) {
-  return run_admin_command<Snapshot>(options, SnapshotQuery{}, "snapshot", print_members);
+  // In parts: no single message of a large cluster's snapshot.
+  return run_admin_command<Snapshot>(options, SnapshotQuery{kClientPartBytes}, "snapshot",
+                                     print_members);
 }
 
 }  // namespace roster::ctl

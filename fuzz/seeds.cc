@@ -91,6 +91,8 @@ std::vector<Seed> admin_requests() {
     out.push_back({std::move(name), encode(request)});
   };
   add("snapshot", SnapshotQuery{});
+  add("snapshot-parts", SnapshotQuery{1 << 20});
+  add("snapshot-parts-tiny", SnapshotQuery{1});
   add("stats", StatsQuery{});
   add("node", NodeQuery{"node-1"});
   add("node-unknown", NodeQuery{"node-9"});
@@ -183,6 +185,40 @@ std::vector<Seed> snapshots() {
   out.push_back(
       {"label-keys-repaired", replaced(replaced(valid, "zone", "z\xffne"), "role", "z\xfene")});
   add_malformed(out, valid);
+  return out;
+}
+
+// A reply in parts to a snapshot request: the parts of `s`, `per_part`
+// records each, then the end marker, joined by kSeparator.
+std::string in_parts(const Snapshot& s, size_t per_part) {
+  std::string out;
+  uint64_t index = 0;
+  for (size_t i = 0; i < s.nodes.size(); i += per_part, ++index) {
+    SnapshotPart part{s.epoch, s.version, index, {}};
+    for (size_t j = i; j < s.nodes.size() && j < i + per_part; ++j)
+      part.nodes.push_back(s.nodes[j]);
+    out += encode(part);
+    out += kSeparator;
+  }
+  return out +
+         encode(SnapshotEnd{s.epoch, s.version, s.complete, s.time_ms, index, s.nodes.size()});
+}
+
+std::vector<Seed> snapshot_parts() {
+  std::vector<Seed> out;
+  const Snapshot s = snapshot(1, 12, true);
+  out.push_back({"one-per-part", in_parts(s, 1)});
+  out.push_back({"all-in-one", in_parts(s, 100)});
+  out.push_back({"empty", in_parts(Snapshot{1, 10, true, 1, {}}, 1)});
+  out.push_back({"whole", encode(s)});
+  out.push_back({"error", encode(AdminReply(ErrorReply{0, ErrorCode::kOverCapacity, "busy"}))});
+  Snapshot other = s;
+  other.version = 13;
+  std::string mixed = in_parts(s, 1);
+  out.push_back(
+      {"version-mid-stream", mixed.substr(0, mixed.find(kSeparator) + 1) + in_parts(other, 1)});
+  std::string no_end = in_parts(s, 1);
+  out.push_back({"no-end", no_end.substr(0, no_end.rfind(kSeparator))});
   return out;
 }
 
@@ -334,9 +370,9 @@ std::string dict_entry(std::string_view bytes) {
 }  // namespace
 
 const std::vector<std::string>& target_names() {
-  static const std::vector<std::string> names = {"agent_request", "admin_request", "agent_reply",
-                                                 "admin_reply",   "snapshot",      "delta",
-                                                 "beat",          "state_stream",  "broker_stream"};
+  static const std::vector<std::string> names = {
+      "agent_request", "admin_request", "agent_reply",  "admin_reply",   "snapshot",
+      "delta",         "beat",          "state_stream", "broker_stream", "snapshot_parts"};
   return names;
 }
 
@@ -350,6 +386,7 @@ std::vector<Seed> seeds_for(std::string_view target) {
   if (target == "beat") return beats();
   if (target == "state_stream") return state_streams();
   if (target == "broker_stream") return broker_streams();
+  if (target == "snapshot_parts") return snapshot_parts();
   return {};
 }
 
@@ -378,6 +415,12 @@ std::string dictionary() {
                                                 "left",
                                                 "removed",
                                                 "snapshot",
+                                                "snapshot_part",
+                                                "snapshot_end",
+                                                "part",
+                                                "parts",
+                                                "node_count",
+                                                "part_bytes",
                                                 "delta",
                                                 "beat",
                                                 "version",

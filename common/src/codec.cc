@@ -37,6 +37,9 @@ class Writer {
     field("type", type);
   }
 
+  // A writer that starts nothing: for values appended to an open body.
+  explicit Writer(std::string* out) : sink_(out), pk_(sink_) {}
+
   void key(std::string_view name) { str(name); }
   void str(std::string_view s) {
     pk_.pack_str(static_cast<uint32_t>(s.size()));
@@ -84,6 +87,13 @@ class Writer {
     key(name);
     pk_.pack_array(static_cast<uint32_t>(records.size()));
     for (const auto& [id, r] : records) record(r);
+  }
+
+  // Writes the key of an array of `count` elements and its header; the
+  // caller appends the elements.
+  void array(std::string_view name, size_t count) {
+    key(name);
+    pk_.pack_array(static_cast<uint32_t>(count));
   }
 
   // Writes one record as a map.
@@ -229,6 +239,15 @@ std::string encode_snapshot_of(const SnapshotHeader& header, const Records& node
   return out;
 }
 
+// The fields of a snapshot part, up to the header of its `nodes` array.
+void write_part_head(std::string* out, const SnapshotPartHeader& header, size_t node_count) {
+  Writer w(out, 4, "snapshot_part");
+  w.field("epoch", header.epoch);
+  w.field("version", header.version);
+  w.field("part", header.part);
+  w.array("nodes", node_count);
+}
+
 std::string encode_empty(std::string_view type) {
   std::string out;
   Writer w(&out, 0, type);
@@ -258,6 +277,57 @@ std::string encode_snapshot(const SnapshotHeader& header,
   return encode_snapshot_of(header, nodes);
 }
 
+void append_record(std::string* out, const NodeRecord& record) {
+  Writer(out).record(record);
+}
+
+std::string encode_snapshot_head(const SnapshotHeader& header, size_t node_count) {
+  std::string out;
+  Writer w(&out, 5, "snapshot");
+  w.field("epoch", header.epoch);
+  w.field("version", header.version);
+  w.field("complete", header.complete);
+  w.field("time_ms", header.time_ms);
+  w.array("nodes", node_count);
+  return out;
+}
+
+std::string encode_delta_head(const DeltaHeader& header, size_t change_count) {
+  std::string out;
+  Writer w(&out, 5, "delta");
+  w.field("epoch", header.epoch);
+  w.field("version", header.version);
+  w.field("prev_version", header.prev_version);
+  w.field("time_ms", header.time_ms);
+  w.array("changes", change_count);
+  return out;
+}
+
+std::string encode_snapshot_part_head(const SnapshotPartHeader& header, size_t node_count) {
+  std::string out;
+  write_part_head(&out, header, node_count);
+  return out;
+}
+
+std::string encode(const SnapshotPart& msg) {
+  std::string out;
+  write_part_head(&out, {msg.epoch, msg.version, msg.part}, msg.nodes.size());
+  for (const NodeRecord& r : msg.nodes) append_record(&out, r);
+  return out;
+}
+
+std::string encode(const SnapshotEnd& msg) {
+  std::string out;
+  Writer w(&out, 6, "snapshot_end");
+  w.field("epoch", msg.epoch);
+  w.field("version", msg.version);
+  w.field("complete", msg.complete);
+  w.field("time_ms", msg.time_ms);
+  w.field("parts", msg.parts);
+  w.field("node_count", msg.node_count);
+  return out;
+}
+
 std::string encode(const Delta& msg) {
   std::string out;
   out.reserve(64 + msg.changes.size() * 96);
@@ -280,7 +350,13 @@ std::string encode(const Beat& msg) {
 }
 
 std::string encode(const AdminRequest& msg) {
-  if (std::holds_alternative<SnapshotQuery>(msg)) return encode_empty("snapshot");
+  if (const auto* snapshot = std::get_if<SnapshotQuery>(&msg)) {
+    if (!snapshot->part_bytes) return encode_empty("snapshot");
+    std::string out;
+    Writer w(&out, 1, "snapshot");
+    w.field("part_bytes", *snapshot->part_bytes);
+    return out;
+  }
   if (const auto* node = std::get_if<NodeQuery>(&msg)) return encode_node_query(*node);
   if (const auto* remove = std::get_if<RemoveCommand>(&msg)) return encode_remove(*remove);
   return encode_empty("stats");

@@ -165,6 +165,29 @@ bool read_error(Reader& r, ErrorReply* out) {
   return true;
 }
 
+bool read_snapshot_part(Reader& r, SnapshotPart* out) {
+  static constexpr std::string_view kNames[] = {"epoch", "version", "part", "nodes"};
+  enum { kEpoch, kVersion, kPart, kNodes, kCount };
+  Slot s[kCount];
+  return r.collect(0, kNames, kCount, s) && r.uint_field(s[kEpoch], "epoch", true, &out->epoch) &&
+         r.uint_field(s[kVersion], "version", true, &out->version) &&
+         r.uint_field(s[kPart], "part", true, &out->part) &&
+         r.records_field(s[kNodes], "nodes", Reader::Removed::kRefused, &out->nodes);
+}
+
+bool read_snapshot_end(Reader& r, SnapshotEnd* out) {
+  static constexpr std::string_view kNames[] = {"epoch",   "version", "complete",
+                                                "time_ms", "parts",   "node_count"};
+  enum { kEpoch, kVersion, kComplete, kTimeMs, kParts, kNodeCount, kCount };
+  Slot s[kCount];
+  return r.collect(0, kNames, kCount, s) && r.uint_field(s[kEpoch], "epoch", true, &out->epoch) &&
+         r.uint_field(s[kVersion], "version", true, &out->version) &&
+         r.bool_field(s[kComplete], "complete", true, &out->complete) &&
+         r.uint_field(s[kTimeMs], "time_ms", true, &out->time_ms) &&
+         r.uint_field(s[kParts], "parts", true, &out->parts) &&
+         r.uint_field(s[kNodeCount], "node_count", true, &out->node_count);
+}
+
 // Tokenizes `body` and checks "v"; on success `type` is the type slot.
 bool open_body(std::string_view body, size_t max_body, size_t max_depth, std::vector<Token>* tokens,
                Reader& r, Slot* type) {
@@ -236,17 +259,20 @@ Decoded<AdminRequest> admin_request(std::string_view body) {
   if (!open_body(body, kMaxBodyBytes, kAdminRequestDepth, &tokens, r, &type_slot)) {
     return r.error();
   }
-  static constexpr std::string_view kNames[] = {"node", "inc"};
-  Slot s[2];
+  static constexpr std::string_view kNames[] = {"node", "inc", "part_bytes"};
+  Slot s[3];
   std::string_view type;
-  if (!r.str_view_field(type_slot, "type", &type) || !r.collect(0, kNames, 2, s)) {
+  if (!r.str_view_field(type_slot, "type", &type) || !r.collect(0, kNames, 3, s)) {
     return r.error();
   }
-  if (type == "snapshot" || type == "stats") {
-    AdminRequest request;  // SnapshotQuery
-    if (type == "stats") request = StatsQuery{};
-    return request;
+  if (type == "snapshot") {
+    SnapshotQuery m;
+    uint64_t part_bytes = 0;
+    if (!r.uint_field(s[2], "part_bytes", false, &part_bytes)) return r.error();
+    if (s[2] != kAbsent) m.part_bytes = part_bytes;
+    return AdminRequest(m);
   }
+  if (type == "stats") return AdminRequest(StatsQuery{});
   if (type == "node") {
     NodeQuery m;
     if (r.node_id_field(s[0], "node", &m.node)) return AdminRequest(std::move(m));
@@ -334,6 +360,35 @@ Decoded<AdminReply> admin_reply(std::string_view body) {
   return r.error();
 }
 
+Decoded<SnapshotReply> snapshot_reply(std::string_view body) {
+  ScratchTokens scratch;
+  std::vector<Token>& tokens = scratch.get();
+  Reader r(tokens, Utf8Policy::kReplace);
+  Slot type_slot = kAbsent;
+  if (!open_body(body, kMaxStateBodyBytes, kAdminReplyDepth, &tokens, r, &type_slot)) {
+    return r.error();
+  }
+  std::string_view type;
+  if (!r.str_view_field(type_slot, "type", &type)) return r.error();
+  if (type == "snapshot_part") {
+    SnapshotPart m;
+    if (read_snapshot_part(r, &m)) return decoded(SnapshotReply(std::move(m)), r);
+  } else if (type == "snapshot_end") {
+    SnapshotEnd m;
+    if (read_snapshot_end(r, &m)) return decoded(SnapshotReply(std::move(m)), r);
+  } else if (type == "snapshot") {
+    Snapshot m;
+    if (read_snapshot(r, &m)) return decoded(SnapshotReply(std::move(m)), r);
+  } else if (type == "error") {
+    ErrorReply m;
+    if (read_error(r, &m)) return decoded(SnapshotReply(std::move(m)), r);
+  } else {
+    r.fail("type", "unknown type " + codec::quote(type) +
+                       " (expected snapshot_part, snapshot_end, snapshot or error)");
+  }
+  return r.error();
+}
+
 // Decodes a state-channel body of type `type` with `read`.
 template <typename T, typename ReadFn>
 Decoded<T> state_body(std::string_view body, size_t max_depth, std::string_view type, ReadFn read) {
@@ -378,6 +433,21 @@ Decoded<Delta> decode_delta(std::string_view body) {
 
 Decoded<Beat> decode_beat(std::string_view body) {
   return guarded<Beat>([&] { return state_body<Beat>(body, kBeatDepth, "beat", read_beat); });
+}
+
+Decoded<SnapshotPart> decode_snapshot_part(std::string_view body) {
+  return guarded<SnapshotPart>([&] {
+    return state_body<SnapshotPart>(body, kStateDepth, "snapshot_part", read_snapshot_part);
+  });
+}
+
+Decoded<SnapshotReply> decode_snapshot_reply(std::string_view body) {
+  return guarded<SnapshotReply>([&] { return snapshot_reply(body); });
+}
+
+Decoded<SnapshotEnd> decode_snapshot_end(std::string_view body) {
+  return guarded<SnapshotEnd>(
+      [&] { return state_body<SnapshotEnd>(body, kBeatDepth, "snapshot_end", read_snapshot_end); });
 }
 
 }  // namespace roster

@@ -22,6 +22,7 @@
 #include "roster/clock.h"
 #include "roster/codec.h"
 #include "roster/enum_names.h"
+#include "roster/snapshot_assembler.h"
 #include "roster/utf8.h"
 #include "view_sync.h"
 #include "wake_fd.h"
@@ -267,20 +268,29 @@ class Subscriber::Impl {
     // A REQ-style empty delimiter may precede the body.
     while (frames.size() > 1 && frames.front().size() == 0) frames.erase(frames.begin());
     if (frames.size() != 1) return drop("admin", "an admin reply of several frames");
-    auto reply = decode_admin_reply(frames[0].to_string_view());
-    if (!reply.ok()) return drop("admin", reply.error().message);
-    count_replaced("snapshot reply", reply.replaced_strings());
+    // The rest of a reply whose assembly failed (or an extra one) is ignored.
+    if (assembler_.status() != SnapshotAssembler::Status::kMore) return true;
+    const size_t replaced = assembler_.replaced_strings();
+    const SnapshotAssembler::Status status = assembler_.add(frames[0].to_string_view());
+    count_replaced("snapshot reply", assembler_.replaced_strings() - replaced);
+    if (status == SnapshotAssembler::Status::kMore) return true;
     subscriber::SyncOutput out;
-    if (auto* snapshot = std::get_if<Snapshot>(&reply.value())) {
+    if (status == SnapshotAssembler::Status::kDone) {
+      const Snapshot snapshot = assembler_.take();
       std::lock_guard<std::mutex> lock(mutex_);
-      sync_.on_admin_snapshot(*snapshot, clock_.now_ms(), out);
-    } else if (auto* err = std::get_if<ErrorReply>(&reply.value())) {
+      sync_.on_admin_snapshot(snapshot, clock_.now_ms(), out);
+    } else if (const auto& err = assembler_.refusal()) {
       warn("admin_error", "snapshot request refused: " + std::string(to_string(err->code)) + ": " +
                               escape_for_terminal(err->message));
       std::lock_guard<std::mutex> lock(mutex_);
       sync_.on_admin_error(clock_.now_ms(), out);
     } else {
-      return drop("admin", "an admin reply that is not a snapshot");
+      // Counted and dropped. A broken reply in parts is dropped whole (the
+      // rest of it is ignored) and the request is retried when it times
+      // out; a single bad body leaves room for a good reply after it.
+      const std::string why = assembler_.error();
+      if (assembler_.parts() == 0) assembler_ = SnapshotAssembler();
+      return drop("admin", why);
     }
     act(out);
     return true;
@@ -485,7 +495,9 @@ class Subscriber::Impl {
       // The reply is still read when process() runs for a timer.
       warn("wake_fd", "cannot watch the admin socket's descriptor");
     }
-    const std::string request = encode(AdminRequest{SnapshotQuery{}});
+    // In parts (snapshot_parts.h): no single message of a huge snapshot.
+    assembler_ = SnapshotAssembler();
+    const std::string request = encode(AdminRequest{SnapshotQuery{kClientPartBytes}});
     if (!admin_->send(zmq::buffer(request), zmq::send_flags::dontwait)) {
       warn("admin_send", "cannot queue a snapshot request to " + current().admin_endpoint);
     }
@@ -503,6 +515,8 @@ class Subscriber::Impl {
   // the processing thread writes them.
   mutable std::mutex mutex_;
   subscriber::ViewSync sync_;
+  // Puts together the reply to the pending snapshot request.
+  SnapshotAssembler assembler_;
   uint64_t bad_messages_ = 0;
   uint64_t replaced_strings_ = 0;
   uint64_t auth_failures_ = 0;

@@ -6,12 +6,15 @@
 #include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <sstream>
 #include <thread>
 
+#include "roster/codec.h"
 #include "roster/curve_certificate.h"
+#include "roster/snapshot_parts.h"
 #include "roster/utf8.h"
 #include "support/admin.h"
 #include "support/agent_client.h"
@@ -428,6 +431,20 @@ class RosterctlHostileBrokerTest : public ::testing::Test {
     });
   }
 
+  // Runs an admin command, answering each of its requests with the raw
+  // reply bodies `bodies`, in order.
+  CommandResult run_admin_raw(const std::vector<std::string>& args,
+                              const std::vector<std::string>& bodies) {
+    int served = 0;
+    return run(args, [&] {
+      fake_.poll_snapshot_requests();
+      if (fake_.admin_requests() > served) {
+        for (const std::string& body : bodies) fake_.reply_raw(body);
+        ++served;
+      }
+    });
+  }
+
   // `rosterctl [--json] watch` until it has seen the two nodes of
   // hostile_snapshot() (the admin reply) and the one of hostile_delta().
   CommandResult watch_json_or_text(bool as_json) {
@@ -466,6 +483,71 @@ TEST_F(RosterctlHostileBrokerTest, MembersJsonIsValidJsonWithReplacedStrings) {
   EXPECT_EQ(out["nodes"][1]["addr"], "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\x1b[A");
   EXPECT_NE(r.err.find("replaced invalid UTF-8 in 3 strings from the broker"), std::string::npos)
       << r.err;
+}
+
+// rosterctl members asks for 1 MiB parts: answers of a broker that sends
+// parts, well formed or not.
+std::vector<std::string> parts_of(const Snapshot& s, size_t per_part, uint64_t bad_version_at = 0) {
+  std::vector<std::string> bodies;
+  uint64_t index = 0;
+  for (size_t i = 0; i < s.nodes.size(); i += per_part, ++index) {
+    SnapshotPart part{
+        s.epoch, index == bad_version_at && index > 0 ? s.version + 1 : s.version, index, {}};
+    for (size_t j = i; j < std::min(s.nodes.size(), i + per_part); ++j) {
+      part.nodes.push_back(s.nodes[j]);
+    }
+    bodies.push_back(encode(part));
+  }
+  bodies.push_back(
+      encode(SnapshotEnd{s.epoch, s.version, s.complete, s.time_ms, index, s.nodes.size()}));
+  return bodies;
+}
+
+Snapshot three_nodes() {
+  NodeRecord r;
+  r.inc = 1;
+  r.lease_ms = 3000;
+  Snapshot s{5, 9, true, 1000, {}};
+  for (const char* id : {"a-1", "b-2", "c-3"}) {
+    r.node = id;
+    s.nodes.push_back(r);
+  }
+  return s;
+}
+
+TEST_F(RosterctlHostileBrokerTest, MembersAssemblesASnapshotInParts) {
+  CommandResult r = run_admin_raw({"--json", "members"}, parts_of(three_nodes(), 2));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  json out = json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << r.out;
+  EXPECT_EQ(out["nodes"].size(), 3u);
+  EXPECT_EQ(out["version"], 9);
+}
+
+TEST_F(RosterctlHostileBrokerTest, MembersRefusesPartsOfAnotherVersionMidStream) {
+  CommandResult r = run_admin_raw({"members"}, parts_of(three_nodes(), 1, /*bad_version_at=*/2));
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_NE(r.err.find("malformed snapshot from the broker: part 2 has epoch 5 version 10"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(RosterctlHostileBrokerTest, MembersRefusesTooManyParts) {
+  Snapshot s = three_nodes();
+  s.nodes.resize(kMaxSnapshotParts + 1, s.nodes[0]);
+  CommandResult r = run_admin_raw({"members"}, parts_of(s, 1));
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_NE(r.err.find("more than 256 parts"), std::string::npos) << r.err;
+}
+
+TEST_F(RosterctlHostileBrokerTest, MembersReportsAMissingEnd) {
+  std::vector<std::string> bodies = parts_of(three_nodes(), 1);
+  bodies.pop_back();
+  CommandResult r = run_admin_raw({"members"}, bodies);
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_NE(r.err.find("incomplete snapshot from the broker at"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("3 parts and no snapshot_end"), std::string::npos) << r.err;
 }
 
 TEST_F(RosterctlHostileBrokerTest, MembersTextEscapesControlCharacters) {

@@ -6,10 +6,12 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
 
+#include "roster/codec.h"
 #include "roster/subscriber.h"
 #include "support/callback_recorder.h"
 #include "support/fake_state_channel.h"
@@ -247,6 +249,74 @@ TEST_F(SubscriberFakeTest, AdminErrorReplyIsRetried) {
   await_request(2);
   fake_.reply(snapshot(1, 3, {}));
   ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
+}
+
+// The subscriber asks for its snapshot in parts (snapshot_parts.h).
+std::vector<std::string> parts_of(const Snapshot& s, size_t per_part, uint64_t bad_version_at = 0) {
+  std::vector<std::string> bodies;
+  uint64_t index = 0;
+  for (size_t i = 0; i < s.nodes.size(); i += per_part, ++index) {
+    SnapshotPart part{
+        s.epoch, index == bad_version_at && index > 0 ? s.version + 1 : s.version, index, {}};
+    for (size_t j = i; j < std::min(s.nodes.size(), i + per_part); ++j) {
+      part.nodes.push_back(s.nodes[j]);
+    }
+    bodies.push_back(encode(part));
+  }
+  bodies.push_back(
+      encode(SnapshotEnd{s.epoch, s.version, s.complete, s.time_ms, index, s.nodes.size()}));
+  return bodies;
+}
+
+TEST_F(SubscriberFakeTest, SnapshotInPartsIsAssembled) {
+  create();
+  await_request(1);
+  for (const auto& body : parts_of(snapshot(2, 7, {alive("a"), alive("b"), alive("c")}), 2)) {
+    fake_.reply_raw(body);
+  }
+  ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
+  EXPECT_EQ(sub_->view().version(), 7u);
+  EXPECT_EQ(sub_->view().nodes().size(), 3u);
+  EXPECT_EQ(sub_->stats().bad_messages, 0u);
+}
+
+TEST_F(SubscriberFakeTest, PartsOfAnotherVersionMidStreamAreDroppedAndRetried) {
+  create(10'000, /*snapshot_timeout_ms=*/100);
+  await_request(1);
+  const Snapshot s = snapshot(2, 7, {alive("a"), alive("b"), alive("c")});
+  for (const auto& body : parts_of(s, 1, /*bad_version_at=*/1)) fake_.reply_raw(body);
+  ASSERT_TRUE(pump_until([&] { return sub_->stats().bad_messages == 1; }));
+  EXPECT_FALSE(sub_->synced());
+  advance(100);
+  await_request(2);
+  for (const auto& body : parts_of(s, 1)) fake_.reply_raw(body);
+  ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
+  EXPECT_EQ(sub_->view().nodes().size(), 3u);
+  EXPECT_EQ(sub_->stats().bad_messages, 1u);
+}
+
+TEST_F(SubscriberFakeTest, PartsWithoutAnEndAreRetriedOnTime) {
+  create(10'000, /*snapshot_timeout_ms=*/100);
+  await_request(1);
+  const Snapshot s = snapshot(2, 7, {alive("a"), alive("b")});
+  std::vector<std::string> bodies = parts_of(s, 1);
+  bodies.pop_back();  // no snapshot_end
+  for (const auto& body : bodies) fake_.reply_raw(body);
+  advance(100);
+  await_request(2);
+  EXPECT_FALSE(sub_->synced());
+  fake_.reply(s);  // a broker from before parts answers whole
+  ASSERT_TRUE(pump_until([&] { return sub_->synced(); }));
+}
+
+TEST_F(SubscriberFakeTest, TooManyPartsAreDropped) {
+  create(10'000, /*snapshot_timeout_ms=*/100);
+  await_request(1);
+  Snapshot s = snapshot(2, 7, {});
+  for (size_t i = 0; i <= kMaxSnapshotParts; ++i) s.nodes.push_back(alive("n" + std::to_string(i)));
+  for (const auto& body : parts_of(s, 1)) fake_.reply_raw(body);
+  ASSERT_TRUE(pump_until([&] { return sub_->stats().bad_messages == 1; }));
+  EXPECT_FALSE(sub_->synced());
 }
 
 TEST_F(SubscriberFakeTest, PublishedSnapshotSyncsWithoutTheAdminChannel) {

@@ -27,6 +27,7 @@
 #include <variant>
 
 #include "roster/protocol.h"
+#include "roster/snapshot_parts.h"
 
 namespace roster {
 
@@ -86,6 +87,34 @@ struct SnapshotHeader {
 std::string encode_snapshot(const SnapshotHeader& header,
                             const std::map<std::string, NodeRecord>& nodes);
 
+// Appends the encoding of one node record (the map inside a snapshot's
+// `nodes` or a delta's `changes`) to *out.
+void append_record(std::string* out, const NodeRecord& record);
+
+// The start of a snapshot body: the fields of `header` and the header of a
+// `nodes` array of `node_count` records. Appending the encodings of those
+// records (append_record) completes the body, byte for byte the same as
+// encode(Snapshot) of the same fields and records.
+std::string encode_snapshot_head(const SnapshotHeader& header, size_t node_count);
+
+// The fields of a delta other than its changes.
+struct DeltaHeader {
+  uint64_t epoch = 0;
+  uint64_t version = 0;
+  uint64_t prev_version = 0;
+  uint64_t time_ms = 0;
+};
+// The start of a delta body, completed as encode_snapshot_head()'s is: the
+// same bytes as encode(Delta).
+std::string encode_delta_head(const DeltaHeader& header, size_t change_count);
+
+// Chunked admin snapshots (snapshot_parts.h). A part body is
+// encode_snapshot_part_head() followed by its records' encodings: the same
+// bytes as encode(SnapshotPart).
+std::string encode_snapshot_part_head(const SnapshotPartHeader& header, size_t node_count);
+std::string encode(const SnapshotPart& msg);
+std::string encode(const SnapshotEnd& msg);
+
 // Decoders of untrusted input (limit kMaxBodyBytes).
 Decoded<AgentRequest> decode_agent_request(std::string_view body);
 Decoded<AdminRequest> decode_admin_request(std::string_view body);
@@ -121,5 +150,12 @@ Decoded<AdminReply> decode_admin_reply(std::string_view body);
 Decoded<Snapshot> decode_snapshot(std::string_view body);
 Decoded<Delta> decode_delta(std::string_view body);
 Decoded<Beat> decode_beat(std::string_view body);
+// The pieces of a chunked admin snapshot. A part's records may not be
+// `removed`, as in a snapshot.
+Decoded<SnapshotPart> decode_snapshot_part(std::string_view body);
+Decoded<SnapshotEnd> decode_snapshot_end(std::string_view body);
+// One reply to a snapshot request that asked for parts: a part, the end, a
+// whole snapshot (a broker from before parts) or an error.
+Decoded<SnapshotReply> decode_snapshot_reply(std::string_view body);
 
 }  // namespace roster

@@ -209,7 +209,12 @@ struct Beat {
 // ---------------------------------------------------------------------------
 // Admin channel: client DEALER or REQ -> broker ROUTER.
 
-struct SnapshotQuery {};
+// A snapshot request. With part_bytes (a compatible v1 addition), the
+// reply comes as snapshot_part messages of about that many bytes, then a
+// snapshot_end (snapshot_parts.h); without it, as one snapshot reply.
+struct SnapshotQuery {
+  std::optional<uint64_t> part_bytes;
+};
 struct NodeQuery {
   std::string node;
 };
@@ -283,8 +288,8 @@ inline bool operator==(const Delta& a, const Delta& b) {
 inline bool operator==(const Beat& a, const Beat& b) {
   return a.epoch == b.epoch && a.version == b.version && a.time_ms == b.time_ms;
 }
-inline bool operator==(const SnapshotQuery&, const SnapshotQuery&) {
-  return true;
+inline bool operator==(const SnapshotQuery& a, const SnapshotQuery& b) {
+  return a.part_bytes == b.part_bytes;
 }
 inline bool operator==(const NodeQuery& a, const NodeQuery& b) {
   return a.node == b.node;
