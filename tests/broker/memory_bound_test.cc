@@ -345,8 +345,16 @@ TEST(MemoryBoundTest, SnapshotsHeldForASubscriberThatDoesNotReadAreBounded) {
   stuck->set(zmq::sockopt::subscribe, std::string(kTopicPrefix));
   stuck->connect(ep.publish);
 
-  ASSERT_TRUE(wait_until([&] { return counter(admin, "snapshots_deferred") > 0; },
-                         milliseconds(20'000), milliseconds(100)))
+  // An unchanged version reuses its one encoding; a new node per poll
+  // makes each due snapshot a new one, which must be held back.
+  AgentClient agent(ep.agents);
+  int joined = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        agent.join("extra-" + std::to_string(joined++), 1, 60'000);
+        return counter(admin, "snapshots_deferred") > 0;
+      },
+      milliseconds(20'000), milliseconds(100)))
       << "no snapshot was ever held back";
   for (int i = 0; i < 10; ++i) {
     EXPECT_LE(counter(admin, "state_snapshots_held"), 2u);
@@ -355,7 +363,9 @@ TEST(MemoryBoundTest, SnapshotsHeldForASubscriberThatDoesNotReadAreBounded) {
     std::this_thread::sleep_for(milliseconds(100));
   }
 
-  // Once it is gone, what it held is freed and snapshots flow again.
+  // Once it is gone, what it held is freed and snapshots flow again to a
+  // subscriber that reads (with none, periodic snapshots are skipped).
+  StateReader reader(ep.publish, std::string(kTopicSnapshot));
   stuck.reset();
   uint64_t published = counter(admin, "snapshots_published");
   EXPECT_TRUE(wait_until([&] { return counter(admin, "snapshots_published") > published + 3; },
