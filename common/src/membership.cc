@@ -273,12 +273,12 @@ struct Membership::Impl {
     // Re-join: update the metadata and renew the lease.
     uint64_t lease = clamp_lease(req.lease_ms);
     bool changed = n->state != NodeState::kAlive || n->addr != req.addr ||
-                   internal::labels_of(*n) != req.labels || n->lease_ms != lease;
+                   !n->labels.equals(req.labels) || n->lease_ms != lease;
     if (n->state != NodeState::kAlive) nodes.enter(*n, NodeState::kAlive, clock.now());
     n->seq = req.seq;
     n->lease_ms = lease;
     if (n->addr != req.addr) n->addr = req.addr;
-    if (internal::labels_of(*n) != req.labels) internal::set_labels(*n, req.labels);
+    if (!n->labels.equals(req.labels)) internal::set_labels(*n, req.labels);
     n->last_seen_ms = clock.now();
     due_in(*n, lease);
     if (changed) changes.mark(n->id, n->inc);

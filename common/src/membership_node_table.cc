@@ -7,19 +7,12 @@ NodeRecord record_of(const Node& n) {
       n.id, n.inc, n.state, n.addr, labels_of(n), n.lease_ms, static_cast<uint64_t>(n.since_ms)};
 }
 
-const Labels& labels_of(const Node& n) {
-  static const Labels kNone;
-  return n.labels ? *n.labels : kNone;
+Labels labels_of(const Node& n) {
+  return n.labels.unpack();
 }
 
 void set_labels(Node& n, const Labels& labels) {
-  if (labels.empty()) {
-    n.labels.reset();
-  } else if (n.labels) {
-    *n.labels = labels;
-  } else {
-    n.labels = std::make_unique<Labels>(labels);
-  }
+  n.labels.assign(labels);
 }
 
 Node& NodeTable::allocate(std::string_view id, int64_t since) {
@@ -57,7 +50,7 @@ void NodeTable::free(Node& n) {
   n.armed = kNoTimer;
   std::string().swap(n.id);
   std::string().swap(n.addr);
-  n.labels.reset();
+  n.labels.clear();
   free_slots_.push_back(n.slot);
 }
 

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "membership_id_index.h"
+#include "membership_labels.h"
 #include "roster/protocol.h"
 
 namespace roster::internal {
@@ -36,13 +37,13 @@ inline constexpr int64_t kNoTimer = std::numeric_limits<int64_t>::max();
 
 // One held node incarnation. The table owns id, slot, generation and held;
 // the state changes through NodeTable::enter(); the owner sets the rest.
-// 144 bytes on a 64-bit target: labels, which most nodes do without, live
-// out of line (labels_of, set_labels), and ids and addrs up to 15 bytes
-// fit in their strings without a heap block.
+// 144 bytes on a 64-bit target: labels live out of line in one packed block
+// (membership_labels.h), and ids and addrs up to 15 bytes fit in their
+// strings without a heap block.
 struct Node {
   std::string id;
   std::string addr;
-  std::unique_ptr<Labels> labels;  // null when there are none
+  PackedLabels labels;  // no heap block when there are none
   uint64_t inc = 0;
   uint64_t seq = 0;       // highest applied seq of this incarnation
   uint64_t lease_ms = 0;  // granted
@@ -60,7 +61,7 @@ struct Node {
 NodeRecord record_of(const Node& n);
 
 // The labels of `n` (an empty set when it has none).
-const Labels& labels_of(const Node& n);
+Labels labels_of(const Node& n);
 // Gives `n` the labels `labels`; an empty set takes no heap memory.
 void set_labels(Node& n, const Labels& labels);
 

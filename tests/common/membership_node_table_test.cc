@@ -62,7 +62,7 @@ TEST(NodeTable, FreeForgetsTheIdAndMakesTheSlotStale) {
   EXPECT_EQ(old.armed, kNoTimer);
   EXPECT_TRUE(old.id.empty());
   EXPECT_TRUE(old.addr.empty());
-  EXPECT_EQ(old.labels, nullptr);
+  EXPECT_TRUE(old.labels.empty());
 }
 
 TEST(NodeTable, AFreedSlotIsReusedAsAFreshNode) {
@@ -117,7 +117,7 @@ TEST(NodeTable, ANodeTakesAtMost144Bytes) {
   NodeTable t;
   Node& a = t.allocate("a", 0);
   set_labels(a, {});
-  EXPECT_EQ(a.labels, nullptr);
+  EXPECT_TRUE(a.labels.empty());
   EXPECT_TRUE(labels_of(a).empty());
 }
 
