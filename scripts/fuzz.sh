@@ -19,10 +19,10 @@ jobs="${ROSTER_FUZZ_JOBS:-2}"
 # is under 11 KiB); snapshots, admin replies and sequences need more room.
 declare -A max_len=(
   [agent_request]=12288 [admin_request]=512 [agent_reply]=4096 [admin_reply]=16384
-  [snapshot]=16384 [delta]=8192 [beat]=256 [state_stream]=16384 [broker_stream]=8192
+  [snapshot]=16384 [snapshot_parts]=16384 [delta]=8192 [beat]=256 [state_stream]=16384 [broker_stream]=8192
 )
 targets=(${ROSTER_FUZZ_TARGETS:-agent_request admin_request broker_stream agent_reply admin_reply
-  snapshot delta beat state_stream})
+  snapshot snapshot_parts delta beat state_stream})
 
 echo "== fuzz: build (clang, ASan + UBSan + libFuzzer) =="
 CC="${CC:-clang-14}" CXX="${CXX:-clang++-14}" cmake -S "$root" -B "$build" \
