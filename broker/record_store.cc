@@ -32,6 +32,8 @@ void RecordStore::clear() {
   index_.assign(16, Entry{});
   index_used_ = 0;
   order_.clear();
+  pending_added_.clear();
+  pending_dead_.clear();
 }
 
 void RecordStore::reset(const Snapshot& snapshot) {
@@ -53,7 +55,8 @@ void RecordStore::reset(const Snapshot& snapshot) {
       added.push_back(add(scratch));
     }
   }
-  reorder(&added, {});
+  reorder(added, {});
+  settle();
 }
 
 View::ApplyResult RecordStore::apply(const Delta& delta, std::string* delta_body) {
@@ -90,7 +93,7 @@ View::ApplyResult RecordStore::apply(const Delta& delta, std::string* delta_body
   }
   if (result != Result::kApplied) return result;
   version_ = delta.version;
-  if (!added.empty() || !dead.empty()) reorder(&added, dead);
+  if (!added.empty() || !dead.empty()) reorder(added, dead);
   compact_if_sparse();
   return result;
 }
@@ -98,17 +101,20 @@ View::ApplyResult RecordStore::apply(const Delta& delta, std::string* delta_body
 size_t RecordStore::memory_bytes() const {
   return arena_.capacity() + slots_.capacity() * sizeof(Slot) +
          free_slots_.capacity() * sizeof(uint32_t) + index_.capacity() * sizeof(Entry) +
-         order_.capacity() * sizeof(uint32_t);
+         (order_.capacity() + pending_added_.capacity() + pending_dead_.capacity()) *
+             sizeof(uint32_t);
 }
 
-std::string RecordStore::snapshot(uint64_t time_ms) const {
+std::string RecordStore::snapshot(uint64_t time_ms) {
+  settle();
   std::string out = encode_snapshot_head({epoch_, version_, complete_, time_ms}, order_.size());
   out.reserve(out.size() + live_bytes_);
   for (uint32_t slot : order_) out.append(encoding(slot));
   return out;
 }
 
-uint64_t RecordStore::effective_part_bytes(uint64_t part_bytes) const {
+uint64_t RecordStore::effective_part_bytes(uint64_t part_bytes) {
+  settle();
   uint64_t largest = 0;
   for (uint32_t slot : order_) largest = std::max<uint64_t>(largest, slots_[slot].size);
   // Every part but the last then holds more than live / (max - 1) bytes,
@@ -117,7 +123,7 @@ uint64_t RecordStore::effective_part_bytes(uint64_t part_bytes) const {
   return std::max(clamp_part_bytes(part_bytes), needed);
 }
 
-std::vector<std::string> RecordStore::parts(uint64_t time_ms, uint64_t part_bytes) const {
+std::vector<std::string> RecordStore::parts(uint64_t time_ms, uint64_t part_bytes) {
   const uint64_t limit = effective_part_bytes(part_bytes);
   std::vector<std::string> bodies;
   size_t first = 0;
@@ -241,44 +247,60 @@ void RecordStore::append(uint32_t slot, std::string_view bytes) {
   arena_.append(kSlack, '\0');
 }
 
-void RecordStore::reorder(std::vector<uint32_t>* added, const std::vector<uint32_t>& dead) {
-  auto by_id = [this](uint32_t a, uint32_t b) { return id_of(a) < id_of(b); };
-  // Slots that died in this delta are freed only now, so none was reused
-  // (and mistaken for a live one) within it.
-  auto is_dead = [this](uint32_t slot) { return slots_[slot].size == 0; };
-  order_.erase(std::remove_if(order_.begin(), order_.end(), is_dead), order_.end());
-  added->erase(std::remove_if(added->begin(), added->end(), is_dead), added->end());
-  for (uint32_t slot : dead) {
-    slots_[slot].capacity = 0;
-    free_slots_.push_back(slot);
+void RecordStore::reorder(const std::vector<uint32_t>& added, const std::vector<uint32_t>& dead) {
+  pending_added_.insert(pending_added_.end(), added.begin(), added.end());
+  pending_dead_.insert(pending_dead_.end(), dead.begin(), dead.end());
+  // Settling costs a pass over order_: once per quarter of the nodes
+  // changed keeps it amortised O(1) per change and bounds the pending lists.
+  if (pending_added_.size() + pending_dead_.size() > std::max<size_t>(4096, order_.size() / 4)) {
+    settle();
   }
-  if (added->empty()) return;
-  std::sort(added->begin(), added->end(), by_id);
+}
+
+void RecordStore::settle() {
+  auto by_id = [this](uint32_t a, uint32_t b) { return id_of(a) < id_of(b); };
+  // Dead slots are freed only now, so none was reused (and mistaken for a
+  // live one) while order_ or pending_added_ still named it.
+  auto is_dead = [this](uint32_t slot) { return slots_[slot].size == 0; };
+  if (!pending_dead_.empty()) {
+    order_.erase(std::remove_if(order_.begin(), order_.end(), is_dead), order_.end());
+    pending_added_.erase(std::remove_if(pending_added_.begin(), pending_added_.end(), is_dead),
+                         pending_added_.end());
+    for (uint32_t slot : pending_dead_) {
+      slots_[slot].capacity = 0;
+      free_slots_.push_back(slot);
+    }
+    pending_dead_.clear();
+  }
+  if (pending_added_.empty()) return;
+  std::sort(pending_added_.begin(), pending_added_.end(), by_id);
   // Where each new slot goes, found by binary search: k log n comparisons
   // of ids rather than n for a plain merge.
-  std::vector<size_t> at(added->size());
+  std::vector<size_t> at(pending_added_.size());
   size_t from = 0;
-  for (size_t i = 0; i < added->size(); ++i) {
+  for (size_t i = 0; i < pending_added_.size(); ++i) {
     from = static_cast<size_t>(std::upper_bound(order_.begin() + static_cast<std::ptrdiff_t>(from),
-                                                order_.end(), (*added)[i], by_id) -
+                                                order_.end(), pending_added_[i], by_id) -
                                order_.begin());
     at[i] = from;
   }
   std::vector<uint32_t> merged;
-  merged.reserve(order_.size() + added->size());
+  merged.reserve(order_.size() + pending_added_.size());
   size_t next = 0;
-  for (size_t i = 0; i < added->size(); ++i) {
+  for (size_t i = 0; i < pending_added_.size(); ++i) {
     merged.insert(merged.end(), order_.begin() + static_cast<std::ptrdiff_t>(next),
                   order_.begin() + static_cast<std::ptrdiff_t>(at[i]));
-    merged.push_back((*added)[i]);
+    merged.push_back(pending_added_[i]);
     next = at[i];
   }
   merged.insert(merged.end(), order_.begin() + static_cast<std::ptrdiff_t>(next), order_.end());
   order_ = std::move(merged);
+  pending_added_.clear();
 }
 
 void RecordStore::compact_if_sparse() {
   if (dead_bytes_ < kMinCompactBytes || dead_bytes_ < arena_.size() / 2) return;
+  settle();
   std::string arena;
   arena.reserve(live_bytes_ + order_.size() * kSlack);
   // In id order: the next snapshot copies the arena front to back.

@@ -45,7 +45,7 @@ class RecordStore {
   uint64_t version() const { return version_; }
   bool complete() const { return complete_; }
   // Nodes held.
-  size_t size() const { return order_.size(); }
+  size_t size() const { return index_used_; }
   // Bytes of the live record encodings (what a snapshot copies).
   size_t record_bytes() const { return live_bytes_; }
   // Bytes the store holds on the heap (arena, slots, index, order).
@@ -53,17 +53,17 @@ class RecordStore {
 
   // The store as a snapshot body stamped with `time_ms`: byte for byte
   // encode(Snapshot) of the same fields with the nodes in id order.
-  std::string snapshot(uint64_t time_ms) const;
+  std::string snapshot(uint64_t time_ms);
 
   // The store as a chunked admin reply (snapshot_parts.h): the bodies of
   // the snapshot_part messages, then the snapshot_end's. Each part holds
   // records in id order up to `part_bytes` (clamped by clamp_part_bytes(),
   // then made larger if more than kMaxSnapshotParts parts would be
   // needed) and is at most that plus a small header.
-  std::vector<std::string> parts(uint64_t time_ms, uint64_t part_bytes) const;
+  std::vector<std::string> parts(uint64_t time_ms, uint64_t part_bytes);
 
   // The part size parts() uses for a request of `part_bytes`.
-  uint64_t effective_part_bytes(uint64_t part_bytes) const;
+  uint64_t effective_part_bytes(uint64_t part_bytes);
 
  private:
   struct Slot {
@@ -90,8 +90,13 @@ class RecordStore {
   void replace(uint32_t slot, std::string_view bytes);
   // Writes `bytes` at the end of the arena with slack; sets the slot.
   void append(uint32_t slot, std::string_view bytes);
-  // Drops dead slots from order_ and merges `added` (slots) into it.
-  void reorder(std::vector<uint32_t>* added, const std::vector<uint32_t>& dead);
+  // Notes slots added and slots that died in one delta; order_ catches up
+  // in settle(), when a snapshot needs it or enough changes are pending, so
+  // a delta costs what it changes, not a pass over every node.
+  void reorder(const std::vector<uint32_t>& added, const std::vector<uint32_t>& dead);
+  // Drops the pending dead slots from order_ (freeing them for reuse) and
+  // merges the pending added ones into it, in id order.
+  void settle();
   void compact_if_sparse();
   void clear();
 
@@ -108,7 +113,9 @@ class RecordStore {
   std::vector<uint32_t> free_slots_;
   std::vector<Entry> index_ = std::vector<Entry>(16);  // a power of two, at most half full
   size_t index_used_ = 0;
-  std::vector<uint32_t> order_;  // live slots by node id
+  std::vector<uint32_t> order_;          // live slots by node id, but for the pending ones
+  std::vector<uint32_t> pending_added_;  // added since settle(), not in order_
+  std::vector<uint32_t> pending_dead_;   // died since settle(), not yet free
 };
 
 }  // namespace roster::broker

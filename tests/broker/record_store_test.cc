@@ -59,7 +59,7 @@ class Pair {
     store_.set_complete(complete);
   }
 
-  void expect_same(uint64_t time_ms) const {
+  void expect_same(uint64_t time_ms) {
     ASSERT_EQ(store_.size(), view_.nodes().size());
     EXPECT_EQ(store_.snapshot(time_ms), encode(view_.to_snapshot(time_ms)));
   }
@@ -106,6 +106,43 @@ TEST(RecordStoreTest, RandomDeltasKeepTheSnapshotIdenticalToAFullEncode) {
   }
 }
 
+// The order of nodes catches up only when a snapshot is built (or enough
+// changes are pending): nodes that join, leave, are removed and come back
+// between two snapshots must still come out once each, in id order.
+TEST(RecordStoreTest, ChangesPendingAcrossManyDeltasSettleToTheSameSnapshot) {
+  Pair pair(initial_snapshot(50));
+  std::mt19937 random(61);
+  const NodeState states[] = {NodeState::kAlive, NodeState::kLeft, NodeState::kRemoved};
+  for (int round = 0; round < 1000; ++round) {
+    std::vector<NodeRecord> changes;
+    const size_t count = 1 + random() % 8;
+    for (size_t i = 0; i < count; ++i) {
+      std::string id = "n" + std::to_string(random() % 200);
+      changes.push_back(record_of(id, random() % 5 + 1, states[random() % 3], random() % 3, 7));
+    }
+    ASSERT_NO_FATAL_FAILURE(pair.apply(pair.next(std::move(changes))));
+    if (round % 25 == 24) {
+      ASSERT_NO_FATAL_FAILURE(pair.expect_same(round));
+    }
+  }
+}
+
+TEST(RecordStoreTest, ManyJoinsAndRemovalsBetweenSnapshotsSettleOnTheirOwn) {
+  Pair pair(initial_snapshot(0));
+  for (size_t round = 0; round < 40; ++round) {
+    std::vector<NodeRecord> changes;
+    for (size_t i = 0; i < 500; ++i) {
+      const size_t n = round * 500 + i;
+      changes.push_back(record_of("j" + std::to_string(n), 1, NodeState::kAlive, 0, 1));
+      if (n % 3 == 0 && n >= 900) {
+        changes.push_back(record_of("j" + std::to_string(n - 900), 1, NodeState::kRemoved, 0, 1));
+      }
+    }
+    ASSERT_NO_FATAL_FAILURE(pair.apply(pair.next(std::move(changes))));
+  }
+  ASSERT_NO_FATAL_FAILURE(pair.expect_same(77));
+}
+
 TEST(RecordStoreTest, ManyRewritesCompactTheArenaWithoutChangingTheSnapshot) {
   Pair pair(initial_snapshot(2000));
   const size_t before = pair.store_.memory_bytes();
@@ -137,7 +174,7 @@ TEST(RecordStoreTest, ADeltaThatDoesNotContinueChangesNothingButIsEncoded) {
 }
 
 // The parts of `store` decoded and checked against its snapshot.
-void expect_parts_match(const RecordStore& store, uint64_t part_bytes) {
+void expect_parts_match(RecordStore& store, uint64_t part_bytes) {
   std::vector<std::string> bodies = store.parts(42, part_bytes);
   ASSERT_FALSE(bodies.empty());
   auto snapshot = decode_snapshot(store.snapshot(42));
