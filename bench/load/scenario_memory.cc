@@ -104,7 +104,7 @@ ScenarioResult run_memory(BenchContext& ctx) {
     r.row("RSS baseline / with " + std::to_string(n) + " nodes",
           fixed(baseline / 1024.0, 1) + " / " + fixed(joined_kib[0] / 1024.0, 1) + " MiB");
     r.row("RSS per tracked node", fixed(per_node, 0) + " B");
-    r.target("RSS per tracked node", per_node / 1024.0, 1.0, true, "KiB");
+    r.target("RSS per tracked node", per_node, 512.0, true, "B");
   }
   if (forgotten_kib.size() == config.churn_rounds && !forgotten_kib.empty()) {
     std::string after;
