@@ -16,6 +16,10 @@ constexpr uint64_t kRefusalSeedSalt = 0x9e3779b97f4a7c15ull;
 // Slack on top of lease + dead_after before a live holder counts as another
 // agent: the broker's tick granularity and the requests' transit.
 constexpr uint64_t kDuplicateGraceMs = 500;
+// The longest granted lease the agent follows (unless it asked for more):
+// a buggy or hostile broker's larger value is clamped to it, so deadlines
+// computed from the lease stay far from overflow.
+constexpr uint64_t kMaxGrantedLeaseMs = 24 * 3600 * 1000;
 
 uint64_t backoff_max(const AgentConfig& config) {
   return config.backoff_max_ms ? config.backoff_max_ms : config.lease_ms;
@@ -224,8 +228,9 @@ void AgentSession::on_reply(const AgentReply& reply, TimeMs now) {
 }
 
 void AgentSession::on_ack(const Ack& ack, bool was_join, uint64_t seq, TimeMs now) {
-  if (ack.lease_ms > 0 && ack.lease_ms != lease_ms_) {
-    lease_ms_ = ack.lease_ms;
+  const uint64_t granted = std::min(ack.lease_ms, std::max(config_.lease_ms, kMaxGrantedLeaseMs));
+  if (granted > 0 && granted != lease_ms_) {
+    lease_ms_ = granted;
     // Follow a lease clamped below the requested one; keep an explicit
     // interval only while it still fits twice into the lease.
     const uint64_t wanted = effective_interval_ms(lease_ms_, config_.interval_ms);

@@ -199,6 +199,22 @@ TEST(AgentSession, GrantedLeaseShorterThanRequestedShortensTheInterval) {
   EXPECT_EQ(session.next_deadline(), kStart + 1 + 10'000);
 }
 
+// A broker that grants an absurd lease (a fuzzer found INT64_MAX overflowing
+// the reply deadline) is followed only up to a day.
+TEST(AgentSession, AbsurdGrantedLeaseIsClampedToADay) {
+  for (uint64_t granted : {uint64_t{INT64_MAX}, UINT64_MAX, uint64_t{1} << 62}) {
+    AgentSession session(config(), 5, 1);
+    session.start(kStart);
+    session.take_actions();
+    session.on_reply(ack(1, granted), kStart + 1);
+    session.take_actions();
+    ASSERT_TRUE(session.next_deadline().has_value());
+    EXPECT_EQ(*session.next_deadline(), kStart + 1 + 24 * 3600 * 1000 / 3) << granted;
+    session.tick(kStart + 2);
+    session.take_actions();
+  }
+}
+
 TEST(AgentSession, LeaveWhileBackingOffSaysGoodbyeToTheNextEndpoint) {
   AgentSession session(config(), 5, 1);
   joined(session);
