@@ -8,6 +8,7 @@
 
 #include "broker_http.h"
 #include "event_loop.h"
+#include "io_threads.h"
 #include "publisher.h"
 #include "ready_file.h"
 #include "roster/clock.h"
@@ -57,7 +58,7 @@ int run_broker(const BrokerOptions& options, int signal_fd, const FdLimit& fd_li
   // Unix milliseconds at start: a new epoch on every start.
   const auto epoch = static_cast<uint64_t>(start);
   // Declared first, so it is destroyed after every socket.
-  zmq::context_t context(1);
+  zmq::context_t context(kIoThreads);
 
   EventLoop loop(context, clock, options, epoch, start);
   if (auto error = loop.bind()) return startup_error(*error);

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <utility>
 
+#include "io_threads.h"
 #include "reload.h"
 #include "roster/codec.h"
 #include "shutdown_signal.h"
@@ -93,6 +94,8 @@ std::optional<StartupError> EventLoop::bind() {
   access_.secure(agents_, Endpoint::kAgents);
   access_.secure(admin_, Endpoint::kAdmin);
   agents_.set(zmq::sockopt::backlog, kAgentsBacklog);
+  agents_.set(zmq::sockopt::affinity, kAgentsIoAffinity);
+  admin_.set(zmq::sockopt::affinity, kBulkIoAffinity);
   if (auto error = failures_.watch(agents_, "--agents")) spdlog::warn("{}", *error);
   if (auto error = failures_.watch(admin_, "--admin")) spdlog::warn("{}", *error);
   if (auto error = bind_socket(agents_, "--agents", options_.agents_endpoint)) return error;

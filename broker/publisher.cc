@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "delta_message.h"
+#include "io_threads.h"
 #include "record_store.h"
 #include "roster/codec.h"
 #include "socket_monitor.h"
@@ -120,6 +121,7 @@ class PublisherThread {
     pipe_.connect(pipe_endpoint);
     try {
       xpub_.set(zmq::sockopt::linger, 0);
+      xpub_.set(zmq::sockopt::affinity, kBulkIoAffinity);
       xpub_.set(zmq::sockopt::xpub_verbose, 1);
       xpub_.set(zmq::sockopt::sndhwm, kPublishHwm);
       xpub_.set(zmq::sockopt::tcp_maxrt, kPublishTcpMaxRtMs);
