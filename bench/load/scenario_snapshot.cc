@@ -3,7 +3,12 @@
 // every `admin_snapshot_every`, while simulated nodes heartbeat at a fixed
 // rate. Figures: how long a snapshot takes to reach a client (admin round
 // trip; published: arrival minus the snapshot's time_ms), and ack latency
-// meanwhile.
+// meanwhile. The two snapshot clients stand in for controllers on other
+// hosts: they run at nice 19, so that on a shared 2-core machine the copies
+// of 10 MiB they receive take CPU from the broker and the load generator
+// only when those leave some.
+#include <sys/resource.h>
+
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -22,7 +27,8 @@ namespace roster::bench {
 
 namespace {
 
-// Asks for a snapshot every `every` until stopped, in its own thread.
+// Asks for a snapshot every `every` until stopped, in its own thread at
+// nice 19 (with the I/O thread of its ZeroMQ context, which inherits it).
 class SnapshotRequester {
  public:
   SnapshotRequester(std::string endpoint, std::chrono::milliseconds every)
@@ -40,6 +46,7 @@ class SnapshotRequester {
 
  private:
   void loop(std::string endpoint, std::chrono::milliseconds every) {
+    setpriority(PRIO_PROCESS, 0, 19);  // Linux: this thread only
     ctl::AdminClient admin(std::move(endpoint));
     auto next = std::chrono::steady_clock::now();
     while (!stop_) {
@@ -89,8 +96,11 @@ ScenarioResult run_snapshot(BenchContext& ctx) {
     r.fail("joins: " + joined.first_error);
     return r;
   }
-  auto watcher =
-      watch_state(broker, {{std::string(kTopicSnapshot)}, /*keep_raw_snapshots=*/true}, &r);
+  auto watcher = watch_state(broker,
+                             {{std::string(kTopicSnapshot)},
+                              /*keep_raw_snapshots=*/true,
+                              /*low_priority=*/true},
+                             &r);
   if (!watcher) return r;
   watcher->take_snapshots();  // the ones from before the load
 

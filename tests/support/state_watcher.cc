@@ -1,5 +1,7 @@
 #include "support/state_watcher.h"
 
+#include <sys/resource.h>
+
 #include <zmq.hpp>
 
 #include "roster/clock.h"
@@ -17,6 +19,9 @@ StateWatcher::~StateWatcher() {
 }
 
 void StateWatcher::run(std::string endpoint, Options options) {
+  // On Linux the nice value is per thread, and libzmq's I/O thread, started
+  // by the first socket below, inherits this thread's.
+  if (options.low_priority) setpriority(PRIO_PROCESS, 0, 19);
   try {
     zmq::context_t context(1);
     zmq::socket_t sub(context, zmq::socket_type::sub);

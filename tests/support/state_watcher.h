@@ -48,6 +48,11 @@ class StateWatcher {
     // them into seen(): the receiving thread then decodes nothing but
     // deltas (a benchmark's timing is not skewed by large snapshots).
     bool keep_raw_snapshots = false;
+    // Run the receiving thread, and the ZeroMQ I/O thread it starts, at
+    // nice 19: for a benchmark whose watcher stands in for a controller on
+    // another host, so that it takes CPU only when the processes measured
+    // leave some.
+    bool low_priority = false;
   };
 
   // Connects a SUB to `endpoint` (never dropping: no receive HWM) and
