@@ -55,7 +55,7 @@ void RecordStore::reset(const Snapshot& snapshot) {
       added.push_back(add(scratch));
     }
   }
-  reorder(added, {});
+  note_order_changes(added, {});
   settle();
 }
 
@@ -93,7 +93,7 @@ View::ApplyResult RecordStore::apply(const Delta& delta, std::string* delta_body
   }
   if (result != Result::kApplied) return result;
   version_ = delta.version;
-  if (!added.empty() || !dead.empty()) reorder(added, dead);
+  if (!added.empty() || !dead.empty()) note_order_changes(added, dead);
   compact_if_sparse();
   return result;
 }
@@ -247,7 +247,8 @@ void RecordStore::append(uint32_t slot, std::string_view bytes) {
   arena_.append(kSlack, '\0');
 }
 
-void RecordStore::reorder(const std::vector<uint32_t>& added, const std::vector<uint32_t>& dead) {
+void RecordStore::note_order_changes(const std::vector<uint32_t>& added,
+                                     const std::vector<uint32_t>& dead) {
   pending_added_.insert(pending_added_.end(), added.begin(), added.end());
   pending_dead_.insert(pending_dead_.end(), dead.begin(), dead.end());
   // Settling costs a pass over order_: once per quarter of the nodes

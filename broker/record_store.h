@@ -93,7 +93,7 @@ class RecordStore {
   // Notes slots added and slots that died in one delta; order_ catches up
   // in settle(), when a snapshot needs it or enough changes are pending, so
   // a delta costs what it changes, not a pass over every node.
-  void reorder(const std::vector<uint32_t>& added, const std::vector<uint32_t>& dead);
+  void note_order_changes(const std::vector<uint32_t>& added, const std::vector<uint32_t>& dead);
   // Drops the pending dead slots from order_ (freeing them for reuse) and
   // merges the pending added ones into it, in id order.
   void settle();
