@@ -111,19 +111,6 @@ bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool del
   }
 }
 
-bool reply_routed_once(zmq::socket_t& router, RoutedRequest& request, std::string_view body) {
-  try {
-    if (!router.send(request.id_frame, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-      return false;
-    }
-    if (request.delimiter) router.send(zmq::message_t(), zmq::send_flags::sndmore);
-    router.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::none);
-    return true;
-  } catch (const zmq::error_t&) {
-    return false;
-  }
-}
-
 bool reply_routed(zmq::socket_t& router, const RoutedRequest& request, std::string_view body) {
   return reply_routed(router, request.routing_id, request.delimiter, body);
 }

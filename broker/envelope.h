@@ -28,7 +28,7 @@ struct RoutedRequest {
   // Frames of the message (routing id included).
   size_t frames = 0;
   zmq::message_t body;
-  // The routing id frame as read, for reply_routed_once(); empty once used.
+  // The routing id frame as read, for AckBatch::add(); empty once taken.
   zmq::message_t id_frame;
   // The peer's address of a malformed request (whose frames are dropped);
   // empty otherwise: read it with peer_of(), only when logging.
@@ -49,10 +49,6 @@ std::optional<RoutedRequest> receive_routed(zmq::socket_t& router);
 bool reply_routed(zmq::socket_t& router, const RoutedRequest& request, std::string_view body);
 bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool delimiter,
                   std::string_view body);
-// Same, but sends the request's own routing id frame instead of a copy
-// (consumed: request.id_frame is empty afterwards). At most one reply per
-// request may go this way; request.routing_id stays as it was.
-bool reply_routed_once(zmq::socket_t& router, RoutedRequest& request, std::string_view body);
 // Same, but hands `body` itself to the socket (zero-copy): for large
 // replies, which must not be copied on the loop thread. `body` is consumed.
 bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool delimiter,

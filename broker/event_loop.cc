@@ -79,6 +79,7 @@ EventLoop::EventLoop(zmq::context_t& context, const Clock& clock, const BrokerOp
       options_(options),
       start_(start),
       membership_(options.membership, epoch, start),
+      acks_(agents_, counters_.ack_latency, kReadsPerRound),
       warnings_(kWarningsPerWindow, kWarningWindowMs),
       failures_(context, counters_, warnings_),
       access_(context, counters_, warnings_),
@@ -179,6 +180,7 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
     handle_agent(*request, read_at, work_start);
   }
   if (reads == kReadsPerRound) ++counters_.busy_rounds;
+  acks_.flush();
   for (reads = 0; reads < kReadsPerRound; ++reads) {
     auto request = receive_routed(admin_);
     if (!request) break;
@@ -242,14 +244,13 @@ bool EventLoop::handle_heartbeat(RoutedRequest& request, TimeMs now,
   } else {
     reply = membership_.handle(beat, now);
     note_claim(beat.node, beat.inc, reply, request, now);
-    // At once, unless a reply of this round waits (replies keep their
-    // order) or a change waits for its commit (this ack could reveal it).
+    // After this round's reads, unless a reply of this round waits
+    // (replies keep their order) or a change waits for its commit (this
+    // ack could reveal it).
     const Ack* ack = std::get_if<Ack>(&reply);
     if (ack != nullptr && agent_replies_.empty() && !membership_.has_pending()) {
       ++counters_.agent_by_type[kHeartbeat];
-      const size_t size = encode_ack(*ack, ack_buffer_);
-      reply_routed_once(agents_, request, std::string_view(ack_buffer_, size));
-      counters_.ack_latency.observe(seconds_since(received));
+      acks_.add(request, *ack, received);
       return true;
     }
   }

@@ -3,8 +3,9 @@
 // core's next deadline, capped so ticks come far more often than the stall
 // threshold), reads what is waiting (bounded per round), ticks the core,
 // commits the batch and hands the Delta to the publisher. A heartbeat that
-// changes nothing is acknowledged at once, without a heap allocation of
-// the loop's own; other replies wait for the round's commit. It never encodes
+// changes nothing is acknowledged as soon as the round's reads are done
+// (AckBatch), without a heap allocation of the loop's own; other replies
+// wait for the round's commit. It never encodes
 // a snapshot: the publisher does. With CURVE on it also serves the ZAP
 // handler and checks each request's key (access_control.h).
 //
@@ -22,6 +23,7 @@
 #include <zmq.hpp>
 
 #include "access_control.h"
+#include "ack_batch.h"
 #include "admin.h"
 #include "counters.h"
 #include "duplicate_claims.h"
@@ -103,7 +105,8 @@ class EventLoop {
   void handle_agent(RoutedRequest& request, TimeMs now,
                     std::chrono::steady_clock::time_point received);
   // The heartbeat fast path: decoded in place (decode_heartbeat_ref) and,
-  // when nothing must go first, acknowledged at once from ack_buffer_.
+  // when nothing must go first, its ack queued in acks_, which the round
+  // sends once its reads are done.
   // Returns false, having done nothing, when the body is not a plain
   // heartbeat: handle_agent() then decodes it in full.
   bool handle_heartbeat(RoutedRequest& request, TimeMs now,
@@ -150,8 +153,9 @@ class EventLoop {
     std::optional<uint64_t> part_bytes{};  // snapshot request: in parts of this size
   };
   std::vector<Deferred> agent_replies_;
-  // The encoded ack of the heartbeat fast path, reused.
-  char ack_buffer_[kMaxAckBytes] = {};
+  // Acks of the heartbeat fast path, sent after the round's reads and
+  // before agent_replies_ (which only ever hold later requests' replies).
+  AckBatch acks_;
   std::vector<Deferred> snapshot_requests_;
   // One admin snapshot in flight per client.
   SnapshotGate snapshot_gate_;

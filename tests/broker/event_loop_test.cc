@@ -12,8 +12,10 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <zmq.hpp>
 
@@ -252,6 +254,45 @@ TEST_F(EventLoopInProcess, BeatsSnapshotsAndTheEndOfTheWarmUpComeOnTheirDeadline
   EXPECT_EQ(periodic->time_ms, static_cast<uint64_t>(kStart + kWarmUpMs));
   EXPECT_TRUE(snapshots_.empty());
   EXPECT_TRUE(deltas_.empty());
+}
+
+// Heartbeat acks wait for the end of the round's reads (AckBatch), other
+// replies for its commit: requests read in one round are still answered
+// in the order they came.
+TEST_F(EventLoopInProcess, RepliesOfOneRoundKeepTheOrderOfTheirRequests) {
+  ASSERT_TRUE(std::holds_alternative<Ack>(join("a")));
+  auto send = [this](const AgentRequest& request) {
+    const std::string body = encode(request);
+    agent_.send(zmq::buffer(body), zmq::send_flags::none);
+  };
+  send(HeartbeatRequest{"a", 1, 2});  // acked from the batch
+  JoinRequest join_b;
+  join_b.node = "b";
+  join_b.inc = 1;
+  join_b.seq = 3;
+  join_b.lease_ms = static_cast<uint64_t>(kLeaseMs);
+  join_b.addr = "10.0.0.2:80";
+  send(join_b);                       // a change: replied after the commit
+  send(HeartbeatRequest{"a", 1, 4});  // after a waiting reply: waits too
+
+  std::vector<uint64_t> seqs;
+  const auto deadline = std::chrono::steady_clock::now() + kEventually;
+  while (seqs.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    loop_->run_round(1);
+    zmq::message_t reply;
+    while (agent_.recv(reply, zmq::recv_flags::dontwait)) {
+      auto decoded = decode_agent_reply(reply.to_string_view());
+      ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+      ASSERT_TRUE(std::holds_alternative<Ack>(decoded.value()));
+      seqs.push_back(std::get<Ack>(decoded.value()).seq);
+    }
+  }
+  EXPECT_EQ(seqs, (std::vector<uint64_t>{2, 3, 4}));
+  const LoopReport report = loop_->report();
+  EXPECT_EQ(std::accumulate(report.counters.ack_latency.counts.begin(),
+                            report.counters.ack_latency.counts.end(), uint64_t{0}),
+            4u)
+      << "one latency observation per reply, batched or not (the join of a too)";
 }
 
 }  // namespace

@@ -1,0 +1,46 @@
+#include "ack_batch.h"
+
+#include <algorithm>
+
+namespace roster::broker {
+
+static_assert(kMaxAckBytes <= UINT8_MAX, "AckBatch stores an ack's size in a byte");
+
+AckBatch::AckBatch(zmq::socket_t& router, LatencyCounts& latency, size_t capacity)
+    : router_(router), latency_(latency), entries_(std::max<size_t>(1, capacity)) {}
+
+void AckBatch::add(RoutedRequest& request, const Ack& ack,
+                   std::chrono::steady_clock::time_point received) {
+  if (count_ == entries_.size()) flush();
+  Entry& entry = entries_[count_++];
+  entry.size = static_cast<uint8_t>(encode_ack(ack, entry.body));
+  entry.id_frame.swap(request.id_frame);
+  entry.delimiter = request.delimiter;
+  entry.received = received;
+}
+
+size_t AckBatch::flush() {
+  if (count_ == 0) return 0;
+  // One clock read for the batch: the sends take microseconds.
+  const auto sent = std::chrono::steady_clock::now();
+  size_t taken = 0;
+  for (size_t i = 0; i < count_; ++i) {
+    Entry& entry = entries_[i];
+    try {
+      if (router_.send(entry.id_frame, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        if (entry.delimiter) router_.send(zmq::message_t(), zmq::send_flags::sndmore);
+        router_.send(zmq::buffer(entry.body, entry.size), zmq::send_flags::none);
+        ++taken;
+      }
+    } catch (const zmq::error_t&) {
+      // As reply_routed_once(): a reply that cannot be queued is dropped.
+    }
+    // A sent frame is empty; one that was not is released now.
+    if (entry.id_frame.size() != 0) entry.id_frame.rebuild();
+    latency_.observe(std::chrono::duration<double>(sent - entry.received).count());
+  }
+  count_ = 0;
+  return taken;
+}
+
+}  // namespace roster::broker
