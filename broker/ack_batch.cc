@@ -33,7 +33,8 @@ size_t AckBatch::flush() {
         ++taken;
       }
     } catch (const zmq::error_t&) {
-      // As reply_routed_once(): a reply that cannot be queued is dropped.
+      // As every reply of the broker (envelope.h): one that cannot be
+      // queued is dropped.
     }
     // A sent frame is empty; one that was not is released now.
     if (entry.id_frame.size() != 0) entry.id_frame.rebuild();
