@@ -26,15 +26,9 @@ size_t AckBatch::flush() {
   size_t taken = 0;
   for (size_t i = 0; i < count_; ++i) {
     Entry& entry = entries_[i];
-    try {
-      if (router_.send(entry.id_frame, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-        if (entry.delimiter) router_.send(zmq::message_t(), zmq::send_flags::sndmore);
-        router_.send(zmq::buffer(entry.body, entry.size), zmq::send_flags::none);
-        ++taken;
-      }
-    } catch (const zmq::error_t&) {
-      // As every reply of the broker (envelope.h): one that cannot be
-      // queued is dropped.
+    if (reply_routed(router_, entry.id_frame, entry.delimiter,
+                     std::string_view(entry.body, entry.size))) {
+      ++taken;
     }
     // A sent frame is empty; one that was not is released now.
     if (entry.id_frame.size() != 0) entry.id_frame.rebuild();

@@ -2,6 +2,8 @@
 
 #include <zmq.h>
 
+#include <utility>
+
 namespace roster::broker {
 
 namespace {
@@ -23,6 +25,26 @@ void release_tracked(void*, void* hint) {
   // The bytes go first: a flag seen set means the memory is back.
   delete tracked;
   delivered->store(true, std::memory_order_release);
+}
+
+// Sends [id, empty delimiter if `delimiter`, body] without blocking; false
+// if the socket did not take the id frame (peer gone or at its high-water
+// mark). The frames after the id are then taken as well: a multipart
+// message is queued whole.
+template <typename IdFrame, typename BodyFrame>
+bool send_envelope(zmq::socket_t& router, IdFrame&& id, bool delimiter, BodyFrame&& body) {
+  try {
+    if (!router.send(std::forward<IdFrame>(id),
+                     zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return false;
+    }
+    if (delimiter) router.send(zmq::message_t(), zmq::send_flags::sndmore);
+    router.send(std::forward<BodyFrame>(body), zmq::send_flags::none);
+    return true;
+  } catch (const zmq::error_t&) {
+    // EHOSTUNREACH only with ZMQ_ROUTER_MANDATORY; treat any failure as a drop.
+    return false;
+  }
 }
 
 }  // namespace
@@ -82,33 +104,18 @@ std::string peer_of(const RoutedRequest& request) {
 
 bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool delimiter,
                   std::string_view body) {
-  try {
-    if (!router.send(zmq::buffer(routing_id),
-                     zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-      return false;
-    }
-    if (delimiter) router.send(zmq::message_t(), zmq::send_flags::sndmore);
-    router.send(zmq::buffer(body.data(), body.size()), zmq::send_flags::none);
-    return true;
-  } catch (const zmq::error_t&) {
-    // EHOSTUNREACH only with ZMQ_ROUTER_MANDATORY; treat any failure as a drop.
-    return false;
-  }
+  return send_envelope(router, zmq::buffer(routing_id), delimiter,
+                       zmq::buffer(body.data(), body.size()));
 }
 
 bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool delimiter,
                   zmq::message_t&& body) {
-  try {
-    if (!router.send(zmq::buffer(routing_id),
-                     zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-      return false;
-    }
-    if (delimiter) router.send(zmq::message_t(), zmq::send_flags::sndmore);
-    router.send(body, zmq::send_flags::none);
-    return true;
-  } catch (const zmq::error_t&) {
-    return false;
-  }
+  return send_envelope(router, zmq::buffer(routing_id), delimiter, body);
+}
+
+bool reply_routed(zmq::socket_t& router, zmq::message_t& id_frame, bool delimiter,
+                  std::string_view body) {
+  return send_envelope(router, id_frame, delimiter, zmq::buffer(body.data(), body.size()));
 }
 
 bool reply_routed(zmq::socket_t& router, const RoutedRequest& request, std::string_view body) {

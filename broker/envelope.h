@@ -53,6 +53,11 @@ bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool del
 // replies, which must not be copied on the loop thread. `body` is consumed.
 bool reply_routed(zmq::socket_t& router, const std::string& routing_id, bool delimiter,
                   zmq::message_t&& body);
+// Same, but hands the routing id frame as read (RoutedRequest::id_frame)
+// to the socket instead of copying the id: the frame is empty afterwards if
+// the socket took it, and unchanged if not.
+bool reply_routed(zmq::socket_t& router, zmq::message_t& id_frame, bool delimiter,
+                  std::string_view body);
 
 // A message carrying `body`'s bytes (no copy) that sets `*delivered` once
 // the socket is done with it: written out to the peer, or dropped (peer
