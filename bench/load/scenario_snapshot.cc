@@ -7,8 +7,6 @@
 // hosts: they run at nice 19, so that on a shared 2-core machine the copies
 // of 10 MiB they receive take CPU from the broker and the load generator
 // only when those leave some.
-#include <sys/resource.h>
-
 #include <atomic>
 #include <mutex>
 #include <set>
@@ -21,6 +19,7 @@
 #include "roster/clock.h"
 #include "roster/codec.h"
 #include "scenario.h"
+#include "support/low_priority.h"
 #include "support/state_watcher.h"
 
 namespace roster::bench {
@@ -46,7 +45,7 @@ class SnapshotRequester {
 
  private:
   void loop(std::string endpoint, std::chrono::milliseconds every) {
-    setpriority(PRIO_PROCESS, 0, 19);  // Linux: this thread only
+    testing::lower_this_thread_priority();  // before the client creates its context
     ctl::AdminClient admin(std::move(endpoint));
     auto next = std::chrono::steady_clock::now();
     while (!stop_) {

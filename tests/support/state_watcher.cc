@@ -1,11 +1,10 @@
 #include "support/state_watcher.h"
 
-#include <sys/resource.h>
-
 #include <zmq.hpp>
 
 #include "roster/clock.h"
 #include "roster/codec.h"
+#include "support/low_priority.h"
 #include "support/process.h"
 
 namespace roster::testing {
@@ -19,9 +18,8 @@ StateWatcher::~StateWatcher() {
 }
 
 void StateWatcher::run(std::string endpoint, Options options) {
-  // On Linux the nice value is per thread, and libzmq's I/O thread, started
-  // by the first socket below, inherits this thread's.
-  if (options.low_priority) setpriority(PRIO_PROCESS, 0, 19);
+  // Before the context: its I/O thread inherits the priority.
+  if (options.low_priority) lower_this_thread_priority();
   try {
     zmq::context_t context(1);
     zmq::socket_t sub(context, zmq::socket_type::sub);
