@@ -1,19 +1,24 @@
 // Micro-benchmarks of the membership core (membership.h):
-//  - heartbeats per second with 100k and 1M tracked nodes, with the clock
-//    moving and tick() called as a broker would (1 ms per 1000 heartbeats);
+//  - heartbeats per second with 100k and 1M tracked nodes, in join order
+//    and shuffled, with the clock moving and tick() called as a broker would (1 ms per 1000
+//    heartbeats);
 //  - bytes of heap per tracked node (mallinfo2 before and after joining N
 //    nodes), without and with labels;
 //  - the cost of an expiry sweep, per expired node.
 //
 // Run: build/bin/membership_bench --benchmark_counters_tabular=true
-// Heartbeats are memory-bound: one hash lookup on a random id (the bucket,
-// the index entry and the node are three cache misses at scale).
+// Heartbeats are memory-bound: one hash lookup per heartbeat, whose index
+// entry and node record are cache misses at scale when heartbeats come in
+// no particular order (BM_HeartbeatShuffled).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -67,14 +72,15 @@ Cluster& ClusterOf(int64_t nodes) {
   return *slot;
 }
 
-void BM_Heartbeat(benchmark::State& state) {
-  Cluster& c = ClusterOf(state.range(0));
-  size_t n = c.ids.size();
+// Heartbeats every node of `c` in turn, in the order of `order` (indexes
+// into c.ids), for as long as `state` runs.
+void HeartbeatInOrder(benchmark::State& state, Cluster& c, const std::vector<uint32_t>& order) {
+  const size_t n = order.size();
   size_t next = 0;
   uint64_t acks = 0;
   for (auto _ : state) {
     if (next == 0) ++c.seq;
-    AgentReply reply = c.core.handle(HeartbeatRequest{c.ids[next], 1, c.seq}, c.now);
+    AgentReply reply = c.core.handle(HeartbeatRequest{c.ids[order[next]], 1, c.seq}, c.now);
     acks += reply.index() == 0;
     if (++next == n) next = 0;
     if (next % 1000 == 0) {
@@ -86,7 +92,26 @@ void BM_Heartbeat(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.counters["nodes"] = static_cast<double>(c.core.counters().nodes);
 }
+
+// In join order: the nodes' records are visited one after the other.
+void BM_Heartbeat(benchmark::State& state) {
+  Cluster& c = ClusterOf(state.range(0));
+  std::vector<uint32_t> order(c.ids.size());
+  std::iota(order.begin(), order.end(), 0u);
+  HeartbeatInOrder(state, c, order);
+}
 BENCHMARK(BM_Heartbeat)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kNanosecond);
+
+// In a fixed shuffled order, as heartbeats reach a broker from many agents:
+// the index entry and the node record are both cache misses at scale.
+void BM_HeartbeatShuffled(benchmark::State& state) {
+  Cluster& c = ClusterOf(state.range(0));
+  std::vector<uint32_t> order(c.ids.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::shuffle(order.begin(), order.end(), std::mt19937(42));
+  HeartbeatInOrder(state, c, order);
+}
+BENCHMARK(BM_HeartbeatShuffled)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kNanosecond);
 
 // Heap bytes per node held, including the id, the index, the timer and the
 // record (address of 13 bytes, `labels` labels).

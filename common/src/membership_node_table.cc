@@ -22,8 +22,7 @@ Node& NodeTable::allocate(std::string_view id, int64_t since) {
     free_slots_.pop_back();
   } else {
     slot = static_cast<uint32_t>(slots_.size());
-    slots_.emplace_back();
-    slots_.back().slot = slot;
+    slots_.emplace_back().slot = slot;
   }
   Node& n = slots_[slot];
   n.id.assign(id.data(), id.size());

@@ -1,13 +1,12 @@
 // The node records held by the membership core: one slot per held node
 // incarnation, an index by node id, and the number of nodes in each state.
 //
-// A slot lives in a deque and never moves, so a Node& stays valid until the
-// node is freed. The id index (membership_id_index.h) stores no ids: it
-// compares against each slot's own id, so each id is stored once.
-// A freed slot is reused by a later allocate(); its generation is bumped on
-// free, so a timer entry that names (slot, generation) of a freed node is
-// recognised as stale. The table keeps its counts true as long as a held
-// node's state changes only through enter().
+// A slot lives in a NodeSlots array (membership_node_slots.h) and never
+// moves, so a Node& stays valid until the node is freed. The id index (membership_id_index.h)
+// stores no ids: it compares against each slot's own id, so each id is stored once. A freed slot is
+// reused by a later allocate(); its generation is bumped on free, so a timer entry that names
+// (slot, generation) of a freed node is recognised as stale. The table keeps its counts true as
+// long as a held node's state changes only through enter().
 //
 // Cost: find() is one hash of the id and one probe of a flat array, and
 // allocates nothing; allocate() and free() are O(1) expected (plus copying
@@ -18,7 +17,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <memory>
 #include <string>
@@ -28,6 +26,7 @@
 
 #include "membership_id_index.h"
 #include "membership_labels.h"
+#include "membership_node_slots.h"
 #include "roster/protocol.h"
 
 namespace roster::internal {
@@ -106,13 +105,15 @@ class NodeTable {
   // (not id order). fn must not allocate or free nodes.
   template <typename Fn>
   void for_each(Fn&& fn) {
-    for (Node& n : slots_)
+    slots_.for_each([&](Node& n) {
       if (n.held) fn(n);
+    });
   }
   template <typename Fn>
   void for_each(Fn&& fn) const {
-    for (const Node& n : slots_)
+    slots_.for_each([&](const Node& n) {
       if (n.held) fn(n);
+    });
   }
 
   // Nodes held, in any state.
@@ -123,11 +124,11 @@ class NodeTable {
  private:
   // The id of a slot, for the index.
   struct IdOf {
-    const std::deque<Node>& slots;
+    const NodeSlots<Node>& slots;
     std::string_view operator()(uint32_t slot) const { return slots[slot].id; }
   };
 
-  std::deque<Node> slots_;
+  NodeSlots<Node> slots_;
   std::vector<uint32_t> free_slots_;
   IdIndex by_id_;
   uint64_t by_state_[kNodeStateCount] = {};

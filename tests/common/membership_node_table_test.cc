@@ -99,6 +99,26 @@ TEST(NodeTable, NodesNeverMoveAsTheTableGrows) {
   EXPECT_EQ(t.size(), 10'000u);
 }
 
+TEST(NodeSlots, SlotsKeepTheirPlaceAndOrderAcrossChunks) {
+  NodeSlots<int> slots;
+  const uint32_t n = NodeSlots<int>::kChunkNodes * 2 + 1;
+  std::vector<int*> places;
+  for (uint32_t i = 0; i < n; ++i) {
+    int& value = slots.emplace_back();
+    EXPECT_EQ(value, 0) << "slot " << i << " is not value-initialized";
+    value = static_cast<int>(i);
+    places.push_back(&value);
+  }
+  ASSERT_EQ(slots.size(), n);
+  std::vector<int> seen;
+  slots.for_each([&](const int& value) { seen.push_back(value); });
+  ASSERT_EQ(seen.size(), n);
+  for (uint32_t i = 0; i < n; ++i) {
+    EXPECT_EQ(&slots[i], places[i]);
+    EXPECT_EQ(seen[i], static_cast<int>(i));
+  }
+}
+
 TEST(NodeTable, ForEachVisitsEveryHeldNodeOnce) {
   NodeTable t;
   t.allocate("a", 0);
