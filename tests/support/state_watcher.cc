@@ -49,8 +49,11 @@ void StateWatcher::on_message(std::string_view topic, std::string_view body,
                               bool keep_raw_snapshots) {
   const auto at = Clock::now();
   if (topic == kTopicSnapshot && keep_raw_snapshots) {
+    if (!last_raw_snapshot_ || *last_raw_snapshot_ != body) {
+      last_raw_snapshot_ = std::make_shared<const std::string>(body);
+    }
     std::lock_guard<std::mutex> lock(mu_);
-    snapshots_.push_back(SnapshotArrival{std::string(body), unix_now_ms(), at});
+    snapshots_.push_back(SnapshotArrival{last_raw_snapshot_, unix_now_ms(), at});
     return;
   }
   std::vector<NodeRecord> records;

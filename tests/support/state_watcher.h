@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,8 +35,11 @@ class StateWatcher {
   };
 
   // One roster.snapshot as received (Options::keep_raw_snapshots).
+  // Arrivals with the same bytes as the one before share one body: a
+  // broker whose view does not change sends the same snapshot again and
+  // again, and a benchmark's watcher must not grow by 10 MiB per arrival.
   struct SnapshotArrival {
-    std::string body;
+    std::shared_ptr<const std::string> body;
     int64_t received_unix_ms = 0;
     Clock::time_point received;
   };
@@ -98,6 +102,8 @@ class StateWatcher {
   void on_message(std::string_view topic, std::string_view body, bool keep_raw_snapshots);
 
   std::atomic<bool> stop_{false};
+  // The body of the last kept snapshot (receiving thread only).
+  std::shared_ptr<const std::string> last_raw_snapshot_;
   std::atomic<bool> live_{false};
   std::atomic<uint64_t> deltas_{0};
   std::atomic<uint64_t> undecodable_{0};
