@@ -73,6 +73,7 @@ int run_broker(const BrokerOptions& options, int signal_fd, const FdLimit& fd_li
   publisher_options.monitor_endpoint = loop.publish_monitor_endpoint();
   publisher_options.curve_secret_key = loop.access().secret_key();
   publisher_options.zap_domain = AccessControl::zap_domain(Endpoint::kState);
+  publisher_options.send_buffer_bytes = options.snapshot_send_buffer_bytes;
   if (http) {
     publisher_options.snapshot_encoded = [&metrics = http->metrics()](double seconds) {
       metrics.snapshot_encoded(seconds);

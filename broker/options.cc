@@ -84,6 +84,13 @@ std::string check_combination(const BrokerOptions& o) {
   if (m.max_tombstones == 0) return "--max-tombstones must be greater than 0";
   if (m.max_nodes == 0) return "--max-nodes must be greater than 0";
   if (m.max_record_bytes == 0) return "--max-record-bytes must be greater than 0";
+  const uint64_t send_buffer = o.snapshot_send_buffer_bytes;
+  if (send_buffer != 0 &&
+      (send_buffer < kMinSnapshotSendBufferBytes || send_buffer > kMaxSnapshotSendBufferBytes)) {
+    return "--snapshot-send-buffer must be 0 (the kernel's sizing) or from " +
+           std::to_string(kMinSnapshotSendBufferBytes) + " to " +
+           std::to_string(kMaxSnapshotSendBufferBytes) + " bytes";
+  }
   // The largest snapshot must stay within what clients accept.
   uint64_t largest = max_snapshot_bytes(m.max_nodes, m.max_record_bytes);
   if (largest > kMaxStateBodyBytes) {
@@ -167,6 +174,11 @@ ParseResult parse_options(int argc, const char* const* argv) {
   add_duration(app, "--snapshot-interval", o.snapshot_interval_ms,
                "Publish a full snapshot this often (0: only when a subscriber arrives)");
   add_duration(app, "--beat-interval", o.beat_interval_ms, "Publish roster.beat this often");
+  app.add_option("--snapshot-send-buffer", o.snapshot_send_buffer_bytes,
+                 "Kernel send buffer (bytes) of each admin and state connection, which carry "
+                 "snapshots: small keeps acks prompt while a snapshot is written, large is faster "
+                 "over long round trips; 0 lets the kernel size it. Applies at start")
+      ->capture_default_str();
   add_log_options(app, o.log_level, "Log level", o.log_format,
                   "Log lines as text (under systemd with the <N> priority prefix journald reads) "
                   "or as one JSON object per line");
@@ -248,7 +260,8 @@ std::string describe(const BrokerOptions& o) {
       << " stall_threshold=" << format_duration_ms(m.stall_threshold_ms)
       << " publish_interval=" << format_duration_ms(o.publish_interval_ms)
       << " snapshot_interval=" << format_duration_ms(o.snapshot_interval_ms)
-      << " beat_interval=" << format_duration_ms(o.beat_interval_ms) << " log_level=" << o.log_level
+      << " beat_interval=" << format_duration_ms(o.beat_interval_ms)
+      << " snapshot_send_buffer=" << o.snapshot_send_buffer_bytes << " log_level=" << o.log_level
       << " log_format=" << o.log_format
       << " http=" << (o.http_address.empty() ? "off" : o.http_address);
   return out.str();

@@ -23,6 +23,11 @@ namespace roster::broker {
 // environment never makes the broker bind what rosterctl connects to.
 inline constexpr const char* kEnvironmentPrefix = "ROSTER_BROKER_";
 
+// --snapshot-send-buffer: its default, and the range of other values.
+inline constexpr uint64_t kDefaultSnapshotSendBufferBytes = 64 * 1024;
+inline constexpr uint64_t kMinSnapshotSendBufferBytes = 64 * 1024;
+inline constexpr uint64_t kMaxSnapshotSendBufferBytes = 64 * 1024 * 1024;
+
 // Every setting of the broker. Durations are milliseconds.
 struct BrokerOptions {
   // Agent channel (ROUTER), state channel (XPUB), admin channel (ROUTER).
@@ -54,6 +59,15 @@ struct BrokerOptions {
   // roster.beat this often; subscribers call the broker unreachable after
   // three missed beats.
   uint64_t beat_interval_ms = 1'000;
+  // SO_SNDBUF of the admin and state sockets, which carry snapshots (0:
+  // the kernel sizes it, up to net.ipv4.tcp_wmem's maximum, several MiB).
+  // A small buffer makes the I/O thread that writes a 10 MiB snapshot go
+  // back to its poll loop every 64 KiB instead of copying MiBs per write,
+  // which keeps heartbeat acks on a shared core prompt (PERFORMANCE.md);
+  // it also caps a connection's snapshot throughput at one buffer per
+  // round trip (64 KiB per 1 ms RTT: 64 MB/s). Below 64 KiB, loopback
+  // transfers stall on delayed ACKs (32 KiB: 6.5 s for 10.6 MiB).
+  uint64_t snapshot_send_buffer_bytes = kDefaultSnapshotSendBufferBytes;
   // spdlog level name: trace, debug, info, warn, error, critical, off.
   std::string log_level = "info";
   // Log line layout: "text" or "json" (service/log_format.h).

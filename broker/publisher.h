@@ -66,6 +66,9 @@ struct PublisherOptions {
   // (access_control.h), which must be bound already.
   std::string curve_secret_key;
   std::string zap_domain;
+  // SO_SNDBUF of each subscriber connection (0: the kernel's sizing);
+  // BrokerOptions::snapshot_send_buffer_bytes.
+  uint64_t send_buffer_bytes = 0;
   // When set, called on the publisher's thread with the time each snapshot
   // encoding took, in seconds (metrics.h).
   std::function<void(double seconds)> snapshot_encoded;

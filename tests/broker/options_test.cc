@@ -229,6 +229,26 @@ TEST(OptionsTest, CapacityFlagsAreParsed) {
   EXPECT_EQ(o->membership.max_record_bytes, 256u);
 }
 
+TEST(OptionsTest, SnapshotSendBufferDefaultsTo64KiBAndTakesZeroForTheKernelsSizing) {
+  auto defaults = options_from({});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->snapshot_send_buffer_bytes, 64u * 1024);
+  auto set = options_from({"--snapshot-send-buffer", "1048576"});
+  ASSERT_TRUE(set);
+  EXPECT_EQ(set->snapshot_send_buffer_bytes, 1'048'576u);
+  auto kernel = options_from({"--snapshot-send-buffer", "0"});
+  ASSERT_TRUE(kernel);
+  EXPECT_EQ(kernel->snapshot_send_buffer_bytes, 0u);
+  EXPECT_NE(describe(*set).find("snapshot_send_buffer=1048576"), std::string::npos);
+}
+
+TEST(OptionsTest, SnapshotSendBufferOutsideItsRangeIsExitTwo) {
+  for (const char* bytes : {"4096", "65535", "67108865", "-1", "lots"}) {
+    const std::string text = exit_text({"--snapshot-send-buffer", bytes}, 2);
+    EXPECT_NE(text.find("--snapshot-send-buffer"), std::string::npos) << bytes << ": " << text;
+  }
+}
+
 TEST(OptionsTest, CapacityOverTheSnapshotLimitIsExitTwo) {
   for (std::vector<const char*> args :
        {std::vector<const char*>{"--max-nodes", "1000000"},
