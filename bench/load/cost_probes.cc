@@ -14,21 +14,6 @@ namespace roster::bench {
 
 namespace {
 
-// The first executable `name` on $PATH (or the usual sbin directories,
-// where ss lives on some systems); empty when there is none.
-std::string find_on_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = std::string(path ? path : "") + ":/usr/sbin:/sbin:/usr/bin:/bin";
-  std::stringstream in(dirs);
-  std::string dir;
-  while (std::getline(in, dir, ':')) {
-    if (dir.empty()) continue;
-    const std::string candidate = dir + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return {};
-}
-
 // The value of every "key:N" token of `text`, summed.
 uint64_t sum_of(const std::string& text, const std::string& key) {
   uint64_t total = 0;
@@ -60,7 +45,7 @@ double precise_cpu_seconds(pid_t pid) {
 }
 
 std::optional<TcpBytes> tcp_bytes_on_port(uint16_t port, std::string* error) {
-  static const std::string ss = find_on_path("ss");
+  static const std::string ss = testing::find_on_path("ss");
   if (ss.empty()) {
     *error = "ss (iproute2) not found";
     return std::nullopt;

@@ -105,6 +105,10 @@ class Process {
   std::optional<int> status_;
 };
 
+// The first executable `name` on $PATH (or the usual sbin directories,
+// where ss lives on some systems); empty when there is none.
+std::string find_on_path(const std::string& name);
+
 // Runs a command to completion (up to `timeout`), capturing stdout and
 // stderr separately. exit_status is 128+signal if killed, -1 on timeout.
 struct CommandResult {
