@@ -96,10 +96,7 @@ std::optional<StartupError> EventLoop::bind() {
   access_.secure(admin_, Endpoint::kAdmin);
   agents_.set(zmq::sockopt::backlog, kAgentsBacklog);
   agents_.set(zmq::sockopt::affinity, kAgentsIoAffinity);
-  admin_.set(zmq::sockopt::affinity, kBulkIoAffinity);
-  if (options_.snapshot_send_buffer_bytes > 0) {
-    admin_.set(zmq::sockopt::sndbuf, static_cast<int>(options_.snapshot_send_buffer_bytes));
-  }
+  configure_bulk_socket(admin_, options_.snapshot_send_buffer_bytes);
   if (auto error = failures_.watch(agents_, "--agents")) spdlog::warn("{}", *error);
   if (auto error = failures_.watch(admin_, "--admin")) spdlog::warn("{}", *error);
   if (auto error = bind_socket(agents_, "--agents", options_.agents_endpoint)) return error;

@@ -10,6 +10,8 @@
 
 #include <cstdint>
 
+#include <zmq.hpp>
+
 namespace roster::broker {
 
 // I/O threads of the broker's context.
@@ -17,5 +19,14 @@ constexpr int kIoThreads = 2;
 // ZMQ_AFFINITY bit masks: bit N is I/O thread N. Set before bind().
 constexpr uint64_t kAgentsIoAffinity = 1u << 0;
 constexpr uint64_t kBulkIoAffinity = 1u << 1;
+
+// Sets up `socket`, one that carries snapshots (admin ROUTER, state XPUB):
+// on the bulk I/O thread, and with a kernel send buffer of
+// `send_buffer_bytes` per connection when it is not 0 (0: the kernel's
+// sizing; BrokerOptions::snapshot_send_buffer_bytes). Call before bind().
+inline void configure_bulk_socket(zmq::socket_t& socket, uint64_t send_buffer_bytes) {
+  socket.set(zmq::sockopt::affinity, kBulkIoAffinity);
+  if (send_buffer_bytes > 0) socket.set(zmq::sockopt::sndbuf, static_cast<int>(send_buffer_bytes));
+}
 
 }  // namespace roster::broker

@@ -121,10 +121,7 @@ class PublisherThread {
     pipe_.connect(pipe_endpoint);
     try {
       xpub_.set(zmq::sockopt::linger, 0);
-      xpub_.set(zmq::sockopt::affinity, kBulkIoAffinity);
-      if (options_.send_buffer_bytes > 0) {
-        xpub_.set(zmq::sockopt::sndbuf, static_cast<int>(options_.send_buffer_bytes));
-      }
+      configure_bulk_socket(xpub_, options_.send_buffer_bytes);
       xpub_.set(zmq::sockopt::xpub_verbose, 1);
       xpub_.set(zmq::sockopt::sndhwm, kPublishHwm);
       xpub_.set(zmq::sockopt::tcp_maxrt, kPublishTcpMaxRtMs);
