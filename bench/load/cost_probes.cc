@@ -1,7 +1,5 @@
 #include "cost_probes.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>

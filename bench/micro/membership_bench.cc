@@ -1,7 +1,7 @@
 // Micro-benchmarks of the membership core (membership.h):
 //  - heartbeats per second with 100k and 1M tracked nodes, in join order
-//    and shuffled, with the clock moving and tick() called as a broker would (1 ms per 1000
-//    heartbeats);
+//    and shuffled, with the clock moving and tick() called as a broker
+//    would (1 ms per 1000 heartbeats);
 //  - bytes of heap per tracked node (mallinfo2 before and after joining N
 //    nodes), without and with labels;
 //  - the cost of an expiry sweep, per expired node.

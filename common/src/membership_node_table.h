@@ -2,11 +2,13 @@
 // incarnation, an index by node id, and the number of nodes in each state.
 //
 // A slot lives in a NodeSlots array (membership_node_slots.h) and never
-// moves, so a Node& stays valid until the node is freed. The id index (membership_id_index.h)
-// stores no ids: it compares against each slot's own id, so each id is stored once. A freed slot is
-// reused by a later allocate(); its generation is bumped on free, so a timer entry that names
-// (slot, generation) of a freed node is recognised as stale. The table keeps its counts true as
-// long as a held node's state changes only through enter().
+// moves, so a Node& stays valid until the node is freed. The id index
+// (membership_id_index.h) stores no ids: it compares against each slot's
+// own id, so each id is stored once. A freed slot is reused by a later
+// allocate(); its generation is bumped on free, so a timer entry that
+// names (slot, generation) of a freed node is recognised as stale. The
+// table keeps its counts true as long as a held node's state changes only
+// through enter().
 //
 // Cost: find() is one hash of the id and one probe of a flat array, and
 // allocates nothing; allocate() and free() are O(1) expected (plus copying
