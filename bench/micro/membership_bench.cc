@@ -9,7 +9,8 @@
 // Run: build/bin/membership_bench --benchmark_counters_tabular=true
 // Heartbeats are memory-bound: one hash lookup per heartbeat, whose index
 // entry and node record are cache misses at scale when heartbeats come in
-// no particular order (BM_HeartbeatShuffled).
+// no particular order (BM_HeartbeatShuffled), unless the ids of a group of
+// requests are prefetched first (BM_HeartbeatShuffledPrefetched).
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 
@@ -20,6 +21,7 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "roster/membership.h"
@@ -73,13 +75,26 @@ Cluster& ClusterOf(int64_t nodes) {
 }
 
 // Heartbeats every node of `c` in turn, in the order of `order` (indexes
-// into c.ids), for as long as `state` runs.
-void HeartbeatInOrder(benchmark::State& state, Cluster& c, const std::vector<uint32_t>& order) {
+// into c.ids), for as long as `state` runs. With `read_ahead` > 0, each
+// group of that many heartbeats is prefetched first (prefetch_index() for
+// each, then prefetch_record() for each), as the broker does with the
+// requests it reads ahead (event_loop.cc).
+void HeartbeatInOrder(benchmark::State& state, Cluster& c, const std::vector<uint32_t>& order,
+                      size_t read_ahead = 0) {
   const size_t n = order.size();
+  std::vector<std::string_view> group(read_ahead);
   size_t next = 0;
   uint64_t acks = 0;
   for (auto _ : state) {
     if (next == 0) ++c.seq;
+    if (read_ahead > 0 && next % read_ahead == 0) {
+      const size_t count = std::min(read_ahead, n - next);
+      for (size_t i = 0; i < count; ++i) {
+        group[i] = c.ids[order[next + i]];
+        c.core.prefetch_index(group[i]);
+      }
+      for (size_t i = 0; i < count; ++i) c.core.prefetch_record(group[i]);
+    }
     AgentReply reply = c.core.handle(HeartbeatRequest{c.ids[order[next]], 1, c.seq}, c.now);
     acks += reply.index() == 0;
     if (++next == n) next = 0;
@@ -102,16 +117,31 @@ void BM_Heartbeat(benchmark::State& state) {
 }
 BENCHMARK(BM_Heartbeat)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kNanosecond);
 
-// In a fixed shuffled order, as heartbeats reach a broker from many agents:
-// the index entry and the node record are both cache misses at scale.
-void BM_HeartbeatShuffled(benchmark::State& state) {
-  Cluster& c = ClusterOf(state.range(0));
+// A fixed shuffled order of `c`'s nodes, as heartbeats reach a broker from
+// many agents: the index entry and the node record are both cache misses
+// at scale.
+std::vector<uint32_t> ShuffledOrder(const Cluster& c) {
   std::vector<uint32_t> order(c.ids.size());
   std::iota(order.begin(), order.end(), 0u);
   std::shuffle(order.begin(), order.end(), std::mt19937(42));
-  HeartbeatInOrder(state, c, order);
+  return order;
+}
+
+void BM_HeartbeatShuffled(benchmark::State& state) {
+  Cluster& c = ClusterOf(state.range(0));
+  HeartbeatInOrder(state, c, ShuffledOrder(c));
 }
 BENCHMARK(BM_HeartbeatShuffled)->Arg(100'000)->Arg(1'000'000)->Unit(benchmark::kNanosecond);
+
+// The same, prefetching each group of 16 heartbeats (the broker's read-ahead).
+void BM_HeartbeatShuffledPrefetched(benchmark::State& state) {
+  Cluster& c = ClusterOf(state.range(0));
+  HeartbeatInOrder(state, c, ShuffledOrder(c), 16);
+}
+BENCHMARK(BM_HeartbeatShuffledPrefetched)
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kNanosecond);
 
 // Heap bytes per node held, including the id, the index, the timer and the
 // record (address of 13 bytes, `labels` labels).

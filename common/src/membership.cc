@@ -361,6 +361,14 @@ AgentReply Membership::handle(const HeartbeatRef& request, TimeMs now) {
   return impl_->heartbeat(request);
 }
 
+void Membership::prefetch_index(std::string_view node) const {
+  impl_->nodes.prefetch_entry(internal::hash_id(node));
+}
+
+void Membership::prefetch_record(std::string_view node) const {
+  impl_->nodes.prefetch_node(internal::hash_id(node));
+}
+
 RemoveResult Membership::remove(std::string_view node, std::optional<uint64_t> inc, TimeMs now) {
   impl_->observe(now);
   Node* n = impl_->nodes.find(node);

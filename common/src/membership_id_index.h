@@ -48,6 +48,24 @@ class IdIndex {
     }
   }
 
+  // A hint that changes nothing: starts loading into the CPU cache the
+  // entry where find() of an id whose hash_id() is `hash` begins.
+  void prefetch(uint64_t hash) const {
+    if (!entries_.empty()) __builtin_prefetch(&entries_[home(tag_of(hash))]);
+  }
+
+  // The slot of the first entry whose tag matches `hash`, or kNone: the
+  // node find() would compare first. A guess, for prefetching: no id is
+  // compared, so the slot may hold another id.
+  uint32_t first_candidate(uint64_t hash) const {
+    if (entries_.empty()) return kNone;
+    const uint32_t tag = tag_of(hash);
+    for (size_t i = home(tag);; i = (i + 1) & mask_) {
+      const Entry& e = entries_[i];
+      if (e.slot == kNone || e.tag == tag) return e.slot;
+    }
+  }
+
   // Indexes `slot` under an id whose hash_id() is `hash`. REQUIRES: no
   // slot is indexed under that id; slot != kNone.
   void insert(uint64_t hash, uint32_t slot);

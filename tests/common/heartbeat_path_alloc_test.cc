@@ -1,7 +1,8 @@
 // The broker's heartbeat path allocates nothing: decode in place
-// (decode_heartbeat_ref), apply to the core (Membership::handle), encode
-// the ack into a reused buffer (encode_ack), for held nodes heartbeating
-// while the timers run. This test binary links the allocation counter.
+// (decode_heartbeat_ref), prefetch (Membership::prefetch_index(),
+// prefetch_record()), apply to the core (Membership::handle), encode the
+// ack into a reused buffer (encode_ack), for held nodes heartbeating while
+// the timers run. This test binary links the allocation counter.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -42,6 +43,8 @@ TEST(HeartbeatPathAlloc, DecodeHandleAndAckOfHeldNodesAllocateNothing) {
     for (const std::string& body : round) {
       HeartbeatRef beat;
       if (!decode_heartbeat_ref(body, &beat)) continue;
+      core.prefetch_index(beat.node);
+      core.prefetch_record(beat.node);
       AgentReply reply = core.handle(beat, now);
       if (const Ack* a = std::get_if<Ack>(&reply)) {
         ++acks;

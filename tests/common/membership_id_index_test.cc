@@ -81,6 +81,42 @@ TEST(IdIndex, CollidingIdsAreFoundAndErasedInAnyOrder) {
   EXPECT_EQ(index.size(), 46u);
 }
 
+// The prefetch guess: the slot find() compares first. Exact when no other
+// id shares the tag; the first of a colliding run otherwise; kNone for an
+// empty index. prefetch() of any hash is harmless.
+TEST(IdIndex, FirstCandidateIsTheSlotFindComparesFirst) {
+  IdIndex index;
+  Ids ids;
+  EXPECT_EQ(index.first_candidate(ids.hash("a")), IdIndex::kNone);
+  index.prefetch(ids.hash("a"));
+  for (uint32_t i = 0; i < 1'000; ++i) {
+    ids.by_slot.push_back("node-" + std::to_string(i));
+    index.insert(ids.hash(ids.by_slot.back()), i);
+  }
+  size_t exact = 0;
+  for (uint32_t i = 0; i < 1'000; ++i) {
+    const uint64_t hash = ids.hash(ids.by_slot[i]);
+    index.prefetch(hash);
+    const uint32_t guess = index.first_candidate(hash);
+    ASSERT_NE(guess, IdIndex::kNone) << i;
+    // A wrong guess names an id with the same tag.
+    if (guess != i) {
+      EXPECT_EQ(ids.hash(ids.by_slot[guess]) >> 32, hash >> 32) << i;
+    }
+    exact += guess == i;
+  }
+  EXPECT_EQ(exact, 1'000u);  // 32-bit tags: no collision among 1,000 ids
+
+  IdIndex run;
+  Ids colliding;
+  colliding.collide = true;
+  for (uint32_t i = 0; i < 5; ++i) {
+    colliding.by_slot.push_back("c" + std::to_string(i));
+    run.insert(colliding.hash(colliding.by_slot.back()), i);
+  }
+  EXPECT_EQ(run.first_candidate(42), 0u);
+}
+
 // Random inserts and erases against std::map, with a tiny hash space so
 // that runs wrap around the end of the array and overlap.
 TEST(IdIndex, MatchesAMapUnderChurnWithManyCollisions) {
