@@ -55,17 +55,26 @@ zmq::message_t track_delivery(zmq::message_t&& body, std::shared_ptr<std::atomic
 }
 
 std::optional<RoutedRequest> receive_routed(zmq::socket_t& router) {
-  // Built in place and returned as is (no moves of the request); frames
-  // are read straight into their places.
+  // Built in place and returned as is (no moves of the request).
   std::optional<RoutedRequest> received(std::in_place);
-  RoutedRequest& request = *received;
-  zmq::message_t& id = request.id_frame;
+  if (!receive_routed(router, &*received)) received.reset();
+  return received;
+}
+
+bool receive_routed(zmq::socket_t& router, RoutedRequest* request) {
+  request->delimiter = false;
+  request->well_formed = false;
+  request->frames = 0;
+  request->peer.clear();
+  if (request->body.size() != 0) request->body.rebuild();
+  // Frames are read straight into their places.
+  zmq::message_t& id = request->id_frame;
   if (!router.recv(id, zmq::recv_flags::dontwait)) {
-    received.reset();
-    return received;
+    request->routing_id.clear();
+    return false;
   }
-  request.routing_id.assign(static_cast<const char*>(id.data()), id.size());
-  request.frames = 1;
+  request->routing_id.assign(static_cast<const char*>(id.data()), id.size());
+  request->frames = 1;
   bool more = id.more();
   zmq::message_t frame;
   // Frames after the routing id: the second lands in `body`, the third in
@@ -73,27 +82,27 @@ std::optional<RoutedRequest> receive_routed(zmq::socket_t& router) {
   zmq::message_t third;
   while (more) {
     zmq::message_t& next =
-        request.frames == 1 ? request.body : (request.frames == 2 ? third : frame);
+        request->frames == 1 ? request->body : (request->frames == 2 ? third : frame);
     // The rest of a multipart message is delivered atomically.
     (void)router.recv(next, zmq::recv_flags::none);
     more = next.more();
-    ++request.frames;
+    ++request->frames;
   }
-  if (request.frames == 2) {
-    request.well_formed = true;
-  } else if (request.frames == 3 && request.body.size() == 0) {
-    request.well_formed = true;
-    request.delimiter = true;
-    request.body.move(third);
+  if (request->frames == 2) {
+    request->well_formed = true;
+  } else if (request->frames == 3 && request->body.size() == 0) {
+    request->well_formed = true;
+    request->delimiter = true;
+    request->body.move(third);
   } else {
-    request.delimiter = request.frames >= 2 && request.body.size() == 0;
+    request->delimiter = request->frames >= 2 && request->body.size() == 0;
     // Malformed: keep the address now, the frames are dropped.
-    if (request.frames >= 2) {
-      request.peer = peer_address(request.body);
-      request.body.rebuild();
+    if (request->frames >= 2) {
+      request->peer = peer_address(request->body);
+      request->body.rebuild();
     }
   }
-  return received;
+  return true;
 }
 
 std::string peer_of(const RoutedRequest& request) {

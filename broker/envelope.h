@@ -42,6 +42,9 @@ std::string peer_of(const RoutedRequest& request);
 // Reads one message from `router` without blocking; nullopt if none is
 // waiting. Never keeps more than a few frames of a long multipart message.
 std::optional<RoutedRequest> receive_routed(zmq::socket_t& router);
+// Same, into `*request` (whatever it held is released first), reusing its
+// storage: returns false, with `*request` emptied, if none is waiting.
+bool receive_routed(zmq::socket_t& router, RoutedRequest* request);
 
 // Sends `body` to the request's sender with the request's envelope. Never
 // blocks; returns false if the reply could not be queued (peer gone or at

@@ -24,6 +24,10 @@ constexpr TimeMs kMaxPollMs = 50;
 // Messages read per socket per round, so that a flood on one socket cannot
 // starve ticks, commits or the other socket.
 constexpr int kReadsPerRound = 512;
+// Agent requests read ahead of their handling (EventLoop::read_agents()).
+// Enough for the records' loads to overlap; few enough that the group's
+// bodies do not pin many of libzmq's receive buffers.
+constexpr size_t kAgentReadAhead = 16;
 // Bodies are at most kMaxBodyBytes; the slack lets a slightly larger body
 // through to get a clear bad_request instead of a dropped connection.
 constexpr int64_t kMaxMessageSize = static_cast<int64_t>(kMaxBodyBytes) + 1024;
@@ -80,6 +84,7 @@ EventLoop::EventLoop(zmq::context_t& context, const Clock& clock, const BrokerOp
       start_(start),
       membership_(options.membership, epoch, start),
       acks_(agents_, counters_.ack_latency, kReadsPerRound),
+      agent_reads_(kAgentReadAhead),
       warnings_(kWarningsPerWindow, kWarningWindowMs),
       failures_(context, counters_, warnings_),
       access_(context, counters_, warnings_),
@@ -173,20 +178,18 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
   const auto work_start = std::chrono::steady_clock::now();
   const TimeMs read_at = clock_.now_ms();
   if (access_.enabled()) access_.serve_zap(read_at);
-  int reads = 0;
-  for (; reads < kReadsPerRound; ++reads) {
-    auto request = receive_routed(agents_);
-    if (!request) break;
-    handle_agent(*request, read_at, work_start);
-  }
-  if (reads == kReadsPerRound) ++counters_.busy_rounds;
+  if (read_agents(kReadsPerRound, read_at, work_start) == kReadsPerRound) ++counters_.busy_rounds;
   acks_.flush();
-  for (reads = 0; reads < kReadsPerRound; ++reads) {
-    auto request = receive_routed(admin_);
-    if (!request) break;
-    handle_admin(*request, clock_.now_ms());
+  // Only when the poll saw a request: each read that finds none costs
+  // libzmq two system calls, on the loop thread.
+  if (items[1].revents & ZMQ_POLLIN) {
+    for (int reads = 0; reads < kReadsPerRound; ++reads) {
+      auto request = receive_routed(admin_);
+      if (!request) break;
+      handle_admin(*request, clock_.now_ms());
+    }
   }
-  relay_snapshots();
+  relay_snapshots(items[2].revents & ZMQ_POLLIN);
   now = clock_.now_ms();
   membership_.tick(now);
   maybe_commit(now);
@@ -202,10 +205,45 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
   return 0;
 }
 
-void EventLoop::handle_agent(RoutedRequest& request, TimeMs now,
+int EventLoop::read_agents(int limit, TimeMs now, std::chrono::steady_clock::time_point received) {
+  int total = 0;
+  std::array<std::string_view, kAgentReadAhead> beats;
+  while (total < limit) {
+    const size_t wanted = std::min(kAgentReadAhead, static_cast<size_t>(limit - total));
+    size_t count = 0;
+    size_t beat_count = 0;
+    for (; count < wanted; ++count) {
+      AgentRead& read = agent_reads_[count];
+      if (!receive_routed(agents_, &read.request)) break;
+      read.is_heartbeat = read.request.well_formed &&
+                          decode_heartbeat_ref(read.request.body.to_string_view(), &read.beat);
+      if (read.is_heartbeat) {
+        membership_.prefetch_index(read.beat.node);
+        beats[beat_count++] = read.beat.node;
+      }
+    }
+    // The index entries have had the group's reads to arrive.
+    for (size_t i = 0; i < beat_count; ++i) membership_.prefetch_record(beats[i]);
+    for (size_t i = 0; i < count; ++i) {
+      handle_agent(agent_reads_[i], now, received);
+      // Handled: release the body at once (it may pin a receive buffer of
+      // libzmq's I/O thread).
+      agent_reads_[i].request.body.rebuild();
+    }
+    total += static_cast<int>(count);
+    if (count < wanted) break;  // none waiting
+  }
+  return total;
+}
+
+void EventLoop::handle_agent(AgentRead& read, TimeMs now,
                              std::chrono::steady_clock::time_point received) {
+  RoutedRequest& request = read.request;
   ++counters_.agent_requests;
-  if (request.well_formed && handle_heartbeat(request, now, received)) return;
+  if (read.is_heartbeat) {
+    handle_heartbeat(request, read.beat, now, received);
+    return;
+  }
   AgentReply reply;
   size_t type = kAgentRequestTypes - 1;  // invalid
   if (!request.well_formed) {
@@ -233,11 +271,9 @@ void EventLoop::handle_agent(RoutedRequest& request, TimeMs now,
   defer_reply(request, reply, type, received, now);
 }
 
-bool EventLoop::handle_heartbeat(RoutedRequest& request, TimeMs now,
+void EventLoop::handle_heartbeat(RoutedRequest& request, const HeartbeatRef& beat, TimeMs now,
                                  std::chrono::steady_clock::time_point received) {
   constexpr size_t kHeartbeat = 1;  // index in AgentRequest
-  HeartbeatRef beat;
-  if (!decode_heartbeat_ref(request.body.to_string_view(), &beat)) return false;
   AgentReply reply;
   if (auto refusal = access_.check_agent(request.body, beat.node)) {
     reply = ErrorReply{beat.seq, ErrorCode::kForbidden, std::move(*refusal)};
@@ -251,11 +287,10 @@ bool EventLoop::handle_heartbeat(RoutedRequest& request, TimeMs now,
     if (ack != nullptr && agent_replies_.empty() && !membership_.has_pending()) {
       ++counters_.agent_by_type[kHeartbeat];
       acks_.add(request, *ack, received);
-      return true;
+      return;
     }
   }
   defer_reply(request, reply, kHeartbeat, received, now);
-  return true;
 }
 
 void EventLoop::defer_reply(RoutedRequest& request, const AgentReply& reply, size_t type,
@@ -338,8 +373,10 @@ void EventLoop::admin_snapshot(RoutedRequest& request, std::optional<uint64_t> p
   }
 }
 
-void EventLoop::relay_snapshots() {
-  while (auto relay = publisher_->receive_relay()) {
+void EventLoop::relay_snapshots(bool relays_waiting) {
+  while (relays_waiting) {
+    auto relay = publisher_->receive_relay();
+    if (!relay) break;
     if (relay->routing_id.empty() || relay->bodies.empty()) continue;
     // The bodies (a whole snapshot, or its parts) move into the socket: no
     // copy here. The gate learns when the socket is done with the last.

@@ -101,15 +101,25 @@ class EventLoop {
   // One round; returns the number of a stop signal that came on
   // `signal_fd` (none when negative), else 0.
   int round(int signal_fd, TimeMs max_wait_ms);
-  // `now` and `received` are the round's clock readings.
-  void handle_agent(RoutedRequest& request, TimeMs now,
-                    std::chrono::steady_clock::time_point received);
-  // The heartbeat fast path: decoded in place (decode_heartbeat_ref) and,
-  // when nothing must go first, its ack queued in acks_, which the round
+  // A request of the agents socket, read ahead of its handling, and
+  // decoded in place when it is a plain heartbeat.
+  struct AgentRead {
+    RoutedRequest request;
+    HeartbeatRef beat;  // views request.body; set when is_heartbeat
+    bool is_heartbeat = false;
+  };
+  // Reads and handles the waiting requests of the agents socket, at most
+  // `limit`, a group of kAgentReadAhead at a time: a group's heartbeats are
+  // decoded and their records prefetched (Membership::prefetch_index(),
+  // prefetch_record()) before the first is handled, so the group waits for
+  // memory about once. Returns the number read. `now` and `received` are
+  // the round's clock readings.
+  int read_agents(int limit, TimeMs now, std::chrono::steady_clock::time_point received);
+  void handle_agent(AgentRead& read, TimeMs now, std::chrono::steady_clock::time_point received);
+  // The heartbeat fast path (`beat` decoded in place from request.body):
+  // when nothing must go first, its ack is queued in acks_, which the round
   // sends once its reads are done.
-  // Returns false, having done nothing, when the body is not a plain
-  // heartbeat: handle_agent() then decodes it in full.
-  bool handle_heartbeat(RoutedRequest& request, TimeMs now,
+  void handle_heartbeat(RoutedRequest& request, const HeartbeatRef& beat, TimeMs now,
                         std::chrono::steady_clock::time_point received);
   // Counts `reply` to a request of `type` (AgentRequest index, 3: invalid)
   // and queues it for send_deferred().
@@ -117,7 +127,10 @@ class EventLoop {
                    std::chrono::steady_clock::time_point received, TimeMs now);
   void handle_admin(RoutedRequest& request, TimeMs now);
   void admin_snapshot(RoutedRequest& request, std::optional<uint64_t> part_bytes, TimeMs now);
-  void relay_snapshots();
+  // Sends the snapshots the publisher relayed (read from its pipe only when
+  // `relays_waiting`: the poll saw some) and queues the requests the
+  // snapshot gate let through.
+  void relay_snapshots(bool relays_waiting);
   void send_deferred();
   void maybe_commit(TimeMs now);
   void commit(TimeMs now);
@@ -156,6 +169,8 @@ class EventLoop {
   // Acks of the heartbeat fast path, sent after the round's reads and
   // before agent_replies_ (which only ever hold later requests' replies).
   AckBatch acks_;
+  // The group read_agents() reads ahead; sized once.
+  std::vector<AgentRead> agent_reads_;
   std::vector<Deferred> snapshot_requests_;
   // One admin snapshot in flight per client.
   SnapshotGate snapshot_gate_;

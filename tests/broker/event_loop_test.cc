@@ -295,5 +295,61 @@ TEST_F(EventLoopInProcess, RepliesOfOneRoundKeepTheOrderOfTheirRequests) {
       << "one latency observation per reply, batched or not (the join of a too)";
 }
 
+// Requests are read ahead in groups (EventLoop::read_agents()): across
+// several groups, with heartbeats, heartbeats of unknown nodes and garbage
+// mixed, every request gets its own reply, in the order they came.
+TEST_F(EventLoopInProcess, ReadAheadAnswersEveryRequestOnceAndInOrder) {
+  ASSERT_TRUE(std::holds_alternative<Ack>(join("a")));
+  ASSERT_TRUE(std::holds_alternative<Ack>(join("b")));
+  // What each reply must be: an ack or an error, and its seq (0: garbage,
+  // whose seq cannot be read).
+  struct Expected {
+    bool ack;
+    uint64_t seq;
+  };
+  std::vector<Expected> expected;
+  constexpr uint64_t kRequests = 53;  // more than three groups of 16
+  for (uint64_t seq = 10; seq < 10 + kRequests; ++seq) {
+    std::string body;
+    switch (seq % 5) {
+      case 0:
+        body = "\xc1 not msgpack";
+        expected.push_back({false, 0});
+        break;
+      case 1:
+        body = encode(AgentRequest(HeartbeatRequest{"nobody", 1, seq}));
+        expected.push_back({false, seq});
+        break;
+      default:
+        body = encode(AgentRequest(HeartbeatRequest{seq % 2 ? "a" : "b", 1, seq}));
+        expected.push_back({true, seq});
+    }
+    agent_.send(zmq::buffer(body), zmq::send_flags::none);
+  }
+
+  std::vector<Expected> got;
+  const auto deadline = std::chrono::steady_clock::now() + kEventually;
+  while (got.size() < expected.size() && std::chrono::steady_clock::now() < deadline) {
+    loop_->run_round(1);
+    zmq::message_t reply;
+    while (agent_.recv(reply, zmq::recv_flags::dontwait)) {
+      auto decoded = decode_agent_reply(reply.to_string_view());
+      ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+      if (const Ack* ack = std::get_if<Ack>(&decoded.value())) {
+        got.push_back({true, ack->seq});
+      } else if (const ErrorReply* error = std::get_if<ErrorReply>(&decoded.value())) {
+        got.push_back({false, error->seq});
+      } else {
+        ADD_FAILURE() << "neither an ack nor an error";
+      }
+    }
+  }
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(got[i].ack, expected[i].ack) << i;
+    EXPECT_EQ(got[i].seq, expected[i].seq) << i;
+  }
+}
+
 }  // namespace
 }  // namespace roster::broker
