@@ -40,12 +40,7 @@ class IdIndex {
   template <typename KeyOf>
   uint32_t find(std::string_view id, uint64_t hash, const KeyOf& key_of) const {
     if (entries_.empty()) return kNone;
-    const uint32_t tag = tag_of(hash);
-    for (size_t i = home(tag);; i = (i + 1) & mask_) {
-      const Entry& e = entries_[i];
-      if (e.slot == kNone) return kNone;
-      if (e.tag == tag && key_of(e.slot) == id) return e.slot;
-    }
+    return entries_[probe(hash, [&](uint32_t slot) { return key_of(slot) == id; })].slot;
   }
 
   // A hint that changes nothing: starts loading into the CPU cache the
@@ -59,11 +54,7 @@ class IdIndex {
   // compared, so the slot may hold another id.
   uint32_t first_candidate(uint64_t hash) const {
     if (entries_.empty()) return kNone;
-    const uint32_t tag = tag_of(hash);
-    for (size_t i = home(tag);; i = (i + 1) & mask_) {
-      const Entry& e = entries_[i];
-      if (e.slot == kNone || e.tag == tag) return e.slot;
-    }
+    return entries_[probe(hash, [](uint32_t) { return true; })].slot;
   }
 
   // Indexes `slot` under an id whose hash_id() is `hash`. REQUIRES: no
@@ -74,15 +65,10 @@ class IdIndex {
   template <typename KeyOf>
   bool erase(std::string_view id, uint64_t hash, const KeyOf& key_of) {
     if (entries_.empty()) return false;
-    const uint32_t tag = tag_of(hash);
-    for (size_t i = home(tag);; i = (i + 1) & mask_) {
-      const Entry& e = entries_[i];
-      if (e.slot == kNone) return false;
-      if (e.tag == tag && key_of(e.slot) == id) {
-        remove_at(i);
-        return true;
-      }
-    }
+    const size_t i = probe(hash, [&](uint32_t slot) { return key_of(slot) == id; });
+    if (entries_[i].slot == kNone) return false;
+    remove_at(i);
+    return true;
   }
 
   // Ids indexed.
@@ -100,6 +86,18 @@ class IdIndex {
 
   static uint32_t tag_of(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
   size_t home(uint32_t tag) const { return tag & mask_; }
+  // Walks the run of `hash` from its home entry: returns the position of
+  // the first entry whose tag is the hash's and whose slot satisfies
+  // `match`, or of the empty entry that ends the run.
+  // REQUIRES: !entries_.empty().
+  template <typename Match>
+  size_t probe(uint64_t hash, const Match& match) const {
+    const uint32_t tag = tag_of(hash);
+    for (size_t i = home(tag);; i = (i + 1) & mask_) {
+      const Entry& e = entries_[i];
+      if (e.slot == kNone || (e.tag == tag && match(e.slot))) return i;
+    }
+  }
   // Empties entry i and shifts back the entries after it that probed past it.
   void remove_at(size_t i);
   void grow();
