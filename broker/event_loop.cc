@@ -181,7 +181,7 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
   if (read_agents(kReadsPerRound, read_at, work_start) == kReadsPerRound) ++counters_.busy_rounds;
   acks_.flush();
   // Only when the poll saw a request: each read that finds none costs
-  // libzmq two system calls, on the loop thread.
+  // libzmq a system call, on the loop thread.
   if (items[1].revents & ZMQ_POLLIN) {
     for (int reads = 0; reads < kReadsPerRound; ++reads) {
       auto request = receive_routed(admin_);
@@ -374,9 +374,7 @@ void EventLoop::admin_snapshot(RoutedRequest& request, std::optional<uint64_t> p
 }
 
 void EventLoop::relay_snapshots(bool relays_waiting) {
-  while (relays_waiting) {
-    auto relay = publisher_->receive_relay();
-    if (!relay) break;
+  while (auto relay = relays_waiting ? publisher_->receive_relay() : std::nullopt) {
     if (relay->routing_id.empty() || relay->bodies.empty()) continue;
     // The bodies (a whole snapshot, or its parts) move into the socket: no
     // copy here. The gate learns when the socket is done with the last.
