@@ -207,23 +207,20 @@ int EventLoop::round(int signal_fd, TimeMs max_wait_ms) {
 
 int EventLoop::read_agents(int limit, TimeMs now, std::chrono::steady_clock::time_point received) {
   int total = 0;
-  std::array<std::string_view, kAgentReadAhead> beats;
   while (total < limit) {
     const size_t wanted = std::min(kAgentReadAhead, static_cast<size_t>(limit - total));
     size_t count = 0;
-    size_t beat_count = 0;
     for (; count < wanted; ++count) {
       AgentRead& read = agent_reads_[count];
       if (!receive_routed(agents_, &read.request)) break;
       read.is_heartbeat = read.request.well_formed &&
                           decode_heartbeat_ref(read.request.body.to_string_view(), &read.beat);
-      if (read.is_heartbeat) {
-        membership_.prefetch_index(read.beat.node);
-        beats[beat_count++] = read.beat.node;
-      }
+      if (read.is_heartbeat) read.prefetch = membership_.prefetch_index(read.beat.node);
     }
     // The index entries have had the group's reads to arrive.
-    for (size_t i = 0; i < beat_count; ++i) membership_.prefetch_record(beats[i]);
+    for (size_t i = 0; i < count; ++i) {
+      if (agent_reads_[i].is_heartbeat) membership_.prefetch_record(agent_reads_[i].prefetch);
+    }
     for (size_t i = 0; i < count; ++i) {
       handle_agent(agent_reads_[i], now, received);
       // Handled: release the body at once (it may pin a receive buffer of

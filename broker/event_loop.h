@@ -105,7 +105,8 @@ class EventLoop {
   // decoded in place when it is a plain heartbeat.
   struct AgentRead {
     RoutedRequest request;
-    HeartbeatRef beat;  // views request.body; set when is_heartbeat
+    HeartbeatRef beat;                  // views request.body; set when is_heartbeat
+    Membership::PrefetchHint prefetch;  // set when is_heartbeat
     bool is_heartbeat = false;
   };
   // Reads and handles the waiting requests of the agents socket, at most

@@ -21,7 +21,6 @@
 #include <numeric>
 #include <random>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "roster/membership.h"
@@ -82,17 +81,14 @@ Cluster& ClusterOf(int64_t nodes) {
 void HeartbeatInOrder(benchmark::State& state, Cluster& c, const std::vector<uint32_t>& order,
                       size_t read_ahead = 0) {
   const size_t n = order.size();
-  std::vector<std::string_view> group(read_ahead);
+  std::vector<Membership::PrefetchHint> group(read_ahead);
   size_t next = 0;
   uint64_t acks = 0;
   for (auto _ : state) {
     if (next == 0) ++c.seq;
     if (read_ahead > 0 && next % read_ahead == 0) {
       const size_t count = std::min(read_ahead, n - next);
-      for (size_t i = 0; i < count; ++i) {
-        group[i] = c.ids[order[next + i]];
-        c.core.prefetch_index(group[i]);
-      }
+      for (size_t i = 0; i < count; ++i) group[i] = c.core.prefetch_index(c.ids[order[next + i]]);
       for (size_t i = 0; i < count; ++i) c.core.prefetch_record(group[i]);
     }
     AgentReply reply = c.core.handle(HeartbeatRequest{c.ids[order[next]], 1, c.seq}, c.now);

@@ -361,12 +361,14 @@ AgentReply Membership::handle(const HeartbeatRef& request, TimeMs now) {
   return impl_->heartbeat(request);
 }
 
-void Membership::prefetch_index(std::string_view node) const {
-  impl_->nodes.prefetch_entry(internal::hash_id(node));
+Membership::PrefetchHint Membership::prefetch_index(std::string_view node) const {
+  const PrefetchHint hint{internal::hash_id(node)};
+  impl_->nodes.prefetch_entry(hint.id_hash);
+  return hint;
 }
 
-void Membership::prefetch_record(std::string_view node) const {
-  impl_->nodes.prefetch_node(internal::hash_id(node));
+void Membership::prefetch_record(PrefetchHint hint) const {
+  impl_->nodes.prefetch_node(hint.id_hash);
 }
 
 RemoveResult Membership::remove(std::string_view node, std::optional<uint64_t> inc, TimeMs now) {

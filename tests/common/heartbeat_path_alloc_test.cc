@@ -43,8 +43,7 @@ TEST(HeartbeatPathAlloc, DecodeHandleAndAckOfHeldNodesAllocateNothing) {
     for (const std::string& body : round) {
       HeartbeatRef beat;
       if (!decode_heartbeat_ref(body, &beat)) continue;
-      core.prefetch_index(beat.node);
-      core.prefetch_record(beat.node);
+      core.prefetch_record(core.prefetch_index(beat.node));
       AgentReply reply = core.handle(beat, now);
       if (const Ack* a = std::get_if<Ack>(&reply)) {
         ++acks;

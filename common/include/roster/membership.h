@@ -109,16 +109,20 @@ class Membership {
   // message); `request` is not kept.
   AgentReply handle(const HeartbeatRef& request, TimeMs now);
 
+  // What prefetch_index() learned of a node id, for prefetch_record().
+  struct PrefetchHint {
+    uint64_t id_hash = 0;
+  };
   // Hints that change nothing, for a caller holding several heartbeats:
   // each starts loading into the CPU cache what handle() of a heartbeat
   // from `node` will read, so that the group waits for memory about once
   // rather than once per request. prefetch_index() loads the id's index
   // entry; prefetch_record() loads the node record that entry names, and
   // only pays once the entry has arrived: call prefetch_index() for the
-  // whole group first, then prefetch_record() for each, then handle().
-  // Allocate nothing; `node` is not kept.
-  void prefetch_index(std::string_view node) const;
-  void prefetch_record(std::string_view node) const;
+  // whole group first, then prefetch_record() with each one's hint, then
+  // handle(). Allocate nothing; `node` is not kept.
+  PrefetchHint prefetch_index(std::string_view node) const;
+  void prefetch_record(PrefetchHint hint) const;
 
   // Operator removal: forgets `node` at once (only incarnation `inc` when
   // given), leaving a tombstone. The reply's version is the version of the
