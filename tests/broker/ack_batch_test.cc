@@ -13,29 +13,18 @@
 #include "ack_batch.h"
 #include "counters.h"
 #include "envelope.h"
+#include "inproc_router.h"
 #include "roster/codec.h"
 
 namespace roster::broker {
 namespace {
 
-constexpr auto kWait = std::chrono::seconds(10);
-
-class AckBatchTest : public ::testing::Test {
+class AckBatchTest : public InprocRouterTest {
  protected:
-  void SetUp() override {
-    router_.set(zmq::sockopt::linger, 0);
-    router_.bind("inproc://acks");
-    for (auto* client : {&dealer_, &req_}) {
-      client->set(zmq::sockopt::linger, 0);
-      client->connect("inproc://acks");
-    }
-  }
-
   // Sends `body` from `client` and reads it on the router.
   RoutedRequest request_from(zmq::socket_t& client, const std::string& body = "beat") {
     client.send(zmq::buffer(body), zmq::send_flags::none);
-    zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
-    EXPECT_EQ(zmq::poll(&item, 1, kWait), 1);
+    wait_for_request();
     auto request = receive_routed(router_);
     EXPECT_TRUE(request.has_value());
     return request ? std::move(*request) : RoutedRequest{};
@@ -67,10 +56,6 @@ class AckBatchTest : public ::testing::Test {
     return std::accumulate(latency.counts.begin(), latency.counts.end(), uint64_t{0});
   }
 
-  zmq::context_t context_{1};
-  zmq::socket_t router_{context_, zmq::socket_type::router};
-  zmq::socket_t dealer_{context_, zmq::socket_type::dealer};
-  zmq::socket_t req_{context_, zmq::socket_type::req};
   LatencyCounts latency_;
 };
 
@@ -121,7 +106,7 @@ TEST_F(AckBatchTest, AckToAPeerThatIsGoneIsDroppedAndTheRestStillLeave) {
   {
     zmq::socket_t gone(context_, zmq::socket_type::dealer);
     gone.set(zmq::sockopt::linger, 0);
-    gone.connect("inproc://acks");
+    gone.connect(kEndpoint);
     RoutedRequest request = request_from(gone);
     batch.add(request, ack_with_seq(1), std::chrono::steady_clock::now());
   }

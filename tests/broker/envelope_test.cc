@@ -5,48 +5,41 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <string>
+#include <string_view>
 
 #include <zmq.hpp>
+
+#include "inproc_router.h"
 
 namespace roster::broker {
 namespace {
 
-constexpr auto kWait = std::chrono::seconds(10);
-
-class ReusedRequestTest : public ::testing::Test {
+class ReusedRequestTest : public InprocRouterTest {
  protected:
-  void SetUp() override {
-    router_.set(zmq::sockopt::linger, 0);
-    router_.bind("inproc://envelope");
-    for (auto* client : {&dealer_, &req_}) {
-      client->set(zmq::sockopt::linger, 0);
-      client->connect("inproc://envelope");
-    }
-  }
-
   // Reads the next message into request_, waiting for it.
   bool read_next() {
-    zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
-    EXPECT_EQ(zmq::poll(&item, 1, kWait), 1);
+    wait_for_request();
     return receive_routed(router_, &request_);
   }
 
-  zmq::context_t context_{1};
-  zmq::socket_t router_{context_, zmq::socket_type::router};
-  zmq::socket_t dealer_{context_, zmq::socket_type::dealer};
-  zmq::socket_t req_{context_, zmq::socket_type::req};
+  // request_ holds a well-formed request with body `body`, sent by a REQ
+  // client (`delimiter`) or a DEALER.
+  void expect_well_formed(std::string_view body, bool delimiter) const {
+    EXPECT_TRUE(request_.well_formed);
+    EXPECT_EQ(request_.delimiter, delimiter);
+    EXPECT_EQ(request_.frames, delimiter ? 3u : 2u);
+    EXPECT_EQ(request_.body.to_string_view(), body);
+    EXPECT_TRUE(request_.peer.empty());
+  }
+
   RoutedRequest request_;
 };
 
 TEST_F(ReusedRequestTest, EachReadHoldsOnlyItsOwnMessage) {
   req_.send(zmq::buffer(std::string("from req")), zmq::send_flags::none);
   ASSERT_TRUE(read_next());
-  EXPECT_TRUE(request_.well_formed);
-  EXPECT_TRUE(request_.delimiter);
-  EXPECT_EQ(request_.frames, 3u);
-  EXPECT_EQ(request_.body.to_string_view(), "from req");
+  expect_well_formed("from req", true);
   const std::string req_id = request_.routing_id;
 
   // Malformed (three frames, no delimiter): the body of the last read
@@ -63,11 +56,7 @@ TEST_F(ReusedRequestTest, EachReadHoldsOnlyItsOwnMessage) {
 
   dealer_.send(zmq::buffer(std::string("from dealer")), zmq::send_flags::none);
   ASSERT_TRUE(read_next());
-  EXPECT_TRUE(request_.well_formed);
-  EXPECT_FALSE(request_.delimiter);
-  EXPECT_EQ(request_.frames, 2u);
-  EXPECT_EQ(request_.body.to_string_view(), "from dealer");
-  EXPECT_TRUE(request_.peer.empty());
+  expect_well_formed("from dealer", false);
 }
 
 TEST_F(ReusedRequestTest, AReadThatFindsNothingEmptiesTheRequest) {
@@ -84,8 +73,7 @@ TEST_F(ReusedRequestTest, AReadThatFindsNothingEmptiesTheRequest) {
 TEST_F(ReusedRequestTest, TheOptionalFormAgreesWithTheReusedForm) {
   EXPECT_FALSE(receive_routed(router_).has_value());
   req_.send(zmq::buffer(std::string("hello")), zmq::send_flags::none);
-  zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
-  ASSERT_EQ(zmq::poll(&item, 1, kWait), 1);
+  wait_for_request();
   auto request = receive_routed(router_);
   ASSERT_TRUE(request.has_value());
   EXPECT_TRUE(request->well_formed);
